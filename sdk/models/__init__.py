@@ -1,1 +1,38 @@
-"""Package."""
+"""Pydantic models: the ccxt side (orders, trades, fees, markets, positions, balances)
+and the OMS side (parent orders, child orders, one folded fill per parent)."""
+
+from sdk.models.ccxt import (
+    Balance,
+    Balances,
+    BidAsk,
+    CcxtOrder,
+    CcxtTrade,
+    Fee,
+    MarketLimits,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    TakerOrMaker,
+)
+from sdk.models.oms import ChildOrder, ChildStatus, OmsFill, Order, OrderKind
+
+__all__ = [
+    "Balance",
+    "Balances",
+    "BidAsk",
+    "CcxtOrder",
+    "CcxtTrade",
+    "ChildOrder",
+    "ChildStatus",
+    "Fee",
+    "MarketLimits",
+    "OmsFill",
+    "Order",
+    "OrderKind",
+    "OrderStatus",
+    "OrderType",
+    "Position",
+    "Side",
+    "TakerOrMaker",
+]

@@ -1,0 +1,149 @@
+"""The adapter interface: the only place that talks to ccxt.
+
+``ExchangeAdapter`` is the async base every exchange adapter subclasses. Every return
+value is an SDK model and every ccxt exception is translated (``sdk.errors.translate``)
+at this boundary. ``Capabilities`` are declared per adapter, not read from ccxt's
+``has`` (``has['setLeverage']`` is true for Binance spot and still fails there).
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import ClassVar, Self
+
+import attrs
+
+from sdk.models import (
+    Balances,
+    BidAsk,
+    CcxtOrder,
+    CcxtTrade,
+    MarketLimits,
+    Position,
+    Side,
+)
+
+
+class Venue(enum.StrEnum):
+    """Where requests go. ``live`` must always be asked for explicitly."""
+
+    SIM = "sim"
+    TESTNET = "testnet"
+    DEMO = "demo"
+    LIVE = "live"
+
+
+@attrs.frozen
+class Capabilities:
+    """What an adapter supports; the contract suite skips by these, the broker checks them."""
+
+    market_orders: bool = True
+    limit_orders: bool = True
+    cancel: bool = True
+    fetch_by_client_order_id: bool = True
+    open_orders: bool = True
+    order_trades: bool = True
+    balances: bool = True
+    positions: bool = False
+    leverage: bool = False
+    reduce_only: bool = False
+    liquidity_error: bool = False  # the venue can answer -4131 style liquidity rejections
+
+    def names(self) -> dict[str, bool]:
+        """Every capability by name, for tables and skip reasons."""
+        return attrs.asdict(self)
+
+
+class ExchangeAdapter(ABC):
+    """Async base of every exchange adapter.
+
+    Subclasses declare ``name``, ``ccxt_id`` and ``capabilities`` and implement the
+    hooks; shared code never asks "am I spot or futures?".
+    """
+
+    name: ClassVar[str]
+    ccxt_id: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    @property
+    @abstractmethod
+    def exchange_id(self) -> str:
+        """The ccxt exchange id this adapter talks to."""
+
+    @abstractmethod
+    def symbol_for(self, base: str, quote: str) -> str:
+        """The ccxt symbol of ``base``/``quote`` in this adapter's market type."""
+
+    @abstractmethod
+    async def load_markets(self, *, reload: bool = False) -> dict[str, MarketLimits]:
+        """Markets with their typed limits, from the cache when there is one."""
+
+    @abstractmethod
+    async def best_bid_ask(self, symbol: str) -> BidAsk:
+        """Top of the book now."""
+
+    @abstractmethod
+    async def create_order(
+        self,
+        symbol: str,
+        order_type: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> CcxtOrder:
+        """Send one order with the given client order id (the idempotency key)."""
+
+    @abstractmethod
+    async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
+        """Cancel one order; an order already gone raises ``OrderNotFound``."""
+
+    @abstractmethod
+    async def fetch_order(
+        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> CcxtOrder:
+        """One order by exchange id or by client order id."""
+
+    @abstractmethod
+    async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
+        """Open orders of one symbol."""
+
+    @abstractmethod
+    async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:
+        """The trades (partial fills) of one order."""
+
+    @abstractmethod
+    async def fetch_balances(self) -> Balances:
+        """Account balances."""
+
+    @abstractmethod
+    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        """Open positions (non-zero only)."""
+
+    @abstractmethod
+    async def set_leverage(self, symbol: str, leverage: int) -> None:
+        """Set the leverage of one symbol."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release the HTTP session."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+
+__all__ = ["Capabilities", "ExchangeAdapter", "Venue"]

@@ -1,0 +1,286 @@
+"""One error tree for the SDK, and the table that translates ccxt exceptions into it.
+
+Callers catch errors by meaning (``LiquidityRejected``, ``RateLimited``), never by ccxt
+class. ccxt exceptions are translated at the adapter boundary with :func:`translate`;
+nothing ccxt raises escapes it. Which errors are retried, and how, is
+:data:`RETRY_POLICY`, the one table the broker reads.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "RETRY_POLICY",
+    "AuthenticationFailed",
+    "BelowMinimum",
+    "ClockSkew",
+    "InsufficientFunds",
+    "InvalidOrderInput",
+    "LiquidityRejected",
+    "OrderNotFound",
+    "OrderOutcomeUnknown",
+    "RateLimited",
+    "RetryKind",
+    "RetryRule",
+    "SdkError",
+    "TransientVenueError",
+    "UnsupportedMethod",
+    "VenueRejected",
+    "binance_error_code",
+    "retry_rule_for",
+    "translate",
+]
+
+
+class SdkError(Exception):
+    """Base of every error the SDK raises; carries what the venue said, when it said it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exchange: str | None = None,
+        code: int | None = None,
+        body: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exchange = exchange
+        self.code = code
+        self.body = body
+
+    def __str__(self) -> str:
+        where = f"[{self.exchange}] " if self.exchange else ""
+        code = f" (code {self.code})" if self.code is not None else ""
+        return f"{where}{self.message}{code}"
+
+
+class AuthenticationFailed(SdkError):
+    """The venue refused the credentials (unknown key, bad signature, no permission)."""
+
+
+class UnsupportedMethod(SdkError):
+    """The exchange lacks ccxt methods the SDK needs; ``missing`` maps each to its users."""
+
+    def __init__(self, message: str, *, missing: Mapping[str, str], exchange: str | None = None):
+        super().__init__(message, exchange=exchange)
+        self.missing = dict(missing)
+
+
+class InvalidOrderInput(SdkError):
+    """Bad order text or values, found before anything was sent."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        field: str | None = None,
+        source: str | None = None,
+    ) -> None:
+        parts = [p for p in (source, f"line {line}" if line else None) if p]
+        where = ":".join(parts)
+        prefix = f"{where}: " if where else ""
+        field_part = f"field '{field}': " if field else ""
+        super().__init__(f"{prefix}{field_part}{message}")
+        self.line = line
+        self.field = field
+        self.source = source
+
+
+class VenueRejected(SdkError):
+    """The venue refused the request for a reason that retrying will not change."""
+
+
+class BelowMinimum(VenueRejected):
+    """The order is below the venue's minimum amount or notional."""
+
+
+class LiquidityRejected(VenueRejected):
+    """Binance -4131: the best counter price is outside the PERCENT_PRICE band."""
+
+
+class InsufficientFunds(VenueRejected):
+    """Not enough balance or margin for the order."""
+
+
+class OrderNotFound(VenueRejected):
+    """The venue has no order with that id or client order id."""
+
+
+class TransientVenueError(SdkError):
+    """A failure that may pass: 5xx, a timeout, a dropped connection, maintenance."""
+
+
+class RateLimited(TransientVenueError):
+    """HTTP 429/418 or -1003/-1015; ``retry_after`` is the venue's wait in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ClockSkew(TransientVenueError):
+    """Binance -1021: the request timestamp is outside recvWindow; resync, then retry."""
+
+
+class OrderOutcomeUnknown(TransientVenueError):
+    """The request may or may not have placed an order (-1007, a reply lost after sending)."""
+
+
+class RetryKind(enum.Enum):
+    """How the broker treats an error."""
+
+    NEVER = "never"
+    BACKOFF = "backoff"
+    AFTER_RETRY_AFTER = "after-retry-after"
+    AFTER_CLOCK_SYNC = "after-clock-sync"
+    LOOKUP_THEN_RESEND = "lookup-then-resend"
+
+
+@attrs.frozen
+class RetryRule:
+    """One row of the retry table."""
+
+    kind: RetryKind
+    max_attempts: int
+    reason: str
+
+
+# The one table of what is retried. Order matters: the most specific class first.
+RETRY_POLICY: tuple[tuple[type[SdkError], RetryRule], ...] = (
+    (ClockSkew, RetryRule(RetryKind.AFTER_CLOCK_SYNC, 3, "resync the clock, then resend")),
+    (RateLimited, RetryRule(RetryKind.AFTER_RETRY_AFTER, 5, "wait as the venue says")),
+    (
+        OrderOutcomeUnknown,
+        RetryRule(RetryKind.LOOKUP_THEN_RESEND, 5, "look up by client id before any resend"),
+    ),
+    (
+        TransientVenueError,
+        RetryRule(RetryKind.LOOKUP_THEN_RESEND, 5, "back off; look up orders before resend"),
+    ),
+    (VenueRejected, RetryRule(RetryKind.NEVER, 1, "the venue said no; record it")),
+    (AuthenticationFailed, RetryRule(RetryKind.NEVER, 1, "credentials are wrong")),
+    (SdkError, RetryRule(RetryKind.NEVER, 1, "not a venue failure")),
+)
+
+
+def retry_rule_for(error: SdkError) -> RetryRule:
+    """The retry rule for an error, from :data:`RETRY_POLICY`."""
+    for cls, rule in RETRY_POLICY:
+        if isinstance(error, cls):
+            return rule
+    raise AssertionError("RETRY_POLICY ends with SdkError")  # pragma: no cover
+
+
+# Binance error codes whose meaning is precise enough to decide the SDK class alone.
+_BINANCE_CODES: Mapping[int, type[SdkError]] = {
+    -4131: LiquidityRejected,
+    -1021: ClockSkew,
+    -1003: RateLimited,
+    -1015: RateLimited,
+    -1007: OrderOutcomeUnknown,
+    -1006: OrderOutcomeUnknown,
+    -1001: TransientVenueError,
+    -1000: TransientVenueError,
+    -1008: TransientVenueError,
+    -2015: AuthenticationFailed,
+    -2014: AuthenticationFailed,
+    -1022: AuthenticationFailed,
+    -2019: InsufficientFunds,
+    -4164: BelowMinimum,
+    -2011: OrderNotFound,
+    -2013: OrderNotFound,
+}
+
+# -1013 is a filter failure; which filter says whether the order is simply too small.
+_BELOW_MINIMUM_FILTERS = ("NOTIONAL", "MIN_NOTIONAL")
+
+# ccxt's exception classes, most specific first; matched by class name along the MRO so
+# this module does not need ccxt's types at import time.
+_CCXT_CLASSES: tuple[tuple[str, type[SdkError]], ...] = (
+    ("AuthenticationError", AuthenticationFailed),
+    ("PermissionDenied", AuthenticationFailed),
+    ("AccountSuspended", AuthenticationFailed),
+    ("NotSupported", UnsupportedMethod),
+    ("InsufficientFunds", InsufficientFunds),
+    ("OrderNotFound", OrderNotFound),
+    ("InvalidNonce", ClockSkew),
+    ("RateLimitExceeded", RateLimited),
+    ("DDoSProtection", RateLimited),
+    ("RequestTimeout", OrderOutcomeUnknown),
+    ("ExchangeNotAvailable", TransientVenueError),
+    ("OnMaintenance", TransientVenueError),
+    ("NetworkError", TransientVenueError),
+    ("BadResponse", TransientVenueError),
+    ("NullResponse", TransientVenueError),
+    ("ExchangeError", VenueRejected),
+    ("BaseError", VenueRejected),
+)
+
+_CODE_RE = re.compile(r'"code"\s*:\s*(-?\d+)')
+_JSON_RE = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def binance_error_code(text: str) -> int | None:
+    """The Binance ``code`` inside an error text or body, if there is one."""
+    match = _CODE_RE.search(text)
+    return int(match.group(1)) if match else None
+
+
+def _body_of(text: str) -> str | None:
+    match = _JSON_RE.search(text)
+    if match is None:
+        return None
+    try:
+        json.loads(match.group(0))
+    except ValueError:
+        return None
+    return match.group(0)
+
+
+def _class_for(exc: BaseException, code: int | None, body: str | None) -> type[SdkError]:
+    if code is not None:
+        if code in _BINANCE_CODES:
+            return _BINANCE_CODES[code]
+        if (
+            code == -1013
+            and body
+            and any(f'"Filter failure: {f}"' in body for f in _BELOW_MINIMUM_FILTERS)
+        ):
+            return BelowMinimum
+    names = [cls.__name__ for cls in type(exc).__mro__]
+    for ccxt_name, sdk_cls in _CCXT_CLASSES:
+        if ccxt_name in names:
+            return sdk_cls
+    if isinstance(exc, TimeoutError | ConnectionError):
+        return TransientVenueError
+    return VenueRejected
+
+
+def translate(exc: BaseException, *, exchange: str | None = None) -> SdkError:
+    """Translate a ccxt (or transport) exception into the SDK's tree.
+
+    The Binance ``code`` in the body decides first, since ccxt maps the same code to
+    different classes by host (-4131 is ``OperationRejected`` on fapi and
+    ``ExchangeError`` on spot); ccxt's class decides otherwise.
+    """
+    if isinstance(exc, SdkError):
+        return exc
+    text = str(exc)
+    body = _body_of(text)
+    code = binance_error_code(body) if body else None
+    cls = _class_for(exc, code, body)
+    message = text if len(text) <= 500 else text[:500] + "..."
+    if cls is UnsupportedMethod:
+        return UnsupportedMethod(message, missing={}, exchange=exchange)
+    if cls is RateLimited:
+        return RateLimited(message, exchange=exchange, code=code, body=body)
+    return cls(message, exchange=exchange, code=code, body=body)
