@@ -6,8 +6,6 @@ match what Binance sends, so that ccxt maps it to the same exception class.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import attrs
 
 
@@ -98,7 +96,11 @@ def mandatory_param(name: str) -> BinanceError:
 
 def illegal_chars(name: str) -> BinanceError:
     """A parameter has a malformed value (-1100)."""
-    return BinanceError(400, -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.")
+    return BinanceError(
+        400,
+        -1100,
+        f"Illegal characters found in parameter '{name}'; legal range is '^[0-9]{{1,20}}$'.",
+    )
 
 
 def recv_window_too_large() -> BinanceError:
@@ -123,7 +125,7 @@ def percent_price_market() -> BinanceError:
     )
 
 
-def min_notional_futures(notional: Decimal) -> BinanceError:
+def min_notional_futures_text(notional: str) -> BinanceError:
     """Futures MIN_NOTIONAL failure (-4164); the value comes from the filter."""
     return BinanceError(
         400,

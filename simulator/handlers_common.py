@@ -1,0 +1,139 @@
+"""Helpers shared by the spot and futures handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from simulator import errors, params
+from simulator.book import Book
+from simulator.matching import Engine, OrderRequest
+from simulator.models import Order, Trade
+from simulator.params import Params
+
+ORDER_TYPES = frozenset({"MARKET", "LIMIT", "LIMIT_MAKER"})
+TIFS = frozenset({"GTC", "IOC", "FOK", "GTX", "GTD"})
+
+
+def order_request(p: Params, allowed_types: frozenset[str]) -> OrderRequest:
+    """Parse the POST order parameters (-1102/-1116/-1117 on bad input)."""
+    symbol = params.text(p, "symbol")
+    side = params.text(p, "side").upper()
+    if side not in ("BUY", "SELL"):
+        raise errors.invalid_side()
+    order_type = params.text(p, "type").upper()
+    if order_type not in allowed_types:
+        raise errors.invalid_order_type()
+    qty = params.decimal_opt(p, "quantity")
+    quote = params.decimal_opt(p, "quoteOrderQty")
+    price = params.decimal_opt(p, "price")
+    tif = p.get("timeInForce", "").upper()
+    if order_type == "LIMIT":
+        if price is None:
+            raise errors.mandatory_param("price")
+        if not tif:
+            raise errors.mandatory_param("timeInForce")
+        if tif not in TIFS:
+            raise errors.BinanceError(400, -1115, "Invalid timeInForce.")
+    if qty is None and not (order_type == "MARKET" and quote is not None):
+        raise errors.mandatory_param("quantity")
+    return OrderRequest(
+        symbol=symbol,
+        side=side,
+        type=order_type,
+        quantity=qty,
+        price=price,
+        time_in_force=tif or "GTC",
+        client_order_id=p.get("newClientOrderId") or None,
+        reduce_only=params.bool_opt(p, "reduceOnly"),
+        quote_order_qty=quote if qty is None else None,
+    )
+
+
+def lookup_order(engine: Engine, p: Params, missing: Callable[[], errors.BinanceError]) -> Order:
+    """Find the order named by orderId / origClientOrderId, or raise ``missing()``."""
+    symbol = params.text(p, "symbol")
+    engine.rules(symbol)
+    order_id = params.int_opt(p, "orderId")
+    client_id = p.get("origClientOrderId") or None
+    if order_id is None and client_id is None:
+        raise errors.BinanceError(
+            400,
+            -1102,
+            "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+        )
+    order = engine.find_order(symbol, order_id, client_id)
+    if order is None:
+        raise missing()
+    return order
+
+
+def select_orders(engine: Engine, p: Params) -> list[Order]:
+    """allOrders filtering: orderId (>=), startTime, endTime, limit."""
+    symbol = params.text(p, "symbol")
+    engine.rules(symbol)
+    from_id = params.int_opt(p, "orderId")
+    start = params.int_opt(p, "startTime")
+    end = params.int_opt(p, "endTime")
+    limit = params.int_opt(p, "limit") or 500
+    out = [
+        o
+        for o in engine.orders.values()
+        if o.symbol == symbol
+        and (from_id is None or o.order_id >= from_id)
+        and (start is None or o.time >= start)
+        and (end is None or o.time <= end)
+    ]
+    return out[:limit] if from_id is not None or start is not None else out[-limit:]
+
+
+def select_trades(engine: Engine, p: Params) -> list[Trade]:
+    """myTrades / userTrades filtering: orderId, fromId, startTime, endTime, limit."""
+    symbol = params.text(p, "symbol")
+    engine.rules(symbol)
+    order_id = params.int_opt(p, "orderId")
+    from_id = params.int_opt(p, "fromId")
+    start = params.int_opt(p, "startTime")
+    end = params.int_opt(p, "endTime")
+    limit = params.int_opt(p, "limit") or 500
+    out = [
+        t
+        for t in engine.trades
+        if t.symbol == symbol
+        and (order_id is None or t.order_id == order_id)
+        and (from_id is None or t.trade_id >= from_id)
+        and (start is None or t.time >= start)
+        and (end is None or t.time <= end)
+    ]
+    return out[:limit] if from_id is not None or start is not None else out[-limit:]
+
+
+def symbols_param(engine: Engine, p: Params) -> list[str] | None:
+    """``symbol`` or JSON ``symbols`` parameter; None when neither is given."""
+    import json
+
+    if p.get("symbol"):
+        engine.rules(p["symbol"])
+        return [p["symbol"]]
+    if p.get("symbols"):
+        try:
+            names = json.loads(p["symbols"])
+        except ValueError:
+            raise errors.BinanceError(
+                400, -1100, "Illegal characters found in parameter 'symbols'."
+            ) from None
+        for name in names:
+            engine.rules(str(name))
+        return [str(n) for n in names]
+    return None
+
+
+def levels(
+    book: Book, limit: int, fmt: Callable[[Decimal], str], qfmt: Callable[[Decimal], str]
+) -> dict[str, Any]:
+    """Bids/asks as string pairs, at most ``limit`` per side."""
+    return {
+        "bids": [[fmt(lv.price), qfmt(lv.qty)] for lv in book.bids if lv.qty > 0][:limit],
+        "asks": [[fmt(lv.price), qfmt(lv.qty)] for lv in book.asks if lv.qty > 0][:limit],
+    }

@@ -1,0 +1,127 @@
+"""Everything the venue knows: markets, accounts, limits, faults and the request log."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from simulator.accounts import FuturesAccount, SpotAccount
+from simulator.book import Book
+from simulator.clock import Clock
+from simulator.exchange_info import (
+    DEFAULT_FUTURES_SNAPSHOT,
+    DEFAULT_SPOT_SNAPSHOT,
+    ExchangeInfo,
+    MarketKind,
+)
+from simulator.faults import FaultPlan
+from simulator.matching import Engine
+from simulator.ratelimit import RateLimiter
+
+DEFAULT_API_KEY = "sim-test-api-key-0000000000000000000000000000000000000000000000"
+DEFAULT_SECRET = "sim-test-secret-00000000000000000000000000000000000000000000000"
+DEFAULT_SPOT_BALANCES: Mapping[str, str] = {
+    "USDT": "100000",
+    "BTC": "1",
+    "ETH": "10",
+    "BNB": "20",
+    "SOL": "100",
+    "AVAX": "200",
+    "LINK": "500",
+    "EOS": "5000",
+    "ADA": "10000",
+    "DOGE": "50000",
+    "APE": "5000",
+}
+DEFAULT_FUTURES_BALANCE = "100000"
+# Symbols whose futures book starts thin (best prices far from the mark).
+DEFAULT_THIN: tuple[str, ...] = ("HNTUSDT",)
+
+
+@attrs.define
+class VenueState:
+    """Mutable state shared by the HTTP handlers and the admin API."""
+
+    seed: int
+    clock: Clock
+    keys: dict[str, str]
+    engines: dict[MarketKind, Engine]
+    limiters: dict[MarketKind, RateLimiter]
+    faults: FaultPlan = attrs.field(factory=FaultPlan)
+    request_log: list[dict[str, Any]] = attrs.field(factory=list)
+
+    @classmethod
+    def create(
+        cls,
+        seed: int = 7,
+        keys: Mapping[str, str] | None = None,
+        spot_snapshot: str = DEFAULT_SPOT_SNAPSHOT,
+        futures_snapshot: str = DEFAULT_FUTURES_SNAPSHOT,
+        spot_balances: Mapping[str, str | Decimal] | None = None,
+        futures_balance: str | Decimal = DEFAULT_FUTURES_BALANCE,
+        thin_symbols: Sequence[str] = DEFAULT_THIN,
+        rate_limits: Mapping[str, int] | None = None,
+    ) -> VenueState:
+        """Build the venue state from snapshots and starting balances.
+
+        ``rate_limits`` keys look like ``futures:ORDERS:10S`` or ``spot:REQUEST_WEIGHT:1M``.
+        """
+        clock = Clock()
+        engines: dict[MarketKind, Engine] = {}
+        limiters: dict[MarketKind, RateLimiter] = {}
+        start_ids = {"spot": (28_000_001, 560_000_001), "futures": (4_087_922_101, 272_536_301)}
+        for kind, snap in (("spot", spot_snapshot), ("futures", futures_snapshot)):
+            mk: MarketKind = "spot" if kind == "spot" else "futures"
+            info = ExchangeInfo.load(mk, snap)
+            books = {
+                sym: Book.create(rules, seed, thin=(mk == "futures" and sym in thin_symbols))
+                for sym, rules in info.rules.items()
+            }
+            order_id, trade_id = start_ids[kind]
+            engines[mk] = Engine(
+                kind=mk,
+                info=info,
+                clock=clock,
+                books=books,
+                id_rng=random.Random(f"{seed}:{kind}:ids"),
+                next_order_id=order_id,
+                next_trade_id=trade_id,
+            )
+            overrides = {
+                k.split(":", 1)[1]: v
+                for k, v in (rate_limits or {}).items()
+                if k.startswith(kind + ":")
+            }
+            limiters[mk] = RateLimiter.from_exchange_info(info.rate_limits(), overrides)
+        spot = SpotAccount()
+        for asset, amount in (spot_balances or DEFAULT_SPOT_BALANCES).items():
+            spot.set(asset, Decimal(str(amount)))
+        engines["spot"].spot = spot
+        engines["futures"].futures = FuturesAccount(wallet=Decimal(str(futures_balance)))
+        return cls(
+            seed=seed,
+            clock=clock,
+            keys=dict(keys or {DEFAULT_API_KEY: DEFAULT_SECRET}),
+            engines=engines,
+            limiters=limiters,
+        )
+
+    @property
+    def spot(self) -> Engine:
+        """The spot engine."""
+        return self.engines["spot"]
+
+    @property
+    def futures(self) -> Engine:
+        """The USD-M futures engine."""
+        return self.engines["futures"]
+
+    def tick(self, n: int = 1) -> None:
+        """Advance every book ``n`` random-walk steps, filling crossed resting orders."""
+        for _ in range(n):
+            for engine in self.engines.values():
+                engine.tick()

@@ -1,0 +1,147 @@
+"""Fixtures: an in-process simulator on port 0 and signed raw HTTP calls."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import ccxt.async_support as ccxt_async
+import pytest
+
+# The project may not be installed in the venv: make the repository root importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from simulator import SimulatedBinance, point_ccxt_at
+from simulator.auth import sign
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def sample(name: str) -> Any:
+    """Load a sample body from tests/samples."""
+    return json.loads((SAMPLES / name).read_text())
+
+
+class Raw:
+    """Minimal signed client for direct endpoint checks."""
+
+    def __init__(self, venue: SimulatedBinance, session: aiohttp.ClientSession) -> None:
+        self.venue = venue
+        self.session = session
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        signed: bool = True,
+        key: str | None = None,
+        secret: str | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[int, Any, dict[str, str]]:
+        p = dict(params or {})
+        headers = {}
+        if signed:
+            p["timestamp"] = timestamp if timestamp is not None else int(time.time() * 1000)
+            p.setdefault("recvWindow", 10000)
+            query = urlencode(p)
+            query += "&signature=" + sign(secret or self.venue.secret, query)
+            headers["X-MBX-APIKEY"] = key or self.venue.api_key
+        else:
+            query = urlencode(p)
+        url = self.venue.base_url + path
+        if method in ("POST", "PUT"):
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            resp = await self.session.request(method, url, data=query, headers=headers)
+        else:
+            resp = await self.session.request(
+                method, url + ("?" + query if query else ""), headers=headers
+            )
+        async with resp:
+            text = await resp.text()
+            body = json.loads(text) if resp.content_type == "application/json" else text
+            return resp.status, body, dict(resp.headers)
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[SimulatedBinance]:
+    async with SimulatedBinance(seed=7) as v:
+        yield v
+
+
+@pytest.fixture
+async def raw(venue: SimulatedBinance) -> AsyncIterator[Raw]:
+    async with aiohttp.ClientSession() as session:
+        yield Raw(venue, session)
+
+
+def make_exchange(venue: SimulatedBinance, futures: bool, **options: Any) -> Any:
+    cls = ccxt_async.binanceusdm if futures else ccxt_async.binance
+    ex = cls(
+        {
+            "apiKey": venue.api_key,
+            "secret": venue.secret,
+            "enableRateLimit": False,
+            "options": options,
+        }
+    )
+    return point_ccxt_at(ex, venue.base_url)
+
+
+@pytest.fixture
+async def spot_ex(venue: SimulatedBinance) -> AsyncIterator[Any]:
+    ex = make_exchange(venue, futures=False)
+    try:
+        await ex.load_markets()
+        yield ex
+    finally:
+        await ex.close()
+
+
+@pytest.fixture
+async def fut_ex(venue: SimulatedBinance) -> AsyncIterator[Any]:
+    ex = make_exchange(venue, futures=True)
+    try:
+        await ex.load_markets()
+        yield ex
+    finally:
+        await ex.close()
+
+
+def type_family(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "dict"
+    return "null"
+
+
+def assert_same_shape(
+    actual: Any, expected: Any, where: str = "$", ignore: frozenset[str] = frozenset()
+) -> None:
+    """Recursively compare key sets and JSON type families."""
+    fa, fe = type_family(actual), type_family(expected)
+    assert fa == fe, f"{where}: {fa} != {fe} ({actual!r} vs {expected!r})"
+    if fa == "dict":
+        keys_a = set(actual) - ignore
+        keys_e = set(expected) - ignore
+        assert keys_a == keys_e, f"{where}: extra {keys_a - keys_e}, missing {keys_e - keys_a}"
+        for k in keys_a:
+            assert_same_shape(actual[k], expected[k], f"{where}.{k}", ignore)
+    elif fa == "list" and actual and expected:
+        for i, item in enumerate(actual):
+            assert_same_shape(item, expected[0], f"{where}[{i}]", ignore)
