@@ -198,10 +198,14 @@ _BINANCE_CODES: Mapping[int, type[SdkError]] = {
     -4164: BelowMinimum,
     -2011: OrderNotFound,
     -2013: OrderNotFound,
+    # ccxt's spot table maps -2022 to BadResponse (a transport-level class), but the venue
+    # answered on purpose: the order was refused and retrying will not change that.
+    -2022: VenueRejected,
 }
 
 # -1013 is a filter failure; which filter says whether the order is simply too small.
-_BELOW_MINIMUM_FILTERS = ("NOTIONAL", "MIN_NOTIONAL")
+# The name must end there: "NOTIONAL" but not some future "NOTIONAL_X".
+_BELOW_MINIMUM_RE = re.compile(r"Filter failure: (?:MIN_)?NOTIONAL(?![A-Z_])")
 
 # ccxt's exception classes, most specific first; matched by class name along the MRO so
 # this module does not need ccxt's types at import time.
@@ -222,6 +226,9 @@ _CCXT_CLASSES: tuple[tuple[str, type[SdkError]], ...] = (
     ("BadResponse", TransientVenueError),
     ("NullResponse", TransientVenueError),
     ("ExchangeError", VenueRejected),
+    # ccxt: "the operation failed for reasons unrelated to the request" (-1001 and the
+    # like); NetworkError derives from it and is matched above.
+    ("OperationFailed", TransientVenueError),
     ("BaseError", VenueRejected),
 )
 
@@ -241,20 +248,16 @@ def _body_of(text: str) -> str | None:
         return None
     try:
         json.loads(match.group(0))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return match.group(0)
 
 
-def _class_for(exc: BaseException, code: int | None, body: str | None) -> type[SdkError]:
+def _class_for(exc: BaseException, code: int | None, text: str) -> type[SdkError]:
     if code is not None:
         if code in _BINANCE_CODES:
             return _BINANCE_CODES[code]
-        if (
-            code == -1013
-            and body
-            and any(f'"Filter failure: {f}"' in body for f in _BELOW_MINIMUM_FILTERS)
-        ):
+        if code == -1013 and _BELOW_MINIMUM_RE.search(text):
             return BelowMinimum
     names = [cls.__name__ for cls in type(exc).__mro__]
     for ccxt_name, sdk_cls in _CCXT_CLASSES:
@@ -265,22 +268,30 @@ def _class_for(exc: BaseException, code: int | None, body: str | None) -> type[S
     return VenueRejected
 
 
-def translate(exc: BaseException, *, exchange: str | None = None) -> SdkError:
+def translate(
+    exc: BaseException, *, exchange: str | None = None, body: str | None = None
+) -> SdkError:
     """Translate a ccxt (or transport) exception into the SDK's tree.
 
     The Binance ``code`` in the body decides first, since ccxt maps the same code to
     different classes by host (-4131 is ``OperationRejected`` on fapi and
     ``ExchangeError`` on spot); ccxt's class decides otherwise.
+
+    ccxt puts the response body in the message for most errors, but not for those it
+    matched by message text (``"binance Account has insufficient balance ..."``); pass
+    ``body`` (e.g. ccxt's ``last_http_response``) so the code is known for those too.
     """
     if isinstance(exc, SdkError):
         return exc
     text = str(exc)
-    body = _body_of(text)
-    code = binance_error_code(body) if body else None
-    cls = _class_for(exc, code, body)
+    found = _body_of(text)
+    if body is not None and _body_of(body) is not None:
+        found = _body_of(body)
+    code = binance_error_code(found) if found else None
+    cls = _class_for(exc, code, f"{text} {found or ''}")
     message = text if len(text) <= 500 else text[:500] + "..."
     if cls is UnsupportedMethod:
         return UnsupportedMethod(message, missing={}, exchange=exchange)
     if cls is RateLimited:
-        return RateLimited(message, exchange=exchange, code=code, body=body)
-    return cls(message, exchange=exchange, code=code, body=body)
+        return RateLimited(message, exchange=exchange, code=code, body=found)
+    return cls(message, exchange=exchange, code=code, body=found)

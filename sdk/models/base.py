@@ -38,12 +38,17 @@ def _ms_to_datetime(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("a timestamp cannot be a boolean")
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError) as exc:
+            # pydantic reports only ValueError as a validation failure; anything else
+            # would escape ``from_ccxt`` as a crash instead of a malformed-payload error.
+            raise ValueError(f"timestamp out of range: {value!r}") from exc
     return value
 
 
 def _to_ms(value: datetime) -> int:
-    return int(round(value.timestamp() * 1000))
+    return round(value.timestamp() * 1000)
 
 
 Timestamp = Annotated[

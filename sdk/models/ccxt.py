@@ -55,6 +55,17 @@ OrderStatusField = Annotated[OrderStatus | str, BeforeValidator(lenient_enum(Ord
 TakerOrMakerField = Annotated[TakerOrMaker | str, BeforeValidator(lenient_enum(TakerOrMaker))]
 
 
+# What odd payloads make validators or plain dict access raise besides ValidationError.
+_PAYLOAD_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
 class _FromCcxt(CcxtModel):
     """Validation from a ccxt dict, with failures reported as the venue's fault."""
 
@@ -69,6 +80,9 @@ class _FromCcxt(CcxtModel):
             raise VenueRejected(
                 f"malformed {cls.__name__} from the venue: {where}: {first['msg']}"
             ) from None
+        except _PAYLOAD_ERRORS as exc:
+            # A validator tripping over an odd value is still a malformed payload.
+            raise VenueRejected(f"malformed {cls.__name__} from the venue: {exc!r}") from None
 
 
 def _drop_none_fee(value: Any) -> Any:
@@ -229,13 +243,13 @@ class MarketLimits(FrozenModel):
     @classmethod
     def from_ccxt(cls, market: dict[str, Any]) -> MarketLimits:
         """Build from a ccxt market (precisionMode TICK_SIZE: precision holds step sizes)."""
-        limits = market.get("limits") or {}
-        precision = market.get("precision") or {}
 
         def lim(kind: str, bound: str) -> Any:
             return (limits.get(kind) or {}).get(bound)
 
         try:
+            limits = market.get("limits") or {}
+            precision = market.get("precision") or {}
             return cls(
                 symbol=market["symbol"],
                 market_id=market["id"],
@@ -259,8 +273,8 @@ class MarketLimits(FrozenModel):
                 maker_fee=market.get("maker"),
                 info=market.get("info") or {},
             )
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise VenueRejected(f"malformed market from the venue: {exc}") from None
+        except (ValidationError, *_PAYLOAD_ERRORS) as exc:
+            raise VenueRejected(f"malformed market from the venue: {exc!r}") from None
 
 
 class Position(_FromCcxt):
@@ -304,11 +318,12 @@ class Balances(FrozenModel):
     @classmethod
     def from_ccxt(cls, data: dict[str, Any]) -> Balances:
         """Build from ccxt's ``fetch_balance`` result; zero balances are dropped."""
-        totals = data.get("total") or {}
-        free = data.get("free") or {}
-        used = data.get("used") or {}
         out: dict[str, Balance] = {}
         try:
+            totals = data.get("total") or {}
+            free = data.get("free") or {}
+            used = data.get("used") or {}
+            info = data.get("info") or {}
             for cur in sorted(set(totals) | set(free) | set(used)):
                 values = {
                     k: src.get(cur)
@@ -317,11 +332,13 @@ class Balances(FrozenModel):
                 if not any(values.values()):
                     continue
                 out[cur] = Balance(currency=cur, **{k: v or 0 for k, v in values.items()})
+            return cls(by_currency=out, info=info)
         except ValidationError as exc:
             raise VenueRejected(
                 f"malformed balance from the venue: {exc.errors()[0]['msg']}"
             ) from None
-        return cls(by_currency=out, info=data.get("info") or {})
+        except _PAYLOAD_ERRORS as exc:
+            raise VenueRejected(f"malformed balance from the venue: {exc!r}") from None
 
     def total(self, currency: str) -> Decimal:
         """Total balance of ``currency`` (zero when absent)."""
@@ -355,7 +372,7 @@ def _float(value: Decimal | None) -> float | None:
 
 
 def _ms(value: datetime | None) -> int | None:
-    return None if value is None else int(round(value.timestamp() * 1000))
+    return None if value is None else round(value.timestamp() * 1000)
 
 
 def _iso(value: datetime | None) -> str | None:
