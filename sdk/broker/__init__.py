@@ -1,1 +1,61 @@
-"""Package."""
+"""Order submission: market, limit and TWAP parents as idempotent child orders.
+
+``Broker`` is the entry point; ``resume_run`` finishes a run after a crash. Clocks,
+client order ids, limit pricing and the TWAP plan are small modules of their own.
+"""
+
+from sdk.broker.broker import PENDING, TERMINAL, Broker
+from sdk.broker.client_ids import child_client_order_id, new_run_id
+from sdk.broker.clock import AcceleratedClock, Clock, VirtualClock, WallClock
+from sdk.broker.events import (
+    BrokerEvent,
+    ChildAdopted,
+    ChildCanceled,
+    ChildEmpty,
+    ChildFilled,
+    ChildRejected,
+    ChildSent,
+    Observer,
+    RunFinished,
+    Warned,
+    WaveSkipped,
+    WaveStarted,
+)
+from sdk.broker.limit_price import LimitPriceComputer, UnusableBook
+from sdk.broker.resume import broker_for_run, resume_run
+from sdk.broker.submission import RetrySettings
+from sdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
+
+__all__ = [
+    "PENDING",
+    "TERMINAL",
+    "AcceleratedClock",
+    "Broker",
+    "BrokerEvent",
+    "ChildAdopted",
+    "ChildCanceled",
+    "ChildEmpty",
+    "ChildFilled",
+    "ChildRejected",
+    "ChildSent",
+    "Clock",
+    "LimitPriceComputer",
+    "Observer",
+    "RetrySettings",
+    "RunFinished",
+    "TwapConfig",
+    "TwapPlan",
+    "UnusableBook",
+    "VirtualClock",
+    "WallClock",
+    "Warned",
+    "Wave",
+    "WaveSkipped",
+    "WaveStarted",
+    "broker_for_run",
+    "child_amount",
+    "child_client_order_id",
+    "new_run_id",
+    "plan_waves",
+    "resume_run",
+]

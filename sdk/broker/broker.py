@@ -1,0 +1,697 @@
+"""The broker: parent orders in, child orders to the venue, one OMS fill per parent out.
+
+``Broker.submit_orders`` dispatches each parent by type: ``market`` and ``limit`` send one
+child at once; ``price@twap`` runs the window as waves (:mod:`sdk.broker.twap`). Every
+child is sized by the venue's limits and the environment policy, journaled as an intent
+with a deterministic client order id, then sent by :class:`~sdk.broker.submission.Session`.
+Execution is idempotent given the journal, which is what makes :meth:`Broker.resume`
+possible: a (parent, wave) that already has a child is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sdk.adapter import ExchangeAdapter
+from sdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
+from sdk.broker.clock import Clock, WallClock
+from sdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
+from sdk.broker.limit_price import LimitPriceComputer, UnusableBook
+from sdk.broker.submission import RetrySettings, Session
+from sdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
+from sdk.errors import InvalidOrderInput, LiquidityRejected, SdkError
+from sdk.fills import cross_check, fold_fill
+from sdk.journal import Journal
+from sdk.limits import (
+    DEFAULT_POLICIES,
+    Environment,
+    EnvironmentPolicy,
+    apply_policy,
+    minimal_order_amount,
+    quantize_amount,
+)
+from sdk.models import (
+    Balances,
+    CcxtOrder,
+    ChildOrder,
+    ChildStatus,
+    MarketLimits,
+    OmsFill,
+    Order,
+    OrderKind,
+    Side,
+)
+from sdk.universe import DEFAULT_UNIVERSE, Universe
+
+__all__ = ["PENDING", "TERMINAL", "Broker"]
+
+log = logging.getLogger(__name__)
+
+PENDING = frozenset({ChildStatus.INTENT, ChildStatus.UNKNOWN})
+"""Child states whose venue outcome is not known yet: looked up before anything else."""
+TERMINAL = frozenset(
+    {
+        ChildStatus.CLOSED,
+        ChildStatus.CANCELED,
+        ChildStatus.EXPIRED,
+        ChildStatus.REJECTED,
+        ChildStatus.EMPTY,
+    }
+)
+"""Child states that will not change any more."""
+
+_ZERO = Decimal(0)
+
+
+def _signed_filled(child: ChildOrder) -> Decimal:
+    return child.filled if child.side == Side.BUY else -child.filled
+
+
+class Broker:
+    """Submits parent orders as child orders, journals everything, reports OMS fills.
+
+    ``run_id`` (1-12 of ``[a-z0-9]``, generated when not given) names the run in the
+    journal and in every client order id. ``clock`` defaults to the wall clock; tests pass
+    a :class:`~sdk.broker.clock.VirtualClock`. ``observer`` receives typed progress events.
+    """
+
+    def __init__(
+        self,
+        adapter: ExchangeAdapter,
+        environment: Environment,
+        journal: Journal,
+        clock: Clock | None = None,
+        *,
+        run_id: str | None = None,
+        universe: Universe = DEFAULT_UNIVERSE,
+        limit_prices: LimitPriceComputer | None = None,
+        twap: TwapConfig | None = None,
+        policies: Mapping[Environment, EnvironmentPolicy] = DEFAULT_POLICIES,
+        observer: Observer | None = None,
+        retry: RetrySettings | None = None,
+        fee_conversion: Mapping[str, Decimal] | None = None,
+        quote: str = "USDT",
+    ) -> None:
+        self.adapter = adapter
+        self.environment = Environment(environment)
+        self.journal = journal
+        self.clock: Clock = clock or WallClock()
+        self.run_id = validate_run_id(run_id) if run_id else new_run_id()
+        self.universe = universe
+        self.limit_prices = limit_prices or LimitPriceComputer()
+        self.twap = twap or TwapConfig()
+        self.policies = policies
+        self.fee_conversion = dict(fee_conversion or {})
+        self.quote = quote
+        self._session = Session(
+            adapter, journal, self.run_id, self.clock, observer, retry or RetrySettings()
+        )
+        self._markets: dict[str, MarketLimits] | None = None
+        self._reported_trades: dict[int, set[str]] = {}
+        self._reported_empty: set[int] = set()
+
+    # -- run bookkeeping -------------------------------------------------------------
+
+    def run_params(self) -> dict[str, Any]:
+        """What a resume needs to continue the run the same way."""
+        return {
+            "twap": {
+                "waves": self.twap.waves,
+                "wave_seconds": self.twap.wave_seconds,
+                "cancel_lead": self.twap.cancel_lead,
+                "submit_window": self.twap.submit_window,
+            },
+            "passivity": str(self.limit_prices.passivity),
+            "max_age": None
+            if self.limit_prices.max_age is None
+            else self.limit_prices.max_age.total_seconds(),
+            "quote": self.quote,
+        }
+
+    def _record_run(self) -> None:
+        self.journal.record_run(
+            self.run_id,
+            adapter=getattr(self.adapter, "name", type(self.adapter).__name__),
+            exchange=self.adapter.exchange_id,
+            environment=str(self.environment),
+            params=self.run_params(),
+            started_at=self.clock.now(),
+        )
+
+    async def _limits(self) -> dict[str, MarketLimits]:
+        if self._markets is None:
+            self._markets = await self._session.call(
+                self.adapter.load_markets, client_order_id=None
+            )
+        return self._markets
+
+    def _symbol(self, order: Order) -> str:
+        explicit = order.extra_params.get("ccxt_symbol")
+        if isinstance(explicit, str):
+            return explicit
+        asset = self.universe.resolve(order.asset_id)
+        return self.adapter.symbol_for(asset.base, asset.quote)
+
+    # -- submission ------------------------------------------------------------------
+
+    async def submit_orders(self, orders: Sequence[Order]) -> list[ChildOrder]:
+        """Execute parent orders; return every child in its final state.
+
+        Parents run concurrently; a failure of one child (a rejection, -4131 on a thin
+        book) is recorded and never stops the others. A parent id already in this run is
+        refused: the run's client order ids would collide (use :meth:`resume`).
+        """
+        if not orders:
+            return []
+        ids = [o.order_id for o in orders]
+        if len(set(ids)) != len(ids):
+            raise InvalidOrderInput("parent order ids must be unique within a submission")
+        known = {o.order_id for o, _ in self.journal.parent_orders(self.run_id)}
+        clash = sorted(set(ids) & known)
+        if clash:
+            raise InvalidOrderInput(
+                f"parents {clash} are already in run {self.run_id}; resume it instead"
+            )
+        for order in orders:
+            if str(order.type_) not in {k.value for k in OrderKind}:
+                raise InvalidOrderInput(f"order {order.order_id}: unknown type {order.type_!r}")
+        parents = [(o, self._symbol(o)) for o in orders]
+        self._record_run()
+        self.journal.record_parents(self.run_id, parents)
+        self.journal.record_run_event(self.run_id, "submitted", {"parents": ids})
+        return await self._execute(parents, existing={})
+
+    async def resume(self) -> list[ChildOrder]:
+        """Finish this run after a crash: reconcile pending children, then carry on.
+
+        Children journaled as intents or with an unknown outcome are looked up by client
+        order id (adopted when found, rejected when not); waves already past their
+        deadline are skipped and said so; the rest runs as it would have.
+        """
+        parents = self.journal.parent_orders(self.run_id)
+        if not parents:
+            raise InvalidOrderInput(f"run {self.run_id} has no parent orders to resume")
+        self.journal.record_run_event(self.run_id, "resumed")
+        existing = {c.client_order_id: c for c in self.journal.latest_children(self.run_id)}
+        return await self._execute(parents, existing=existing)
+
+    async def _execute(
+        self, parents: Sequence[tuple[Order, str]], *, existing: dict[str, ChildOrder]
+    ) -> list[ChildOrder]:
+        markets = await self._limits()
+        one_shot = [(o, s) for o, s in parents if str(o.type_) != OrderKind.TWAP]
+        groups: dict[tuple[datetime, datetime], list[tuple[Order, str]]] = {}
+        for order, symbol in parents:
+            if str(order.type_) == OrderKind.TWAP:
+                key = (order.start_timestamp, order.end_timestamp)
+                groups.setdefault(key, []).append((order, symbol))
+        jobs = [self._one_shot(o, s, markets, existing) for o, s in one_shot]
+        results = await asyncio.gather(
+            asyncio.gather(*jobs),
+            *(
+                self._twap(items, start, end, markets, existing)
+                for (start, end), items in groups.items()
+            ),
+        )
+        children: list[ChildOrder] = list(results[0])
+        for group in results[1:]:
+            children.extend(group)
+        self.journal.record_run_event(self.run_id, "finished", {"children": len(children)})
+        self._session.emit(RunFinished(self.run_id, self.clock.now(), len(children)))
+        return children
+
+    def _new_child(
+        self,
+        order: Order,
+        symbol: str,
+        wave: int,
+        *,
+        order_type: str,
+        amount: Decimal,
+        side: Side,
+        limit_price: Decimal | None = None,
+        reduce_only: bool = False,
+        role: str = "",
+    ) -> ChildOrder:
+        return ChildOrder(
+            parent_order_id=order.order_id,
+            asset_id=order.asset_id,
+            wave=wave,
+            client_order_id=child_client_order_id(self.run_id, order.order_id, wave, role),
+            symbol=symbol,
+            side=side,
+            order_type=order_type,
+            amount=abs(amount),
+            limit_price=limit_price,
+            reduce_only=reduce_only,
+            created_at=self.clock.now(),
+        )
+
+    def _not_sent(self, child: ChildOrder, status: ChildStatus, reason: str) -> ChildOrder:
+        """Record a child that policy or sizing stopped before the wire."""
+        done = child.model_copy(update={"status": status, "reason": reason})
+        if status == ChildStatus.EMPTY:
+            self.journal.record_child(self.run_id, done)
+            self._session.emit(ChildEmpty(done, reason))
+            return done
+        return self._session.reject(done, reason)
+
+    async def _settle_existing(self, child: ChildOrder, *, cancel: bool) -> ChildOrder:
+        """Bring a child found in the journal up to date with the venue."""
+        if child.status in PENDING:
+            child = await self._session.reconcile(child)
+        # A child final on the venue is collected once per process (its trades journaled);
+        # journaling again is harmless, trades are unique per exchange and symbol.
+        if child.ccxt_order_id is not None and (
+            child.status not in TERMINAL or child.client_order_id not in self._session.collected
+        ):
+            child = await self._collect(child, cancel=cancel)
+        return child
+
+    async def _collect(self, child: ChildOrder, *, cancel: bool) -> ChildOrder:
+        return await self._session.collect(child, cancel=cancel)
+
+    async def _one_shot(
+        self,
+        order: Order,
+        symbol: str,
+        markets: Mapping[str, MarketLimits],
+        existing: Mapping[str, ChildOrder],
+    ) -> ChildOrder:
+        """A ``market`` or ``limit`` parent: one child, sent now."""
+        kind = str(order.type_)
+        cid = child_client_order_id(self.run_id, order.order_id, 0)
+        if cid in existing:
+            return await self._settle_existing(existing[cid], cancel=False)
+        side = order.side
+        draft = self._new_child(order, symbol, 0, order_type=kind, amount=_ZERO, side=side)
+        limits = markets.get(symbol)
+        if limits is None:
+            return self._not_sent(draft, ChildStatus.REJECTED, f"{symbol}: not a market here")
+        try:
+            book = await self._session.call(
+                lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
+            )
+            if kind == OrderKind.LIMIT:
+                price = self.limit_prices.price(book, side, limits, now=self.clock.now())
+            else:
+                if book.is_crossed or book.bid <= 0:
+                    raise UnusableBook(f"{symbol}: no usable book to size a market order")
+                price = book.mid
+        except SdkError as exc:
+            return self._not_sent(draft, ChildStatus.REJECTED, str(exc))
+        sized = apply_policy(limits, order.diff_num_shares, price, self.environment, self.policies)
+        if sized.rejected:
+            return self._not_sent(draft, ChildStatus.REJECTED, sized.reason or "policy")
+        if sized.empty:
+            return self._not_sent(draft, ChildStatus.EMPTY, sized.reason or "sized to zero")
+        child = draft.model_copy(
+            update={
+                "amount": abs(sized.amount),
+                "limit_price": price if kind == OrderKind.LIMIT else None,
+                "reason": sized.reason,
+            }
+        )
+        child = await self._place(child)
+        if kind == OrderKind.MARKET and child.ccxt_order_id is not None:
+            # A market order is done at once; its trades belong in the journal now.
+            child = await self._collect(child, cancel=False)
+        return child
+
+    async def _place(self, child: ChildOrder) -> ChildOrder:
+        placed = await self._session.place(child)
+        if placed.status == ChildStatus.REJECTED and isinstance(
+            self._session.last_errors.get(child.client_order_id), LiquidityRejected
+        ):
+            self._session.warn(
+                f"{child.client_order_id} {child.symbol}: liquidity rejection (-4131); "
+                "the book is too thin, other orders proceed"
+            )
+        return placed
+
+    # -- TWAP --------------------------------------------------------------------------
+
+    async def _twap(
+        self,
+        items: Sequence[tuple[Order, str]],
+        start: datetime,
+        end: datetime,
+        markets: Mapping[str, MarketLimits],
+        existing: dict[str, ChildOrder],
+    ) -> list[ChildOrder]:
+        """Run one TWAP window for all its parents, wave by wave."""
+        plan = plan_waves(start, end, self.twap)
+        mine: dict[str, ChildOrder] = {}
+        stopped: set[int] = set()
+        # Children of waves that ended while nobody watched (a crash): settle them first.
+        now = self.clock.now()
+        for wave in plan.waves:
+            if wave.end > now:
+                break
+            for order, _ in items:
+                cid = child_client_order_id(self.run_id, order.order_id, wave.index)
+                if cid in existing:
+                    mine[cid] = await self._settle_existing(existing[cid], cancel=True)
+        await self.clock.sleep_until(start)
+        for wave in plan.waves:
+            now = self.clock.now()
+            wave_cids = {
+                o.order_id: child_client_order_id(self.run_id, o.order_id, wave.index)
+                for o, _ in items
+            }
+            if wave.end <= now:
+                if not any(c in existing for c in wave_cids.values()):
+                    self._skip(wave, "the wave had ended before it could be submitted")
+                continue
+            already = [existing[c] for c in wave_cids.values() if c in existing]
+            if now > wave.submit_deadline and not already:
+                self._skip(
+                    wave,
+                    f"too late: now {now.isoformat()} is past the submit deadline "
+                    f"{wave.submit_deadline.isoformat()}",
+                )
+                await self.clock.sleep_until(wave.end)
+                continue
+            self._session.emit(WaveStarted(self.run_id, wave.index, now, plan.num_waves))
+            self.journal.record_run_event(self.run_id, "wave_started", {"wave": wave.index})
+            late = now > wave.submit_deadline
+            sent = await asyncio.gather(
+                *(
+                    self._twap_child(
+                        order, symbol, wave, plan, markets, mine, existing, stopped, late=late
+                    )
+                    for order, symbol in items
+                )
+            )
+            await self.clock.sleep_until(wave.cancel_at)
+            settled = await asyncio.gather(
+                *(self._settle_existing(c, cancel=True) for c in sent if c is not None)
+            )
+            for child in settled:
+                mine[child.client_order_id] = child
+            await self.clock.sleep_until(wave.end)
+            if all(o.order_id in stopped or self._remaining(o, mine) == 0 for o, _ in items):
+                rest = plan.waves[wave.index + 1 :]
+                if rest:
+                    self.journal.record_run_event(
+                        self.run_id, "twap_done_early", {"after_wave": wave.index}
+                    )
+                break
+        return list(mine.values())
+
+    def _skip(self, wave: Wave, reason: str) -> None:
+        self.journal.record_run_event(
+            self.run_id, "wave_skipped", {"wave": wave.index, "reason": reason}
+        )
+        self._session.emit(WaveSkipped(self.run_id, wave.index, self.clock.now(), reason))
+        log.info("run %s wave %d skipped: %s", self.run_id, wave.index, reason)
+
+    @staticmethod
+    def _remaining(order: Order, children: Mapping[str, ChildOrder]) -> Decimal:
+        filled = sum(
+            (_signed_filled(c) for c in children.values() if c.parent_order_id == order.order_id),
+            _ZERO,
+        )
+        remaining = order.diff_num_shares - filled
+        # Past the target (an overfill, or a minimum forced by policy): nothing remains.
+        if remaining != 0 and (remaining > 0) != (order.diff_num_shares > 0):
+            return _ZERO
+        return remaining
+
+    async def _twap_child(
+        self,
+        order: Order,
+        symbol: str,
+        wave: Wave,
+        plan: TwapPlan,
+        markets: Mapping[str, MarketLimits],
+        mine: dict[str, ChildOrder],
+        existing: Mapping[str, ChildOrder],
+        stopped: set[int],
+        *,
+        late: bool,
+    ) -> ChildOrder | None:
+        cid = child_client_order_id(self.run_id, order.order_id, wave.index)
+        if cid in existing:
+            child = existing[cid]
+            if child.status in PENDING:
+                child = await self._session.reconcile(child)
+            mine[cid] = child
+            return child
+        if late or order.order_id in stopped:
+            return None
+        remaining = self._remaining(order, mine)
+        if remaining == 0:
+            return None
+        side = order.side
+        draft = self._new_child(
+            order, symbol, wave.index, order_type="limit", amount=_ZERO, side=side
+        )
+        limits = markets.get(symbol)
+        if limits is None:
+            stopped.add(order.order_id)
+            child = self._not_sent(draft, ChildStatus.REJECTED, f"{symbol}: not a market here")
+            mine[cid] = child
+            return None
+        try:
+            book = await self._session.call(
+                lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
+            )
+            price = self.limit_prices.price(book, side, limits, now=self.clock.now())
+        except SdkError as exc:
+            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, str(exc))
+            return None
+        waves_left = plan.num_waves - wave.index
+        minimal = minimal_order_amount(limits, price)
+        share = child_amount(remaining, waves_left, limits)
+        if abs(remaining) < minimal:
+            # What remains is below the venue minimum: the policy decides (raise it in
+            # local and preprod, refuse it in prod, which also stops this parent).
+            to_size = remaining
+        elif abs(share) < minimal:
+            # A wave's share below the minimum: send the minimum instead, never more than
+            # what remains, so small parents still finish within the window.
+            to_size = min(minimal, abs(quantize_amount(limits, remaining))) * (
+                1 if remaining > 0 else -1
+            )
+        else:
+            to_size = share
+        sized = apply_policy(limits, to_size, price, self.environment, self.policies)
+        if sized.rejected:
+            stopped.add(order.order_id)
+            reason = sized.reason or "refused by policy"
+            self._session.warn(f"parent {order.order_id} stopped: {reason}")
+            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, reason)
+            return None
+        if sized.empty:
+            mine[cid] = self._not_sent(draft, ChildStatus.EMPTY, sized.reason or "sized to zero")
+            return None
+        child = draft.model_copy(
+            update={"amount": abs(sized.amount), "limit_price": price, "reason": sized.reason}
+        )
+        placed = await self._place(child)
+        mine[cid] = placed
+        if placed.status == ChildStatus.REJECTED:
+            return None
+        return placed
+
+    # -- results -----------------------------------------------------------------------
+
+    async def get_fills(self) -> list[OmsFill]:
+        """One :class:`OmsFill` per parent with trades new since the last call.
+
+        Open children are refreshed from the venue first (their trades journaled).
+        A finished parent that never filled is reported once as an empty fill. Each
+        fill is cross-checked against the venue's order quantities; a disagreement is a
+        warning and a ``fill_discrepancy`` run event in the journal; the trades decide.
+        """
+        children = self.journal.latest_children(self.run_id)
+        refreshed = await asyncio.gather(
+            *(self._settle_existing(c, cancel=False) for c in children)
+        )
+        by_parent: dict[int, list[ChildOrder]] = {}
+        for child in refreshed:
+            by_parent.setdefault(child.parent_order_id, []).append(child)
+        markets = await self._limits()
+        fills: list[OmsFill] = []
+        now = self.clock.now()
+        for parent, symbol in self.journal.parent_orders(self.run_id):
+            pid = parent.order_id
+            kids = by_parent.get(pid, [])
+            all_trades = self.journal.trade_models(self.run_id, parent_order_id=pid)
+            reported = self._reported_trades.setdefault(pid, set())
+            new = [t for t in all_trades if t.id not in reported]
+            quote = markets[symbol].quote if symbol in markets else self.quote
+            finished = all(c.status in TERMINAL for c in kids) and (
+                str(parent.type_) != OrderKind.TWAP or parent.end_timestamp <= now
+            )
+            if not new and (all_trades or pid in self._reported_empty or not finished):
+                continue
+            fill = fold_fill(
+                parent,
+                symbol=symbol,
+                quote=quote,
+                children=kids,
+                trades=new,
+                fee_conversion=self.fee_conversion,
+            )
+            await self._cross_check(parent, symbol, quote, kids, all_trades)
+            reported.update(t.id for t in new)
+            if not new:
+                self._reported_empty.add(pid)
+            self.journal.record_fill(self.run_id, fill)
+            fills.append(fill)
+        return fills
+
+    async def _cross_check(
+        self, parent: Order, symbol: str, quote: str, kids: Sequence[ChildOrder], trades: Any
+    ) -> None:
+        total = fold_fill(
+            parent,
+            symbol=symbol,
+            quote=quote,
+            children=kids,
+            trades=trades,
+            fee_conversion=self.fee_conversion,
+        )
+        orders: list[CcxtOrder] = []
+        for child in kids:
+            order = await self._venue_view(child)
+            if order is not None:
+                orders.append(order)
+        discrepancy = cross_check(total, orders)
+        if discrepancy is not None:
+            message = (
+                f"parent {parent.order_id}: trades sum to {discrepancy.folded}, the venue's "
+                f"orders report {discrepancy.reported} filled"
+            )
+            self.journal.record_run_event(self.run_id, "fill_discrepancy", message)
+            self._session.warn(message)
+
+    async def _venue_view(self, child: ChildOrder) -> CcxtOrder | None:
+        """The venue's latest word on a child (cached once it is final)."""
+        oid = child.ccxt_order_id
+        if oid is None:
+            return None
+        cid = child.client_order_id
+        order = self._session.orders.get(cid)
+        if order is not None and not order.is_open:
+            return order
+        try:
+            order = await self._session.call(
+                lambda: self.adapter.fetch_order(child.symbol, order_id=oid), client_order_id=cid
+            )
+        except SdkError as exc:
+            self._session.warn(f"{cid}: no ccxt fill to check ({exc})")
+            return None
+        self._session.orders[cid] = order
+        return order
+
+    async def positions(self) -> dict[str, Decimal]:
+        """Open positions by symbol, signed.
+
+        Futures adapters report positions; on spot a position is a non-zero balance of
+        a currency that trades against ``quote`` here.
+        """
+        if self.adapter.capabilities.positions:
+            found = await self._session.call(self.adapter.fetch_positions, client_order_id=None)
+            out: dict[str, Decimal] = {}
+            for p in found:
+                if p.amount != 0:
+                    out[p.symbol] = out.get(p.symbol, _ZERO) + p.amount
+            return out
+        balances = await self.balances()
+        markets = await self._limits()
+        out = {}
+        for currency, bal in balances.by_currency.items():
+            if currency == self.quote or bal.total == 0:
+                continue
+            symbol = self.adapter.symbol_for(currency, self.quote)
+            if symbol in markets:
+                out[symbol] = bal.total
+        return out
+
+    async def balances(self) -> Balances:
+        """Account balances."""
+        return await self._session.call(self.adapter.fetch_balances, client_order_id=None)
+
+    async def flatten(self, *, dry_run: bool = True) -> list[ChildOrder]:
+        """Close every open position with a market order (reduce-only where supported).
+
+        With ``dry_run`` (the default) nothing is sent and nothing is journaled: the
+        children that would be sent are returned with status ``intent``. Otherwise the
+        flatten runs as its own journaled run (a fresh run id), so its client order ids
+        never meet those of a submission.
+        """
+        positions = await self.positions()
+        markets = await self._limits()
+        flat_run = new_run_id()
+        children: list[ChildOrder] = []
+        for index, (symbol, amount) in enumerate(sorted(positions.items())):
+            limits = markets.get(symbol)
+            if limits is None:
+                continue
+            side = Side.SELL if amount > 0 else Side.BUY
+            size = abs(quantize_amount(limits, amount))
+            try:
+                asset_id = self.universe.asset_for_symbol(symbol).asset_id
+            except InvalidOrderInput:
+                asset_id = 0  # a position outside the universe still gets closed
+            child = ChildOrder(
+                parent_order_id=index,
+                asset_id=asset_id,
+                wave=0,
+                client_order_id=child_client_order_id(flat_run, index, 0, "f"),
+                symbol=symbol,
+                side=side,
+                order_type="market",
+                amount=size,
+                reduce_only=self.adapter.capabilities.reduce_only,
+                created_at=self.clock.now(),
+                reason="dry run: not sent" if dry_run else None,
+            )
+            children.append(child)
+        if dry_run:
+            return children
+        flat = Broker(
+            self.adapter,
+            self.environment,
+            self.journal,
+            self.clock,
+            run_id=flat_run,
+            universe=self.universe,
+            observer=self._session.observer,
+            retry=self._session.retry,
+            quote=self.quote,
+        )
+        flat._markets = markets
+        flat._record_run()
+        flat.journal.record_run_event(flat_run, "flatten", {"positions": len(children)})
+        return list(await asyncio.gather(*(flat._flatten_one(c) for c in children)))
+
+    async def _flatten_one(self, child: ChildOrder) -> ChildOrder:
+        assert self._markets is not None
+        limits = self._markets[child.symbol]
+        book_price = None
+        if child.amount == 0:
+            return self._not_sent(child, ChildStatus.EMPTY, "position below one amount step")
+        if not child.reduce_only:
+            # Without reduce-only the venue's minimum applies; dust cannot be sold.
+            book = await self._session.call(
+                lambda: self.adapter.best_bid_ask(child.symbol),
+                client_order_id=child.client_order_id,
+            )
+            book_price = book.bid if child.side == Side.SELL else book.ask
+            if book_price > 0 and child.amount < minimal_order_amount(limits, book_price):
+                return self._not_sent(
+                    child, ChildStatus.EMPTY, "position below the venue minimum (dust)"
+                )
+        placed = await self._place(child)
+        if placed.ccxt_order_id is not None:
+            placed = await self._collect(placed, cancel=False)
+        return placed

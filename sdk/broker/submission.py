@@ -1,0 +1,354 @@
+"""One child order's life on the wire: intent, send, retry or look up, collect.
+
+The invariant is that one child is at most one venue order. The intent is journaled
+before any request; after an error whose outcome is unknown (a timeout, a dropped
+connection, a 5xx, -1007) the child is looked up by its client order id before anything
+is resent, and an order that exists is adopted. Which errors are retried, and how, comes
+from :data:`sdk.errors.RETRY_POLICY` only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import attrs
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+
+from sdk.adapter import ExchangeAdapter
+from sdk.broker.clock import Clock
+from sdk.broker.events import (
+    BrokerEvent,
+    ChildAdopted,
+    ChildCanceled,
+    ChildFilled,
+    ChildRejected,
+    ChildSent,
+    Observer,
+    Warned,
+)
+from sdk.errors import (
+    ClockSkew,
+    OrderNotFound,
+    RateLimited,
+    RetryKind,
+    SdkError,
+    VenueRejected,
+    retry_rule_for,
+    translate,
+)
+from sdk.journal import Journal
+from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
+
+__all__ = ["RetrySettings", "Session", "child_status_of"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_STATUS = {
+    OrderStatus.OPEN: ChildStatus.OPEN,
+    OrderStatus.CLOSED: ChildStatus.CLOSED,
+    OrderStatus.CANCELED: ChildStatus.CANCELED,
+    OrderStatus.EXPIRED: ChildStatus.EXPIRED,
+    OrderStatus.REJECTED: ChildStatus.REJECTED,
+}
+
+
+def child_status_of(order: CcxtOrder) -> ChildStatus:
+    """The child status an order's venue status means (unknown statuses count as open)."""
+    status = order.status
+    return (
+        _STATUS.get(status, ChildStatus.OPEN)
+        if isinstance(status, OrderStatus)
+        else (ChildStatus.OPEN)
+    )
+
+
+@attrs.frozen
+class RetrySettings:
+    """Backoff of transient errors: exponential from ``initial`` up to ``maximum``, jittered."""
+
+    initial: float = 0.25
+    maximum: float = 8.0
+    jitter: float = 0.25
+
+
+@attrs.define
+class _Attempt:
+    """What one create loop has learnt so far."""
+
+    maybe_placed: bool = False
+    adopted: bool = False
+    last_error: SdkError | None = None
+
+
+@attrs.define
+class Session:
+    """Everything a child's request needs: venue, journal, run, clock, observer."""
+
+    adapter: ExchangeAdapter
+    journal: Journal
+    run_id: str
+    clock: Clock
+    observer: Observer | None = None
+    retry: RetrySettings = RetrySettings()
+    orders: dict[str, CcxtOrder] = attrs.field(factory=dict)
+    """The latest venue view of each child, by client order id."""
+    collected: set[str] = attrs.field(factory=set)
+    """Children whose final state and trades are journaled."""
+    last_errors: dict[str, SdkError] = attrs.field(factory=dict)
+    """The error that ended each child's send loop, by client order id."""
+
+    @property
+    def exchange(self) -> str:
+        """The ccxt exchange id, for journal keys."""
+        return self.adapter.exchange_id
+
+    def emit(self, event: BrokerEvent) -> None:
+        """Hand an event to the observer; an observer's failure never stops the run."""
+        if self.observer is None:
+            return
+        try:
+            self.observer(event)
+        except Exception:  # the CLI's rendering must not break an order run
+            log.exception("broker observer failed on %s", type(event).__name__)
+
+    def warn(self, message: str) -> None:
+        """Log, journal and emit a warning."""
+        log.warning("%s: %s", self.run_id, message)
+        self.journal.record_run_event(self.run_id, "warning", message)
+        self.emit(Warned(self.run_id, message))
+
+    # -- retrying ---------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            return max(0.0, exc.retry_after)
+        if isinstance(exc, ClockSkew):
+            return 0.0
+        backoff = wait_exponential_jitter(
+            multiplier=self.retry.initial, max=self.retry.maximum, jitter=self.retry.jitter
+        )
+        return float(backoff(state))
+
+    @staticmethod
+    def _stop(state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if not isinstance(exc, SdkError):
+            return True
+        return state.attempt_number >= retry_rule_for(exc).max_attempts
+
+    async def _before_retry(self, exc: SdkError, client_order_id: str | None) -> None:
+        self.journal.record_error(self.run_id, exc, client_order_id=client_order_id)
+        log.info("retrying after %s: %s", type(exc).__name__, exc)
+        if isinstance(exc, ClockSkew):
+            resync = getattr(self.adapter, "resync_clock", None)
+            if resync is not None:
+                await resync()
+
+    async def call(self, fn: Callable[[], Awaitable[T]], *, client_order_id: str | None) -> T:
+        """Run an idempotent venue call (a read or a cancel) under the retry table."""
+
+        async def once() -> T:
+            try:
+                return await fn()
+            except SdkError:
+                raise
+            except Exception as exc:  # an adapter that leaked a ccxt or transport error
+                raise translate(exc, exchange=self.exchange) from exc
+
+        async def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            assert isinstance(exc, SdkError)
+            await self._before_retry(exc, client_order_id)
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_retryable),
+            stop=self._stop,
+            wait=self._wait,
+            sleep=self.clock.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        return await retrying(once)
+
+    # -- one child --------------------------------------------------------------
+
+    async def place(self, child: ChildOrder) -> ChildOrder:
+        """Journal the intent, send, retry or adopt; return the child in its new state.
+
+        Never raises for a venue outcome: a refusal becomes a ``REJECTED`` child, an
+        outcome still unknown after every retry an ``UNKNOWN`` one (resolved later by
+        :meth:`reconcile`).
+        """
+        self.journal.record_child(self.run_id, child)
+        cid = child.client_order_id
+        seen = _Attempt()
+
+        async def attempt() -> CcxtOrder:
+            if seen.maybe_placed:
+                found = await self._lookup(child)
+                if found is not None:
+                    seen.adopted = True
+                    return found
+                seen.maybe_placed = False  # not on the venue: a resend cannot duplicate
+            try:
+                order = await self.adapter.create_order(
+                    child.symbol,
+                    str(child.order_type),
+                    child.side,  # type: ignore[arg-type]
+                    child.amount,
+                    child.limit_price,
+                    client_order_id=cid,
+                    reduce_only=child.reduce_only,
+                )
+            except Exception as raw:
+                exc = raw if isinstance(raw, SdkError) else translate(raw, exchange=self.exchange)
+                seen.last_error = exc
+                if isinstance(exc, VenueRejected) and _is_duplicate(exc):
+                    found = await self._lookup(child)
+                    if found is not None:
+                        seen.adopted = True
+                        return found
+                if retry_rule_for(exc).kind is RetryKind.LOOKUP_THEN_RESEND:
+                    seen.maybe_placed = True
+                if exc is raw:
+                    raise
+                raise exc from raw
+            self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
+            return order
+
+        try:
+            order = await self.call(attempt, client_order_id=cid)
+        except SdkError as exc:
+            self.journal.record_error(self.run_id, exc, client_order_id=cid)
+            self.last_errors[cid] = exc
+            if seen.maybe_placed:
+                unknown = child.model_copy(
+                    update={"status": ChildStatus.UNKNOWN, "reason": f"outcome unknown: {exc}"}
+                )
+                self.journal.record_child(self.run_id, unknown)
+                self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
+                return unknown
+            return self.reject(child, str(exc))
+        return self._adopt(child, order, adopted=seen.adopted)
+
+    def reject(self, child: ChildOrder, reason: str) -> ChildOrder:
+        """Record a child as refused (by the venue or by policy) and say so."""
+        rejected = child.model_copy(update={"status": ChildStatus.REJECTED, "reason": reason})
+        self.journal.record_child(self.run_id, rejected)
+        self.emit(ChildRejected(rejected, reason))
+        log.warning("%s rejected: %s", child.client_order_id, reason)
+        return rejected
+
+    def _adopt(self, child: ChildOrder, order: CcxtOrder, *, adopted: bool) -> ChildOrder:
+        self.orders[child.client_order_id] = order
+        updated = child.model_copy(
+            update={
+                "status": child_status_of(order),
+                "ccxt_order_id": order.id,
+                "filled": order.filled if order.filled is not None else child.filled,
+                "reason": "adopted after lookup by client order id" if adopted else None,
+            }
+        )
+        self.journal.record_child(self.run_id, updated)
+        self.emit(ChildAdopted(updated) if adopted else ChildSent(updated))
+        return updated
+
+    async def _lookup(self, child: ChildOrder) -> CcxtOrder | None:
+        """The child's venue order by client order id, or ``None`` when it is not there."""
+        cid = child.client_order_id
+        try:
+            order = await self.adapter.fetch_order(child.symbol, client_order_id=cid)
+        except OrderNotFound:
+            self.journal.record_run_event(self.run_id, "lookup_not_found", cid)
+            return None
+        self.journal.record_raw(self.run_id, "lookup", order, client_order_id=cid)
+        return order
+
+    async def reconcile(self, child: ChildOrder) -> ChildOrder:
+        """Resolve a child whose outcome is unknown (or whose intent was never answered)."""
+        try:
+            found = await self.call(
+                lambda: self._lookup(child), client_order_id=child.client_order_id
+            )
+        except SdkError as exc:
+            self.journal.record_error(self.run_id, exc, client_order_id=child.client_order_id)
+            self.warn(f"{child.client_order_id}: lookup failed ({exc}); left {child.status}")
+            return child
+        if found is None:
+            return self.reject(child, "never reached the venue (lookup by client order id)")
+        return self._adopt(child, found, adopted=True)
+
+    async def collect(self, child: ChildOrder, *, cancel: bool) -> ChildOrder:
+        """Cancel an open child when asked, then fetch its order and trades and journal them."""
+        if child.ccxt_order_id is None:
+            return child
+        cid = child.client_order_id
+        oid = child.ccxt_order_id
+        was_canceled = False
+        if cancel and child.status == ChildStatus.OPEN:
+            try:
+                reply = await self.call(
+                    lambda: self.adapter.cancel_order(child.symbol, order_id=oid),
+                    client_order_id=cid,
+                )
+                self.journal.record_raw(self.run_id, "cancel_order", reply, client_order_id=cid)
+                was_canceled = True
+            except OrderNotFound:
+                pass  # filled or gone between the wave's end and the cancel: fine
+            except SdkError as exc:
+                self.journal.record_error(self.run_id, exc, client_order_id=cid)
+                self.warn(f"{cid}: cancel failed ({exc})")
+        try:
+            order = await self.call(
+                lambda: self.adapter.fetch_order(child.symbol, order_id=oid), client_order_id=cid
+            )
+            trades = await self.call(
+                lambda: self.adapter.fetch_order_trades(child.symbol, order_id=oid),
+                client_order_id=cid,
+            )
+        except SdkError as exc:
+            self.journal.record_error(self.run_id, exc, client_order_id=cid)
+            self.warn(f"{cid}: could not collect its state ({exc})")
+            return child
+        self.journal.record_raw(self.run_id, "fetch_order", order, client_order_id=cid)
+        self.orders[cid] = order
+        new_trades = self.record_trades(child, trades)
+        updated = child.model_copy(
+            update={
+                "status": child_status_of(order),
+                "filled": order.filled if order.filled is not None else child.filled,
+            }
+        )
+        if updated.status != child.status or updated.filled != child.filled:
+            self.journal.record_child(self.run_id, updated)
+        if updated.status not in (ChildStatus.OPEN, ChildStatus.UNKNOWN, ChildStatus.INTENT):
+            self.collected.add(cid)
+        if was_canceled and updated.status == ChildStatus.CANCELED:
+            self.emit(ChildCanceled(updated))
+        if new_trades:
+            self.emit(ChildFilled(updated))
+        return updated
+
+    def record_trades(self, child: ChildOrder, trades: list[CcxtTrade]) -> int:
+        """Journal a child's trades (known ones are ignored); how many were new."""
+        return self.journal.record_trades(
+            self.run_id,
+            self.exchange,
+            trades,
+            symbol=child.symbol,
+            client_order_id=child.client_order_id,
+            parent_order_id=child.parent_order_id,
+        )
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, SdkError) and retry_rule_for(exc).kind is not RetryKind.NEVER
+
+
+def _is_duplicate(exc: SdkError) -> bool:
+    # Binance answers a resent id that is still open with "duplicate": the order exists.
+    return "duplicate" in f"{exc} {exc.body or ''}".lower()

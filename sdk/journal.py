@@ -1,0 +1,504 @@
+"""An append-only SQLite journal of every OMS and ccxt record of a run.
+
+One file per caller-chosen path, WAL mode, ``synchronous=FULL``: a row is on disk before
+the call returns, so a child's intent is durable before its request leaves, and a process
+killed at any point leaves a journal that opens and resumes. Rows are never updated or
+deleted (triggers refuse it); a child's current state is its latest event.
+
+Raw payloads are scrubbed of anything that looks like a credential before they are
+written. Readers return pandas DataFrames; a few typed readers serve :mod:`sdk.broker`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Self
+
+import attrs
+import pandas as pd
+
+from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
+
+__all__ = ["SECRET_KEYS", "Journal", "RunRecord", "scrub"]
+
+SCHEMA_VERSION = 1
+
+# Keys whose values are credentials, compared case-insensitively and without - or _.
+SECRET_KEYS = frozenset(
+    {"apikey", "secret", "signature", "xmbxapikey", "password", "privatekey", "token"}
+)
+_SECRET_IN_TEXT = re.compile(r"(?i)(signature|apikey|secret|x-mbx-apikey)([=:]\s*\"?)[^&\s\",}]+")
+
+_TABLES = (
+    "runs",
+    "run_events",
+    "parents",
+    "child_events",
+    "raw_responses",
+    "trades",
+    "oms_fills",
+    "errors",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    adapter TEXT NOT NULL,
+    exchange TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    params TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parents (
+    run_id TEXT NOT NULL,
+    parent_order_id INTEGER NOT NULL,
+    asset_id INTEGER NOT NULL,
+    symbol TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    diff_num_shares TEXT NOT NULL,
+    order_json TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (run_id, parent_order_id)
+);
+CREATE TABLE IF NOT EXISTS child_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    parent_order_id INTEGER NOT NULL,
+    wave INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    ccxt_order_id TEXT,
+    filled TEXT NOT NULL,
+    reason TEXT,
+    child_json TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS child_events_by_id ON child_events (run_id, client_order_id, seq);
+CREATE TABLE IF NOT EXISTS raw_responses (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    client_order_id TEXT,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trades (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    exchange TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    trade_id TEXT NOT NULL,
+    ccxt_order_id TEXT,
+    client_order_id TEXT,
+    parent_order_id INTEGER,
+    side TEXT,
+    amount TEXT NOT NULL,
+    price TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at TEXT NOT NULL,
+    UNIQUE (exchange, symbol, trade_id)
+);
+CREATE TABLE IF NOT EXISTS oms_fills (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    parent_order_id INTEGER NOT NULL,
+    quantity TEXT NOT NULL,
+    price TEXT,
+    fee_in_quote TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS errors (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    client_order_id TEXT,
+    error_class TEXT NOT NULL,
+    code INTEGER,
+    message TEXT NOT NULL,
+    body TEXT,
+    at TEXT NOT NULL
+);
+"""
+
+
+def _append_only_triggers() -> str:
+    parts = []
+    for table in _TABLES:
+        for op in ("UPDATE", "DELETE"):
+            parts.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+            )
+    return "\n".join(parts)
+
+
+def _norm_key(key: str) -> str:
+    return key.lower().replace("-", "").replace("_", "")
+
+
+def scrub(value: Any) -> Any:
+    """A copy of ``value`` with every credential-looking key or query value masked."""
+    if isinstance(value, Mapping):
+        return {
+            k: ("***" if isinstance(k, str) and _norm_key(k) in SECRET_KEYS else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return _SECRET_IN_TEXT.sub(r"\1\2***", value)
+    return value
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(scrub(value), default=_default, sort_keys=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@attrs.frozen
+class RunRecord:
+    """One run as journaled: what it ran against and with which parameters."""
+
+    run_id: str
+    started_at: datetime
+    adapter: str
+    exchange: str
+    environment: str
+    params: dict[str, Any]
+
+
+class Journal:
+    """The append-only journal. Open with :meth:`open`; one connection, short writes."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self._db = connection
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Self:
+        """Open (creating when needed) the journal at ``path``; ``:memory:`` for tests."""
+        text = str(path)
+        if text != ":memory:":
+            Path(text).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: every statement commits at once unless inside _tx().
+        db = sqlite3.connect(text, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        # FULL: an intent is on disk before the order request leaves.
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        db.executescript(_SCHEMA)
+        db.executescript(_append_only_triggers())
+        db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        return cls(db, text)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writers -------------------------------------------------------------------
+
+    def record_run(
+        self,
+        run_id: str,
+        *,
+        adapter: str,
+        exchange: str,
+        environment: str,
+        params: Mapping[str, Any],
+        started_at: datetime | None = None,
+    ) -> None:
+        """Record a run once; recording the same run again (a resume) is a no-op."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                (started_at or datetime.now(UTC)).isoformat(),
+                adapter,
+                exchange,
+                environment,
+                _dumps(dict(params)),
+            ),
+        )
+
+    def record_run_event(self, run_id: str, event: str, detail: Any = None) -> None:
+        """Append a run-level event (started, resumed, finished, wave skipped...)."""
+        self._db.execute(
+            "INSERT INTO run_events (run_id, event, detail, at) VALUES (?, ?, ?, ?)",
+            (run_id, event, None if detail is None else _dumps(detail), _now()),
+        )
+
+    def record_parents(self, run_id: str, parents: Iterable[tuple[Order, str]]) -> None:
+        """Record parent orders with their resolved symbols; re-recording is a no-op."""
+        with self._tx() as db:
+            for order, symbol in parents:
+                db.execute(
+                    "INSERT OR IGNORE INTO parents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        run_id,
+                        order.order_id,
+                        order.asset_id,
+                        symbol,
+                        str(order.type_),
+                        str(order.diff_num_shares),
+                        order.model_dump_json(),
+                        _now(),
+                    ),
+                )
+
+    def record_child(self, run_id: str, child: ChildOrder) -> None:
+        """Append one state of a child (the first one is its intent)."""
+        self._db.execute(
+            "INSERT INTO child_events (run_id, client_order_id, parent_order_id, wave, status,"
+            " ccxt_order_id, filled, reason, child_json, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                run_id,
+                child.client_order_id,
+                child.parent_order_id,
+                child.wave,
+                str(child.status),
+                child.ccxt_order_id,
+                str(child.filled),
+                child.reason,
+                child.model_dump_json(),
+                _now(),
+            ),
+        )
+
+    def record_raw(
+        self, run_id: str, kind: str, payload: Any, *, client_order_id: str | None = None
+    ) -> None:
+        """Append one raw venue response (scrubbed), e.g. a create or fetch order reply."""
+        if isinstance(payload, CcxtOrder | CcxtTrade):
+            payload = payload.to_ccxt()
+        self._db.execute(
+            "INSERT INTO raw_responses (run_id, client_order_id, kind, payload, at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (run_id, client_order_id, kind, _dumps(payload), _now()),
+        )
+
+    def record_trades(
+        self,
+        run_id: str,
+        exchange: str,
+        trades: Sequence[CcxtTrade],
+        *,
+        symbol: str,
+        client_order_id: str | None,
+        parent_order_id: int | None,
+    ) -> int:
+        """Record trades; one already known (same exchange, symbol, id) is ignored.
+
+        Returns how many were new.
+        """
+        new = 0
+        with self._tx() as db:
+            for t in trades:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO trades (run_id, exchange, symbol, trade_id,"
+                    " ccxt_order_id, client_order_id, parent_order_id, side, amount, price,"
+                    " payload, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        run_id,
+                        exchange,
+                        t.symbol or symbol,
+                        t.id,
+                        t.order,
+                        client_order_id,
+                        parent_order_id,
+                        None if t.side is None else str(t.side),
+                        str(t.amount),
+                        str(t.price),
+                        _dumps(t.to_ccxt()),
+                        _now(),
+                    ),
+                )
+                new += cur.rowcount
+        return new
+
+    def record_fill(self, run_id: str, fill: OmsFill) -> None:
+        """Append one OMS fill as reported to the caller."""
+        self._db.execute(
+            "INSERT INTO oms_fills (run_id, parent_order_id, quantity, price, fee_in_quote,"
+            " payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                fill.parent_order_id,
+                str(fill.quantity),
+                None if fill.price is None else str(fill.price),
+                str(fill.fee_in_quote),
+                fill.model_dump_json(),
+                _now(),
+            ),
+        )
+
+    def record_error(
+        self,
+        run_id: str,
+        error: BaseException,
+        *,
+        client_order_id: str | None = None,
+    ) -> None:
+        """Append an error: its class, the venue's code and body when there are."""
+        code = getattr(error, "code", None)
+        body = getattr(error, "body", None)
+        self._db.execute(
+            "INSERT INTO errors (run_id, client_order_id, error_class, code, message, body, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                client_order_id,
+                type(error).__name__,
+                code if isinstance(code, int) else None,
+                scrub(str(error)),
+                None if body is None else scrub(str(body)),
+                _now(),
+            ),
+        )
+
+    # -- typed readers (for the broker) ----------------------------------------
+
+    def run(self, run_id: str) -> RunRecord:
+        """The run record; ``KeyError`` when the journal has no such run."""
+        row = self._db.execute(
+            "SELECT run_id, started_at, adapter, exchange, environment, params FROM runs"
+            " WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no run {run_id!r} in journal {self.path}")
+        return RunRecord(
+            run_id=row[0],
+            started_at=datetime.fromisoformat(row[1]),
+            adapter=row[2],
+            exchange=row[3],
+            environment=row[4],
+            params=json.loads(row[5]),
+        )
+
+    def parent_orders(self, run_id: str) -> list[tuple[Order, str]]:
+        """The run's parents with their symbols, in order id order."""
+        rows = self._db.execute(
+            "SELECT order_json, symbol FROM parents WHERE run_id = ? ORDER BY parent_order_id",
+            (run_id,),
+        ).fetchall()
+        return [(Order.model_validate_json(r[0]), r[1]) for r in rows]
+
+    def latest_children(self, run_id: str) -> list[ChildOrder]:
+        """Every child of the run in its latest state, in the order they were first written."""
+        rows = self._db.execute(
+            "SELECT e.child_json FROM child_events e JOIN ("
+            "  SELECT client_order_id, MAX(seq) AS last, MIN(seq) AS first FROM child_events"
+            "  WHERE run_id = ? GROUP BY client_order_id) m"
+            " ON e.seq = m.last ORDER BY m.first",
+            (run_id,),
+        ).fetchall()
+        return [ChildOrder.model_validate_json(r[0]) for r in rows]
+
+    def trade_models(self, run_id: str, *, parent_order_id: int | None = None) -> list[CcxtTrade]:
+        """The run's trades as models, optionally of one parent, in journal order."""
+        sql = "SELECT payload FROM trades WHERE run_id = ?"
+        args: tuple[Any, ...] = (run_id,)
+        if parent_order_id is not None:
+            sql += " AND parent_order_id = ?"
+            args = (run_id, parent_order_id)
+        rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
+        return [CcxtTrade.from_ccxt(json.loads(r[0])) for r in rows]
+
+    def run_ids(self) -> list[str]:
+        """Every run id, oldest first."""
+        return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY started_at")]
+
+    # -- DataFrame readers --------------------------------------------------------
+
+    def _frame(self, sql: str, args: tuple[Any, ...] = ()) -> pd.DataFrame:
+        return pd.read_sql_query(sql, self._db, params=args)
+
+    def runs(self) -> pd.DataFrame:
+        """All runs."""
+        return self._frame("SELECT * FROM runs ORDER BY started_at")
+
+    def run_events(self, run_id: str) -> pd.DataFrame:
+        """Run-level events of one run."""
+        return self._frame("SELECT * FROM run_events WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def parents(self, run_id: str) -> pd.DataFrame:
+        """Parent orders of one run."""
+        return self._frame(
+            "SELECT * FROM parents WHERE run_id = ? ORDER BY parent_order_id", (run_id,)
+        )
+
+    def child_events(self, run_id: str) -> pd.DataFrame:
+        """Every state change of every child, in order (the append-only log)."""
+        return self._frame("SELECT * FROM child_events WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def children(self, run_id: str) -> pd.DataFrame:
+        """Each child in its latest state."""
+        return self._frame(
+            "SELECT e.* FROM child_events e JOIN ("
+            "  SELECT MAX(seq) AS last FROM child_events WHERE run_id = ?"
+            "  GROUP BY client_order_id) m ON e.seq = m.last ORDER BY e.parent_order_id, e.wave",
+            (run_id,),
+        )
+
+    def raw_responses(self, run_id: str) -> pd.DataFrame:
+        """Every raw venue response of one run."""
+        return self._frame("SELECT * FROM raw_responses WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def trades(self, run_id: str) -> pd.DataFrame:
+        """ccxt trades of one run (each venue trade once)."""
+        return self._frame("SELECT * FROM trades WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def fills(self, run_id: str) -> pd.DataFrame:
+        """OMS fills reported to the caller."""
+        return self._frame("SELECT * FROM oms_fills WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def errors(self, run_id: str) -> pd.DataFrame:
+        """Errors met during the run, retried or not."""
+        return self._frame("SELECT * FROM errors WHERE run_id = ? ORDER BY seq", (run_id,))
