@@ -1,1 +1,4 @@
-"""Package."""
+"""Binance adapters: spot (``binance-spot``) and USD-M futures (``binance-futures``).
+
+Import the modules directly (``adapters.binance.spot``); nothing registers on import.
+"""

@@ -1,0 +1,42 @@
+"""Binance USD-M futures through ccxt ``binanceusdm``: positions, leverage, reduce-only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from adapters.binance.common import BinanceAdapter
+from sdk.adapter import Capabilities, Venue
+
+__all__ = ["BinanceFuturesAdapter"]
+
+
+class BinanceFuturesAdapter(BinanceAdapter):
+    """Binance USD-M futures (``binance-futures``). Symbols look like ``BTC/USDT:USDT``.
+
+    Market orders can be refused with -4131 when the best counter price is outside the
+    PERCENT_PRICE band (``LiquidityRejected``).
+    """
+
+    name: ClassVar[str] = "binance-futures"
+    ccxt_id: ClassVar[str] = "binanceusdm"
+    market_type: ClassVar[str] = "swap"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        positions=True, leverage=True, reduce_only=True, liquidity_error=True
+    )
+    default_options: ClassVar[Mapping[str, Any]] = {
+        **BinanceAdapter.default_options,
+        "defaultType": "future",
+        "fetchMarkets": {"types": ["linear"]},
+    }
+
+    def _venue_options(self, venue: Venue) -> dict[str, Any]:
+        if venue is Venue.TESTNET:
+            # ccxt 4.5 refuses private requests to the futures testnet unless told the
+            # caller knows it is deprecated (demo trading is its successor).
+            return {"disableFuturesSandboxWarning": True}
+        return {}
+
+    def symbol_for(self, base: str, quote: str) -> str:
+        """The perpetual ``BASE/QUOTE:QUOTE`` (settled in the quote currency)."""
+        return f"{base.upper()}/{quote.upper()}:{quote.upper()}"

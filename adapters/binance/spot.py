@@ -1,0 +1,34 @@
+"""Binance spot through ccxt ``binance``: spot markets only, no positions or leverage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from adapters.binance.common import BinanceAdapter
+from sdk.adapter import Capabilities
+
+__all__ = ["BinanceSpotAdapter"]
+
+
+class BinanceSpotAdapter(BinanceAdapter):
+    """Binance spot (``binance-spot``). Symbols look like ``BTC/USDT``.
+
+    ccxt's ``has['setLeverage']`` is true for ``binance`` and still fails on spot, so the
+    capabilities here are declared: no positions, leverage or reduce-only.
+    """
+
+    name: ClassVar[str] = "binance-spot"
+    ccxt_id: ClassVar[str] = "binance"
+    market_type: ClassVar[str] = "spot"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    default_options: ClassVar[Mapping[str, Any]] = {
+        **BinanceAdapter.default_options,
+        "defaultType": "spot",
+        # One exchangeInfo request instead of spot + linear + inverse.
+        "fetchMarkets": {"types": ["spot"]},
+    }
+
+    def symbol_for(self, base: str, quote: str) -> str:
+        """``BASE/QUOTE``."""
+        return f"{base.upper()}/{quote.upper()}"
