@@ -89,6 +89,7 @@ class Admin:
         value = Decimal(str(amount))
         if market == "futures":
             self.state.futures.futures.wallet = value
+            self.state.futures.futures.update_time = self.state.clock.now_ms()
         else:
             self.state.spot.spot.set(asset, value)
 

@@ -101,7 +101,11 @@ class VenueState:
         for asset, amount in (spot_balances or DEFAULT_SPOT_BALANCES).items():
             spot.set(asset, Decimal(str(amount)))
         engines["spot"].spot = spot
-        engines["futures"].futures = FuturesAccount(wallet=Decimal(str(futures_balance)))
+        # ccxt skips futures assets whose updateTime is 0 (never touched): a funded wallet
+        # must carry the time it was funded, as Binance's does.
+        engines["futures"].futures = FuturesAccount(
+            wallet=Decimal(str(futures_balance)), update_time=clock.now_ms()
+        )
         return cls(
             seed=seed,
             clock=clock,
