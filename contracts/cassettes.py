@@ -1,0 +1,78 @@
+"""How contract cassettes are recorded, stored and matched.
+
+Stored with canonical Binance hosts; matching ignores the host, ``timestamp``,
+``signature`` and ``recvWindow``; the API key header and the signature become
+placeholders at record time (the same filters normalise every live request before it is
+matched, so a replay signed with a dummy secret still matches). The body is matched, so
+an order with another quantity or client order id is a stale cassette, not a silent pass.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+# Where each path family lives on Binance, so cassettes never name 127.0.0.1:PORT.
+CANONICAL_HOSTS: tuple[tuple[str, str], ...] = (
+    ("/fapi/", "fapi.binance.com"),
+    ("/dapi/", "dapi.binance.com"),
+    ("/sapi/", "api.binance.com"),
+    ("/api/", "api.binance.com"),
+)
+
+# Values that change on every request or must never be stored.
+VOLATILE_PARAMS = ("timestamp", "signature", "recvWindow")
+PLACEHOLDER = "<redacted>"
+SECRET_HEADERS = ("X-MBX-APIKEY", "Authorization", "Cookie")
+
+# What a replayed request must equal; "host" and "port" are left out on purpose.
+MATCH_ON = ("method", "scheme", "path", "query", "body")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# Overridable so a test can replay a doctored copy (a stale cassette must fail loudly).
+CASSETTES_ROOT = Path(os.environ.get("EXSDK_CASSETTES_DIR") or REPO_ROOT / "cassettes")
+
+
+def canonical_url(url: str) -> str:
+    """The URL with its host replaced by the Binance host serving that path."""
+    parts = urlsplit(url)
+    for prefix, host in CANONICAL_HOSTS:
+        if parts.path.startswith(prefix):
+            return urlunsplit(("https", host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def _canonical_host(request: Any) -> Any:
+    request.uri = canonical_url(request.uri)
+    return request
+
+
+def vcr_config() -> dict[str, Any]:
+    """The vcrpy configuration every contract test uses (no ``record_mode``: the CLI decides)."""
+    placeholders = [(name, PLACEHOLDER) for name in VOLATILE_PARAMS]
+    return {
+        "filter_headers": [(name, PLACEHOLDER) for name in SECRET_HEADERS],
+        "filter_query_parameters": placeholders,
+        "filter_post_data_parameters": placeholders,
+        "before_record_request": _canonical_host,
+        "decode_compressed_response": True,
+        "match_on": MATCH_ON,
+        "allow_playback_repeats": False,
+    }
+
+
+def cassette_dir(adapter_name: str) -> Path:
+    """``cassettes/<adapter-name>/``: one directory per adapter."""
+    return CASSETTES_ROOT / adapter_name
+
+
+def markets_snapshot(adapter_name: str) -> Path:
+    """The markets snapshot injected into an adapter, so exchangeInfo stays out of cassettes."""
+    return cassette_dir(adapter_name) / "markets.json"
+
+
+def rerecord_command(adapter_name: str) -> str:
+    """The command that re-records an adapter's cassettes."""
+    return f"exsdk record --adapter {adapter_name}"

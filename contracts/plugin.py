@@ -1,0 +1,107 @@
+"""The contract suite's pytest plugin (registered as ``pytest11``).
+
+It prints the adapter x contract matrix at the end of a run and turns a missing or stale
+cassette into a failure that names the command re-recording it. It registers nothing
+else and imports no adapter: the suite itself lives in :mod:`contracts.suite`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from contracts.cassettes import rerecord_command
+
+_MATRIX = pytest.StashKey[dict[tuple[str, str], str]]()
+_CAPABILITY_SKIP = re.compile(r"does not declare capability '([a-z_]+)'")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite's marker and start an empty matrix for this run."""
+    config.addinivalue_line(
+        "markers", "exsdk_requires(capability): the contract needs an adapter capability"
+    )
+    config.stash[_MATRIX] = {}
+
+
+def _contract_of(item: pytest.Item) -> tuple[str, str] | None:
+    cls = getattr(item, "cls", None)
+    adapter = getattr(cls, "adapter_name", None)
+    if cls is None or adapter is None or not getattr(cls, "__contract_suite__", False):
+        return None
+    return adapter, getattr(item, "originalname", item.name)
+
+
+def _is_cassette_miss(excinfo: pytest.ExceptionInfo[BaseException] | None) -> bool:
+    if excinfo is None:
+        return False
+    seen: BaseException | None = excinfo.value
+    while seen is not None:
+        if type(seen).__name__ in ("CannotOverwriteExistingCassetteException", "CassetteMiss"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    """Record each contract's outcome; explain cassette misses."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    key = _contract_of(item)
+    if key is None:
+        return
+    if report.when == "call" and report.failed:
+        # The unplayed-interactions check says nothing new after a failed test.
+        item.exsdk_call_failed = True  # type: ignore[attr-defined]
+    if report.failed and _is_cassette_miss(call.excinfo):
+        report.sections.append(
+            (
+                "cassette",
+                f"No recorded interaction matches this request: the cassette is missing or "
+                f"stale. Re-record it with: {rerecord_command(key[0])}",
+            )
+        )
+    matrix = item.config.stash[_MATRIX]
+    if report.when == "call" or report.outcome != "passed":
+        if report.skipped:
+            reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+            capability = _CAPABILITY_SKIP.search(reason)
+            matrix[key] = f"skip: no {capability.group(1)}" if capability else "skip"
+        elif report.failed:
+            matrix[key] = "FAIL" if report.when == "call" else f"ERROR ({report.when})"
+        elif hasattr(report, "wasxfail"):
+            matrix[key] = "xfail"
+        elif key not in matrix:
+            matrix[key] = "pass"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the adapter x contract matrix."""
+    matrix = config.stash.get(_MATRIX, {})
+    if not matrix:
+        return
+    adapters = sorted({a for a, _ in matrix})
+    contracts = sorted({c for _, c in matrix})
+    width = max(len(c) for c in contracts) + 2
+    col = max(18, *(len(a) + 2 for a in adapters))
+    terminalreporter.write_sep("=", "contract matrix (adapter x contract)")
+    terminalreporter.write_line("".ljust(width) + "".join(a.ljust(col) for a in adapters))
+    for contract in contracts:
+        cells = [matrix.get((a, contract), "-") for a in adapters]
+        terminalreporter.write_line(
+            contract.ljust(width) + "".join(cell.ljust(col) for cell in cells)
+        )
+    for adapter in adapters:
+        results = [v for (a, _), v in matrix.items() if a == adapter]
+        passed = sum(v == "pass" for v in results)
+        skipped = sum(v.startswith("skip") for v in results)
+        failed = len(results) - passed - skipped
+        terminalreporter.write_line(
+            f"{adapter}: {passed} pass, {skipped} skip, {failed} fail or error"
+        )

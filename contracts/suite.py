@@ -1,0 +1,528 @@
+"""The shared contract suite: every adapter, every scenario, written once.
+
+An adapter's test module subclasses :class:`AdapterContract` and sets a few class
+attributes (its registry name and symbols); it never overrides a test. A test skips only
+when the adapter does not declare the capability it needs, with a readable reason.
+:class:`MethodContract` holds the one contract that needs no venue (required methods),
+so generic ccxt adapters run it without cassettes.
+
+Every venue-facing test runs against the adapter's own cassette under
+``cassettes/<adapter-name>/``; ``exsdk record`` re-records them against the bundled
+simulator.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import pytest_asyncio
+
+from contracts.cassettes import cassette_dir, markets_snapshot, vcr_config
+from contracts.harness import VenueHarness, build_adapter, load_markets_snapshot, venue_harness
+from sdk.adapter import CcxtAdapter
+from sdk.broker import Broker
+from sdk.broker.clock import VirtualClock
+from sdk.errors import (
+    AuthenticationFailed,
+    ClockSkew,
+    InsufficientFunds,
+    LiquidityRejected,
+    RateLimited,
+    UnsupportedMethod,
+)
+from sdk.fills import fold_fill
+from sdk.journal import Journal
+from sdk.limits import Environment, minimal_order_amount, quantize_amount, quantize_price
+from sdk.models import BidAsk, ChildOrder, ChildStatus, MarketLimits, Order, OrderStatus, Side
+from sdk.registry import adapter_class, get_adapter
+from sdk.universe import DEFAULT_UNIVERSE
+
+RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
+RUN_ID = "ct"  # fixed, so client order ids (and so request bodies) match on replay
+
+
+def _requires(capability: str) -> pytest.MarkDecorator:
+    """Mark a contract test as needing ``capability``; the suite skips it otherwise."""
+    return pytest.mark.exsdk_requires(capability)
+
+
+class MethodContract:
+    """Contracts that need no venue: the unified methods the SDK relies on are present.
+
+    ``expected_missing`` lists the ccxt methods the adapter is expected to lack; an empty
+    tuple means construction must succeed.
+    """
+
+    __contract_suite__: ClassVar[bool] = True
+    adapter_name: ClassVar[str]
+    expected_missing: ClassVar[tuple[str, ...]] = ()
+
+    def test_required_methods_present(self) -> None:
+        """Building the adapter checks the methods before any request is made."""
+
+        def build() -> object:
+            # Port 9 (discard) is never listened on: a request would fail, not pass.
+            return get_adapter(self.adapter_name, venue="sim", base_url="http://127.0.0.1:9")
+
+        if not self.expected_missing:
+            adapter = build()
+            assert isinstance(adapter, CcxtAdapter) and adapter.exchange_id
+            return
+        with pytest.raises(UnsupportedMethod) as caught:
+            build()
+        assert set(self.expected_missing) <= set(caught.value.missing), caught.value.missing
+        for method in self.expected_missing:
+            assert method in str(caught.value)
+
+    def test_suite_not_weakened(self) -> None:
+        """No contract test is deleted or overridden (a known failure is a strict xfail)."""
+        for name, base_fn in _contract_tests(type(self)).items():
+            mine = getattr(type(self), name, None)
+            assert mine is not None, f"{type(self).__name__} deletes contract {name}"
+            if mine is base_fn:
+                continue
+            marks = [m for m in getattr(mine, "pytestmark", []) if m.name == "xfail"]
+            assert marks and marks[0].kwargs.get("strict") and marks[0].kwargs.get("reason"), (
+                f"{type(self).__name__} overrides contract {name}; mark an expected failure "
+                "with pytest.mark.xfail(strict=True, reason=...) instead"
+            )
+
+
+def _contract_tests(cls: type) -> dict[str, Any]:
+    """Every test defined by the suite's own classes, by name."""
+    tests: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if klass.__module__ == __name__:
+            for name, fn in vars(klass).items():
+                if name.startswith("test_") and inspect.isfunction(fn):
+                    tests[name] = fn
+    return tests
+
+
+class AdapterContract(MethodContract):
+    """Every contract, run against an adapter's recorded cassettes.
+
+    Subclasses set ``adapter_name``, ``liquid_symbol`` (trades freely), ``cheap_symbol``
+    (one step of it is below the venue minimum) and, when the adapter declares
+    ``liquidity_error``, ``thin_symbol`` (a market order on it is refused for liquidity).
+    """
+
+    liquid_symbol: ClassVar[str]
+    cheap_symbol: ClassVar[str]
+    thin_symbol: ClassVar[str | None] = None
+    market_kind: ClassVar[str] = "spot"  # which simulator book the venue controls act on
+
+    # -- fixtures ---------------------------------------------------------------------
+
+    @pytest.fixture
+    def vcr_config(self) -> dict[str, Any]:
+        return vcr_config()
+
+    @pytest.fixture
+    def vcr_cassette_dir(self) -> str:
+        return str(cassette_dir(self.adapter_name))
+
+    @pytest.fixture
+    def default_cassette_name(self, request: pytest.FixtureRequest) -> str:
+        return str(request.node.name)
+
+    @pytest.fixture
+    def recording(self, request: pytest.FixtureRequest) -> bool:
+        return request.config.getoption("--record-mode") in RECORD_MODES
+
+    @pytest.fixture(autouse=True)
+    def _capability_gate(self, request: pytest.FixtureRequest) -> None:
+        mark = request.node.get_closest_marker("exsdk_requires")
+        if mark is None:
+            return
+        capability = mark.args[0]
+        cls = adapter_class(self.adapter_name)
+        if not cls.capabilities.names().get(capability, False):
+            pytest.skip(f"{self.adapter_name} does not declare capability '{capability}'")
+
+    @pytest_asyncio.fixture
+    async def harness(self, recording: bool) -> AsyncIterator[VenueHarness]:
+        async with venue_harness(recording) as harness:
+            yield harness
+
+    @pytest.fixture
+    def markets(self) -> dict[str, Any]:
+        return load_markets_snapshot(markets_snapshot(self.adapter_name))
+
+    @pytest_asyncio.fixture
+    async def adapter(
+        self, harness: VenueHarness, markets: dict[str, Any]
+    ) -> AsyncIterator[CcxtAdapter]:
+        adapter = build_adapter(self.adapter_name, harness, markets)
+        try:
+            yield adapter
+        finally:
+            await adapter.close()
+
+    @pytest.fixture
+    def journal(self, tmp_path: Path) -> Iterator[Journal]:
+        journal = Journal.open(tmp_path / "journal.sqlite")
+        try:
+            yield journal
+        finally:
+            journal.close()
+
+    @pytest.fixture(autouse=True)
+    def _every_recorded_request_replayed(
+        self, request: pytest.FixtureRequest, recording: bool
+    ) -> Iterator[None]:
+        yield
+        cassette = request.getfixturevalue("vcr") if "vcr" in request.fixturenames else None
+        call_failed = getattr(request.node, "exsdk_call_failed", False)
+        if cassette is None or recording or call_failed:
+            return
+        unplayed = [
+            f"{r.method} {r.path}"
+            for i, r in enumerate(cassette.requests)
+            if not cassette.play_counts[i]
+        ]
+        assert not unplayed, (
+            f"the adapter no longer makes {len(unplayed)} recorded request(s): {unplayed}; "
+            f"re-record with: exsdk record --adapter {self.adapter_name}"
+        )
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def broker(self, adapter: CcxtAdapter, journal: Journal, environment: Environment) -> Broker:
+        """A broker on a virtual clock with the suite's fixed run id.
+
+        The books the broker reads are kept in ``self.books``: a market order is sized at
+        the mid of the book fetched just before it, and the tests check against that.
+        """
+        self.books: list[BidAsk] = []
+        read_book = adapter.best_bid_ask
+
+        async def remembering(symbol: str) -> BidAsk:
+            book = await read_book(symbol)
+            self.books.append(book)
+            return book
+
+        adapter.best_bid_ask = remembering  # type: ignore[method-assign]
+        return Broker(adapter, environment, journal, VirtualClock(), run_id=RUN_ID)
+
+    def arrival_mid(self, symbol: str) -> Decimal:
+        """The mid of the last book the broker read for ``symbol``."""
+        return [b for b in self.books if b.symbol == symbol][-1].mid
+
+    @staticmethod
+    def error_class(journal: Journal, child: ChildOrder) -> str:
+        """The SDK error class journaled for a child."""
+        errors = journal.errors(RUN_ID)
+        mine = errors[errors["client_order_id"] == child.client_order_id]
+        assert len(mine) >= 1, f"no error journaled for {child.client_order_id}"
+        return str(mine["error_class"].iloc[-1])
+
+    def order(self, order_id: int, symbol: str, diff: Decimal, kind: str = "market") -> Order:
+        """A parent order for ``symbol``, starting now for one minute."""
+        now = VirtualClock().now()
+        asset = DEFAULT_UNIVERSE.asset_for_symbol(symbol)
+        return Order(
+            order_id=order_id,
+            creation_timestamp=now,
+            asset_id=asset.asset_id,
+            type_=kind,
+            start_timestamp=now,
+            end_timestamp=now + timedelta(minutes=1),
+            curr_num_shares=Decimal(0),
+            diff_num_shares=diff,
+            tz="UTC",
+            extra_params={"ccxt_symbol": symbol},
+        )
+
+    @staticmethod
+    def order_posts(cassette: Any) -> list[Any]:
+        """The order-creating requests a cassette holds."""
+        return [r for r in cassette.requests if r.method == "POST" and r.path.endswith("/order")]
+
+    async def sized(self, adapter: CcxtAdapter, symbol: str, multiple: int) -> Decimal:
+        """``multiple`` times the minimal valid order at the current bid, on the grid."""
+        limits = await self.limits(adapter, symbol)
+        book = await adapter.best_bid_ask(symbol)
+        return quantize_amount(limits, minimal_order_amount(limits, book.bid) * multiple)
+
+    async def limits(self, adapter: CcxtAdapter, symbol: str) -> MarketLimits:
+        markets = await adapter.load_markets()
+        return markets[symbol]
+
+    # -- 1. log in ------------------------------------------------------------------------
+
+    @pytest.mark.vcr
+    async def test_login_with_good_keys(self, adapter: CcxtAdapter) -> None:
+        balances = await adapter.fetch_balances()
+        assert balances.by_currency, "a funded account reports balances"
+
+    @pytest.mark.vcr
+    async def test_login_with_bad_keys_fails(
+        self, harness: VenueHarness, markets: dict[str, Any]
+    ) -> None:
+        adapter = build_adapter(self.adapter_name, harness, markets, valid_credentials=False)
+        try:
+            with pytest.raises(AuthenticationFailed):
+                await adapter.fetch_balances()
+        finally:
+            await adapter.close()
+
+    # -- 3. minimal-order limits ------------------------------------------------------------
+
+    @pytest.mark.vcr
+    async def test_minimal_order_limits_match_venue_filters(self, adapter: CcxtAdapter) -> None:
+        markets = await adapter.load_markets()
+        symbols = [self.liquid_symbol, self.cheap_symbol]
+        if self.thin_symbol:
+            symbols.append(self.thin_symbol)
+        for symbol in symbols:
+            limits = markets[symbol]
+            filters = {f["filterType"]: f for f in limits.info["filters"]}
+            assert limits.amount_step == Decimal(filters["LOT_SIZE"]["stepSize"])
+            assert limits.amount_min == Decimal(filters["LOT_SIZE"]["minQty"])
+            assert limits.price_tick == Decimal(filters["PRICE_FILTER"]["tickSize"])
+            notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
+            venue_min = notional.get("minNotional", notional.get("notional"))
+            assert limits.cost_min == Decimal(str(venue_min))
+
+    # -- 4 and 6. below the minimum; environment forcing ---------------------------------
+
+    @pytest.mark.vcr
+    async def test_below_minimum_is_raised_and_placed_in_preprod(
+        self, adapter: CcxtAdapter, journal: Journal
+    ) -> None:
+        limits = await self.limits(adapter, self.cheap_symbol)
+        broker = self.broker(adapter, journal, Environment.PREPROD)
+        [child] = await broker.submit_orders([self.order(1, self.cheap_symbol, limits.amount_step)])
+        book_mid = self.arrival_mid(self.cheap_symbol)
+        assert child.status == ChildStatus.CLOSED, child.reason
+        assert child.amount == minimal_order_amount(limits, book_mid)
+        assert child.amount * book_mid >= (limits.cost_min or 0)
+
+    @pytest.mark.vcr
+    async def test_local_sends_the_minimal_valid_order(
+        self, adapter: CcxtAdapter, journal: Journal
+    ) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        broker = self.broker(adapter, journal, Environment.LOCAL)
+        large = -await self.sized(adapter, self.liquid_symbol, 50)
+        [child] = await broker.submit_orders([self.order(1, self.liquid_symbol, large)])
+        mid = self.arrival_mid(self.liquid_symbol)
+        assert child.status == ChildStatus.CLOSED, child.reason
+        assert child.side == Side.SELL, "forcing keeps the parent's sign"
+        assert child.amount == minimal_order_amount(limits, mid)
+
+    @pytest.mark.vcr
+    async def test_preprod_sends_an_order_as_given(
+        self, adapter: CcxtAdapter, journal: Journal
+    ) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        broker = self.broker(adapter, journal, Environment.PREPROD)
+        given = await self.sized(adapter, self.liquid_symbol, 7)
+        [child] = await broker.submit_orders([self.order(1, self.liquid_symbol, given)])
+        assert child.status == ChildStatus.CLOSED, child.reason
+        assert child.amount == quantize_amount(limits, given)
+
+    @pytest.mark.vcr
+    async def test_prod_refuses_below_minimum_without_sending(
+        self, adapter: CcxtAdapter, journal: Journal, vcr: Any
+    ) -> None:
+        limits = await self.limits(adapter, self.cheap_symbol)
+        broker = self.broker(adapter, journal, Environment.PROD)
+        [child] = await broker.submit_orders([self.order(1, self.cheap_symbol, limits.amount_step)])
+        assert child.status == ChildStatus.REJECTED
+        assert child.reason and "below the venue minimum" in child.reason
+        assert child.ccxt_order_id is None
+        assert self.order_posts(vcr) == [], "nothing may reach the venue"
+
+    # -- 5. liquidity rejection -------------------------------------------------------------
+
+    @_requires("liquidity_error")
+    @pytest.mark.vcr
+    async def test_liquidity_rejection_is_recorded_not_retried(
+        self, adapter: CcxtAdapter, journal: Journal, vcr: Any
+    ) -> None:
+        assert self.thin_symbol, "an adapter declaring liquidity_error names a thin symbol"
+        liquid = await self.limits(adapter, self.liquid_symbol)
+        broker = self.broker(adapter, journal, Environment.LOCAL)
+        orders = [
+            self.order(1, self.thin_symbol, Decimal(5)),
+            self.order(2, self.liquid_symbol, liquid.amount_min or liquid.amount_step),
+        ]
+        thin, ok = await broker.submit_orders(orders)
+        assert thin.status == ChildStatus.REJECTED
+        assert self.error_class(journal, thin) == LiquidityRejected.__name__
+        assert ok.status == ChildStatus.CLOSED, "the other orders of the batch go through"
+        thin_posts = [r for r in self.order_posts(vcr) if thin.client_order_id in str(r.body)]
+        assert len(thin_posts) == 1, "a liquidity rejection is never retried"
+
+    # -- 7. market order -> one OMS fill -------------------------------------------------------
+
+    @pytest.mark.vcr
+    async def test_market_order_folds_into_one_oms_fill(
+        self, adapter: CcxtAdapter, journal: Journal
+    ) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        broker = self.broker(adapter, journal, Environment.PREPROD)
+        amount = await self.sized(adapter, self.liquid_symbol, 20)
+        [child] = await broker.submit_orders([self.order(1, self.liquid_symbol, amount)])
+        [fill] = await broker.get_fills()
+        assert child.ccxt_order_id is not None
+        trades = await adapter.fetch_order_trades(self.liquid_symbol, order_id=child.ccxt_order_id)
+        assert len(trades) >= 1
+        total = sum((t.amount for t in trades), Decimal(0))
+        assert fill.quantity == total == child.amount
+        assert fill.price == sum((t.amount * t.price for t in trades), Decimal(0)) / total
+        fees: dict[str, Decimal] = {}
+        for trade in trades:
+            for fee in trade.all_fees():
+                fees[fee.currency or ""] = fees.get(fee.currency or "", Decimal(0)) + fee.cost
+        assert fill.fees == fees
+        assert fill.num_trades == len(trades)
+
+    # -- 8. limit order partly filled, then cancelled ----------------------------------------
+
+    @_requires("cancel")
+    @pytest.mark.vcr
+    async def test_partly_filled_limit_order_then_cancelled(
+        self, adapter: CcxtAdapter, harness: VenueHarness
+    ) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        book = await adapter.best_bid_ask(self.liquid_symbol)
+        assert book.ask_size is not None
+        price = quantize_price(limits, book.bid)
+        amount = quantize_amount(limits, book.ask_size * 5)
+        cid = f"x{RUN_ID}-partial"
+        order = await adapter.create_order(
+            self.liquid_symbol, "limit", Side.BUY, amount, price, client_order_id=cid
+        )
+        assert order.status == OrderStatus.OPEN
+        # The price falls by one spread: the best ask reaches our bid, one level trades.
+        harness.control(
+            "set_price", limits.market_id, str(book.mid - (book.ask - book.bid)), self.market_kind
+        )
+        canceled = await adapter.cancel_order(self.liquid_symbol, order_id=order.id)
+        assert canceled.status == OrderStatus.CANCELED
+        assert canceled.filled is not None and 0 < canceled.filled < amount
+        trades = await adapter.fetch_order_trades(self.liquid_symbol, order_id=order.id)
+        parent = self.order(1, self.liquid_symbol, amount, kind="limit")
+        child = ChildOrder(
+            parent_order_id=1,
+            asset_id=parent.asset_id,
+            wave=0,
+            client_order_id=cid,
+            symbol=self.liquid_symbol,
+            side=Side.BUY,
+            order_type="limit",
+            amount=amount,
+            limit_price=price,
+            status=ChildStatus.CANCELED,
+            ccxt_order_id=order.id,
+        )
+        fill = fold_fill(
+            parent, symbol=self.liquid_symbol, quote=limits.quote, children=[child], trades=trades
+        )
+        assert fill.quantity == canceled.filled, "the fill holds the filled part only"
+        assert fill.price == price, "a resting buy fills at its own price"
+
+    # -- 9. positions and balances after trading -------------------------------------------
+
+    @_requires("positions")
+    @pytest.mark.vcr
+    async def test_open_position_after_trading(self, adapter: CcxtAdapter) -> None:
+        amount = await self.sized(adapter, self.liquid_symbol, 3)
+        order = await adapter.create_order(
+            self.liquid_symbol, "market", Side.SELL, amount, client_order_id=f"x{RUN_ID}-pos"
+        )
+        positions = {p.symbol: p for p in await adapter.fetch_positions([self.liquid_symbol])}
+        assert positions[self.liquid_symbol].amount == -(order.filled or 0) == -amount
+
+    @_requires("balances")
+    @pytest.mark.vcr
+    async def test_balances_move_with_a_trade(self, adapter: CcxtAdapter) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        before = await adapter.fetch_balances()
+        amount = await self.sized(adapter, self.liquid_symbol, 3)
+        order = await adapter.create_order(
+            self.liquid_symbol, "market", Side.BUY, amount, client_order_id=f"x{RUN_ID}-bal"
+        )
+        trades = await adapter.fetch_order_trades(self.liquid_symbol, order_id=order.id)
+        after = await adapter.fetch_balances()
+        fees = {
+            cur: sum(
+                (f.cost for t in trades for f in t.all_fees() if f.currency == cur), Decimal(0)
+            )
+            for cur in (limits.base, limits.settle or limits.quote)
+        }
+        if limits.contract:
+            # Futures: the wallet pays the fees; the position is not a balance.
+            settle = limits.settle or limits.quote
+            used_before = before.by_currency[settle].used
+            assert after.by_currency[settle].used > used_before, "margin is set aside"
+        else:
+            bought = sum((t.amount for t in trades), Decimal(0))
+            delta = after.total(limits.base) - before.total(limits.base)
+            assert delta == bought - fees[limits.base]
+            spent = sum((t.amount * t.price for t in trades), Decimal(0))
+            quote_delta = before.total(limits.quote) - after.total(limits.quote)
+            assert quote_delta == spent + fees[limits.quote]
+
+    # -- 10. fetch by client order id -------------------------------------------------------
+
+    @_requires("fetch_by_client_order_id")
+    @pytest.mark.vcr
+    async def test_fetch_order_by_client_order_id(self, adapter: CcxtAdapter) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        book = await adapter.best_bid_ask(self.liquid_symbol)
+        cid = f"x{RUN_ID}-lookup"
+        placed = await adapter.create_order(
+            self.liquid_symbol,
+            "limit",
+            Side.BUY,
+            await self.sized(adapter, self.liquid_symbol, 2),
+            quantize_price(limits, book.bid * Decimal("0.98")),
+            client_order_id=cid,
+        )
+        found = await adapter.fetch_order(self.liquid_symbol, client_order_id=cid)
+        assert found.id == placed.id
+        assert found.client_order_id == cid
+        assert found.status == OrderStatus.OPEN
+
+    # -- 11. errors ---------------------------------------------------------------------------
+
+    @pytest.mark.vcr
+    async def test_insufficient_funds(self, adapter: CcxtAdapter) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        book = await adapter.best_bid_ask(self.liquid_symbol)
+        price = quantize_price(limits, book.bid)
+        amount = quantize_amount(limits, Decimal(5_000_000) / price)
+        with pytest.raises(InsufficientFunds):
+            await adapter.create_order(
+                self.liquid_symbol, "limit", Side.BUY, amount, price, client_order_id="xct-funds"
+            )
+
+    @pytest.mark.vcr
+    async def test_rate_limited(self, adapter: CcxtAdapter, harness: VenueHarness) -> None:
+        harness.control("inject_fault", "rate_limit", method="GET", calls=1)
+        with pytest.raises(RateLimited) as caught:
+            await adapter.best_bid_ask(self.liquid_symbol)
+        assert caught.value.code == -1003
+        book = await adapter.best_bid_ask(self.liquid_symbol)
+        assert book.bid < book.ask
+
+    @pytest.mark.vcr
+    async def test_clock_skew_then_success_after_sync(
+        self, adapter: CcxtAdapter, harness: VenueHarness
+    ) -> None:
+        harness.control("set_clock_skew", 30_000)
+        with pytest.raises(ClockSkew):
+            await adapter.fetch_balances()
+        # The adapter measured the venue's clock when it saw -1021: the retry is accepted.
+        balances = await adapter.fetch_balances()
+        assert balances.by_currency
