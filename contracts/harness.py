@@ -10,6 +10,7 @@ what the venue answered.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from contracts.cassettes import rerecord_command
 from sdk.adapter import CcxtAdapter, Venue
 from sdk.credentials import Credentials
 from sdk.registry import get_adapter
@@ -34,16 +36,17 @@ class VenueHarness:
     """The venue a contract test talks to, and the controls it may use on it."""
 
     recording: bool
-    base_url: str
+    base_url: str | None
     api_key: str
     secret: str
     admin: Any = None  # simulator.admin.Admin while recording against the simulator
+    venue: Venue = Venue.SIM
 
     def credentials(self, *, valid: bool = True) -> Credentials:
         """Credentials for this venue; ``valid=False`` gives a key the venue does not know."""
         if valid:
-            return Credentials(venue=Venue.SIM, api_key=self.api_key, secret=self.secret)
-        return Credentials(venue=Venue.SIM, api_key="unknown-key-" + "0" * 52, secret="bad")
+            return Credentials(venue=self.venue, api_key=self.api_key, secret=self.secret)
+        return Credentials(venue=self.venue, api_key="unknown-key-" + "0" * 52, secret="bad")
 
     def control(self, operation: str, *args: Any, **kwargs: Any) -> Any:
         """Run an admin operation on the simulator while recording; nothing on replay."""
@@ -52,16 +55,44 @@ class VenueHarness:
         return getattr(self.admin, operation)(*args, **kwargs)
 
 
+RECORD_VENUE_ENV = "EXSDK_RECORD_VENUE"
+
+
+def record_venue() -> Venue:
+    """Where recording goes: ``$EXSDK_RECORD_VENUE`` (``sim``, ``testnet`` or ``demo``)."""
+    name = os.environ.get(RECORD_VENUE_ENV, "sim") or "sim"
+    venue = Venue(name)
+    if venue is Venue.LIVE:
+        raise ValueError("cassettes are never recorded against the live venue")
+    return venue
+
+
 @asynccontextmanager
 async def venue_harness(recording: bool) -> AsyncIterator[VenueHarness]:
-    """A fresh simulator (fixed seed) while recording, or the replay placeholder."""
+    """A fresh simulator (fixed seed) while recording, or the replay placeholder.
+
+    With ``EXSDK_RECORD_VENUE=testnet|demo`` recording goes to that venue with the keys
+    in ``EXSDK_<VENUE>_API_KEY`` / ``EXSDK_<VENUE>_SECRET``; venue controls are then
+    unavailable, so the scenarios that script the venue cannot be recorded there.
+    """
     if not recording:
         yield VenueHarness(False, REPLAY_BASE_URL, REPLAY_API_KEY, REPLAY_SECRET)
         return
+    venue = record_venue()
+    if venue is not Venue.SIM:
+        keys = Credentials.from_env(venue)
+        yield VenueHarness(
+            True,
+            None,
+            keys.api_key.get_secret_value(),
+            keys.secret.get_secret_value(),
+            venue=venue,
+        )
+        return
     from simulator import SimulatedBinance
 
-    async with SimulatedBinance(seed=RECORD_SEED) as venue:
-        yield VenueHarness(True, venue.base_url, venue.api_key, venue.secret, venue.admin)
+    async with SimulatedBinance(seed=RECORD_SEED) as sim:
+        yield VenueHarness(True, sim.base_url, sim.api_key, sim.secret, sim.admin)
 
 
 def load_markets_snapshot(path: Path) -> dict[str, Any]:
@@ -70,7 +101,8 @@ def load_markets_snapshot(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"no markets snapshot at {path}: record the adapter's cassettes first"
+            f"no markets snapshot at {path}: this adapter has no cassettes yet; "
+            f"record them with: {rerecord_command(path.parent.name)}"
         ) from None
     markets = data.get("markets", data)
     if not isinstance(markets, dict):
@@ -112,7 +144,7 @@ def build_adapter(
     """The adapter under test, pointed at the harness, with markets injected when given."""
     adapter = get_adapter(
         name,
-        venue=Venue.SIM,
+        venue=harness.venue,
         base_url=harness.base_url,
         credentials=harness.credentials(valid=valid_credentials),
         markets_cache=False,

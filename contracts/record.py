@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.cassettes import CASSETTES_ROOT, REPO_ROOT, markets_snapshot
-from contracts.harness import build_adapter, venue_harness
+from contracts.harness import build_adapter, record_venue, venue_harness
 
 CONTRACT_TESTS = REPO_ROOT / "tests" / "contracts"
 
@@ -80,13 +80,12 @@ def _provenance(adapter_name: str, venue: str) -> None:
     readme.write_text("\n".join(header + [rows[k] for k in sorted(rows)]) + "\n")
 
 
-def record(adapter_names: list[str], *, venue: str = "sim") -> int:
-    """Re-record the named adapters' cassettes; returns pytest's exit code (0 when all ok)."""
-    if venue != "sim":
-        raise NotImplementedError(
-            "recording against Binance testnet/demo needs network access and keys; "
-            "only the bundled simulator is wired here"
-        )
+def record(adapter_names: list[str]) -> int:
+    """Re-record the named adapters' cassettes; returns pytest's exit code (0 when all ok).
+
+    The venue is the bundled simulator unless ``$EXSDK_RECORD_VENUE`` names another.
+    """
+    venue = record_venue().value
     worst = 0
     for name in adapter_names:
         module = contract_module(name)

@@ -368,7 +368,6 @@ class AdapterContract(MethodContract):
     async def test_market_order_folds_into_one_oms_fill(
         self, adapter: CcxtAdapter, journal: Journal
     ) -> None:
-        limits = await self.limits(adapter, self.liquid_symbol)
         broker = self.broker(adapter, journal, Environment.PREPROD)
         amount = await self.sized(adapter, self.liquid_symbol, 20)
         [child] = await broker.submit_orders([self.order(1, self.liquid_symbol, amount)])
