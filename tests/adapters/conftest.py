@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from adapter_fakes import FUTURES_INFO, SPOT_INFO, FakeVenue, sample
+
+from .adapter_fakes import FUTURES_INFO, SPOT_INFO, FakeVenue, sample
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from adapter_fakes import FakeVenue
 
 from adapters.binance.common import (
     CLIENT_ORDER_ID_MAX_LEN,
@@ -18,6 +17,8 @@ from adapters.binance.spot import BinanceSpotAdapter
 from sdk.adapter import Venue
 from sdk.errors import InvalidOrderInput
 from sdk.models import Side
+
+from .adapter_fakes import FakeVenue
 
 
 @pytest.mark.parametrize(

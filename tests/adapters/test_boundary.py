@@ -16,7 +16,6 @@ from typing import Any
 import aiohttp
 import ccxt
 import pytest
-from adapter_fakes import FUTURES_INFO, FakeVenue, VenueError, sample
 
 from adapters.binance.futures import BinanceFuturesAdapter
 from adapters.binance.spot import BinanceSpotAdapter
@@ -35,6 +34,8 @@ from sdk.errors import (
     VenueRejected,
 )
 from sdk.models import Side
+
+from .adapter_fakes import FUTURES_INFO, FakeVenue, VenueError, sample
 
 CREDS = Credentials(venue=Venue.DEMO, api_key="demo-key", secret="demo-secret")
 ORDER = ("POST", "/fapi/v1/order")

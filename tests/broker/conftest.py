@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,15 +9,10 @@ from pathlib import Path
 
 import pytest
 
-# The repository root, so ``sdk`` imports when the project is not installed.
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from sdk.broker import VirtualClock  # noqa: E402
-from sdk.journal import Journal  # noqa: E402
-from sdk.models import Order  # noqa: E402
-from sdk.universe import asset_id_for  # noqa: E402
+from sdk.broker import VirtualClock
+from sdk.journal import Journal
+from sdk.models import Order
+from sdk.universe import asset_id_for
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 BTC_ID = asset_id_for("binance", "BTC", "USDT")

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The repository root, so ``sdk`` imports when the project is not installed (the
-# ``.venv`` here has no editable install of it).
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from .helpers import futures_exchange, spot_exchange  # noqa: E402
+from .helpers import futures_exchange, spot_exchange
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,9 +12,6 @@ from urllib.parse import urlencode
 import aiohttp
 import ccxt.async_support as ccxt_async
 import pytest
-
-# The project may not be installed in the venv: make the repository root importable.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from simulator import SimulatedBinance, point_ccxt_at
 from simulator.auth import sign

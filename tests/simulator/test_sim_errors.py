@@ -8,7 +8,7 @@ from typing import Any
 
 import ccxt
 import pytest
-from conftest import Raw, sample
+from .conftest import Raw, sample
 
 from simulator import SimulatedBinance
 

@@ -80,7 +80,7 @@ async def test_same_script_same_results() -> None:
     for _ in range(2):
         async with SimulatedBinance(seed=3) as v:
             v.admin.inject_fault("http_error", "POST", "/api/v3/order", calls=[2, 3])
-            from conftest import make_exchange
+            from .conftest import make_exchange
 
             ex = make_exchange(v, futures=False)
             try:

@@ -1,0 +1,725 @@
+"""The experiment runner behind ``exsdk experiment``: orders in, a journaled run out.
+
+:func:`prepare` checks every input (orders file or random spec, adapter, venue,
+environment, credentials, live consent) before anything is built, so bad input never
+reaches a venue. :func:`run_experiment` then builds the adapter, journal and broker, moves
+the orders' time windows to now (keeping their durations), samples the top of the book
+of every traded symbol into the journal while the broker works (so that execution quality
+can be computed from the journal alone, see :mod:`sdk.quality`), and folds the fills.
+
+The CLI is the composition root: it starts the bundled simulator and passes it in as a
+:class:`LocalVenue`, so this module never imports ``simulator`` or ``adapters``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+from rich import box
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from sdk.adapter import ExchangeAdapter, Venue
+from sdk.broker import (
+    AcceleratedClock,
+    Broker,
+    BrokerEvent,
+    ChildCanceled,
+    ChildEmpty,
+    ChildFilled,
+    ChildRejected,
+    ChildSent,
+    Clock,
+    LimitPriceComputer,
+    TwapConfig,
+    WallClock,
+    Warned,
+    WaveSkipped,
+    WaveStarted,
+    new_run_id,
+)
+from sdk.broker.client_ids import validate_run_id
+from sdk.credentials import Credentials
+from sdk.errors import InvalidOrderInput, SdkError
+from sdk.journal import Journal
+from sdk.limits import Environment, minimal_order_amount, quantize_amount
+from sdk.models import ChildOrder, MarketLimits, OmsFill, Order
+from sdk.universe import DEFAULT_UNIVERSE, Universe
+
+__all__ = [
+    "CLOCK_EVENT",
+    "MID_SAMPLE",
+    "ExperimentConfig",
+    "ExperimentResult",
+    "LocalVenue",
+    "PreparedExperiment",
+    "ProgressDisplay",
+    "RandomOrders",
+    "fills_table",
+    "prepare",
+    "rebase_orders",
+    "run_experiment",
+]
+
+MID_SAMPLE = "mid_sample"
+"""``raw_responses.kind`` of the top-of-book samples the runner journals."""
+CLOCK_EVENT = "experiment"
+"""``run_events.event`` holding the clock mapping and the experiment's settings."""
+
+# On the simulator a TWAP window runs this many times faster than the wall clock.
+DEFAULT_SIM_SPEED = 20.0
+# How long (clock time) after "now" the re-based windows start: time for the first
+# book sample, the arrival mid.
+_LEAD_SECONDS = 1.0
+
+
+class LocalVenue(Protocol):
+    """A venue the caller runs in process (the bundled simulator): its URL and keys."""
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        ...
+
+    @property
+    def api_key(self) -> str:
+        """The key the venue accepts."""
+        ...
+
+    @property
+    def secret(self) -> str:
+        """The secret of ``api_key``."""
+        ...
+
+
+@attrs.frozen
+class RandomOrders:
+    """``--random N --seed S``: N TWAP parents of random sign and size over a universe.
+
+    Sizes are drawn as 1-4 times the venue's minimal order at the current mid, so they
+    are known only once the venue is up; the draw itself is fixed by ``seed``.
+    """
+
+    count: int
+    seed: int
+    minutes: float = 2.0
+
+
+@attrs.frozen
+class ExperimentConfig:
+    """Everything ``exsdk experiment`` takes, as given on the command line."""
+
+    adapter: str = "binance-futures"
+    venue: str = "sim"
+    environment: str | None = None
+    orders_path: Path | None = None
+    random: RandomOrders | None = None
+    twap_waves: int | None = 5
+    wave_seconds: float | None = None
+    passivity: Decimal = Decimal("0.5")
+    speed: float | None = None
+    journal_path: Path | None = None
+    run_id: str | None = None
+    allow_live: bool = False
+    secrets_file: Path | None = None
+    base_url: str | None = None
+    sim_seed: int = 7
+    sim_tick_seconds: float = 0.05
+
+
+@attrs.frozen
+class PreparedExperiment:
+    """A checked configuration: orders parsed, names resolved, credentials loaded."""
+
+    config: ExperimentConfig
+    adapter_name: str
+    venue: Venue
+    environment: Environment
+    orders: tuple[Order, ...]
+    random: RandomOrders | None
+    credentials: Credentials | None
+    run_id: str
+    journal_path: Path
+    speed: float
+    twap: TwapConfig
+    passivity: Decimal
+
+
+@attrs.frozen
+class ExperimentResult:
+    """What a finished experiment hands back to the CLI."""
+
+    run_id: str
+    journal_path: Path
+    orders: tuple[Order, ...]
+    symbols: dict[int, str]
+    children: tuple[ChildOrder, ...]
+    fills: tuple[OmsFill, ...]
+    speed: float
+    rebased_by: timedelta | None
+
+
+def _choice(value: str, enum_type: type[Venue] | type[Environment], what: str) -> Any:
+    try:
+        return enum_type(value)
+    except ValueError:
+        choices = "|".join(v.value for v in enum_type)
+        raise InvalidOrderInput(f"unknown {what} {value!r}; one of {choices}") from None
+
+
+def prepare(
+    config: ExperimentConfig, *, universe: Universe = DEFAULT_UNIVERSE
+) -> PreparedExperiment:
+    """Check every input and load what the run needs, without touching any venue.
+
+    Raises :class:`~sdk.errors.SdkError` (one line naming what and where) on bad input:
+    a missing or malformed orders file, an unknown adapter, venue or environment, a live
+    venue without ``allow_live`` or outside ``prod``, missing keys.
+    """
+    from sdk.orders_text import load_orders
+    from sdk.registry import adapter_class
+
+    venue: Venue = _choice(config.venue, Venue, "venue")
+    if config.environment is None:
+        environment = Environment.PROD if venue is Venue.LIVE else Environment.LOCAL
+    else:
+        environment = _choice(config.environment, Environment, "environment")
+    if venue is Venue.LIVE:
+        if not config.allow_live:
+            raise SdkError(
+                "venue 'live' sends real orders with real money; add --allow-live to ask for it"
+            )
+        if environment is not Environment.PROD:
+            raise SdkError(f"venue 'live' runs only with --env prod, not '{environment}'")
+    if (config.orders_path is None) == (config.random is None):
+        raise InvalidOrderInput("give either an orders file (--orders) or --random N, not both")
+    # Resolving the class imports the adapter module; nothing is built yet.
+    adapter_class(config.adapter)
+    orders: tuple[Order, ...] = ()
+    if config.orders_path is not None:
+        orders = tuple(load_orders(config.orders_path))
+        if not orders:
+            raise InvalidOrderInput("no orders in the file", source=str(config.orders_path))
+        for order in orders:
+            # An unknown asset id names its order here, before anything is sent.
+            try:
+                universe.resolve(order.asset_id)
+            except InvalidOrderInput as exc:
+                raise InvalidOrderInput(
+                    f"order {order.order_id}: {exc}", source=str(config.orders_path)
+                ) from None
+    if config.random is not None:
+        if config.random.count < 1:
+            raise InvalidOrderInput("--random needs at least 1 order")
+        if config.random.minutes <= 0:
+            raise InvalidOrderInput("random orders need a positive window")
+    if config.twap_waves is not None and config.twap_waves < 1:
+        raise InvalidOrderInput("--twap-waves must be at least 1")
+    if config.wave_seconds is not None and config.wave_seconds <= 0:
+        raise InvalidOrderInput("--wave-seconds must be positive")
+    if not Decimal(0) <= config.passivity <= Decimal(1):
+        raise InvalidOrderInput("--passivity must be between 0 and 1")
+    if config.speed is not None and config.speed <= 0:
+        raise InvalidOrderInput("--speed must be positive")
+    speed = config.speed if config.speed is not None else 1.0
+    if venue is Venue.SIM and config.speed is None:
+        speed = DEFAULT_SIM_SPEED
+    if venue is not Venue.SIM and speed != 1.0:
+        raise InvalidOrderInput("--speed is only for venue 'sim'; real venues run in real time")
+    if config.base_url is not None and venue is not Venue.SIM:
+        raise InvalidOrderInput("--base-url is only for venue 'sim'")
+    credentials = None
+    if venue is not Venue.SIM:
+        # Keys come only from the environment or a secrets file, never the command line.
+        if config.secrets_file is not None:
+            credentials = Credentials.from_file(config.secrets_file, venue)
+        else:
+            credentials = Credentials.from_env(venue)
+    run_id = validate_run_id(config.run_id) if config.run_id else new_run_id()
+    journal_path = config.journal_path or Path("runs") / f"{run_id}.sqlite"
+    # --wave-seconds given alone means a frequency; --twap-waves wins otherwise.
+    waves = config.twap_waves if config.wave_seconds is None else None
+    twap = TwapConfig(waves=waves, wave_seconds=config.wave_seconds, cancel_lead=1.0)
+    return PreparedExperiment(
+        config=config,
+        adapter_name=config.adapter,
+        venue=venue,
+        environment=environment,
+        orders=orders,
+        random=config.random,
+        credentials=credentials,
+        run_id=run_id,
+        journal_path=journal_path,
+        speed=speed,
+        twap=twap,
+        passivity=config.passivity,
+    )
+
+
+def rebase_orders(orders: Sequence[Order], start: datetime) -> tuple[list[Order], timedelta | None]:
+    """Move the orders' windows so the earliest starts at ``start``; durations are kept.
+
+    The seed's orders are from 2022: run as they are, every wave would be long past.
+    Windows already in the future are left alone (``None`` shift).
+    """
+    earliest = min(o.start_timestamp for o in orders)
+    if earliest >= start:
+        return list(orders), None
+    shift = start - earliest
+    moved = [
+        o.model_copy(
+            update={
+                "creation_timestamp": o.creation_timestamp + shift,
+                "start_timestamp": o.start_timestamp + shift,
+                "end_timestamp": o.end_timestamp + shift,
+            }
+        )
+        for o in orders
+    ]
+    return moved, shift
+
+
+def _random_orders(
+    spec: RandomOrders,
+    markets: dict[str, MarketLimits],
+    mids: dict[str, Decimal],
+    symbols: dict[int, str],
+    start: datetime,
+) -> list[Order]:
+    """Materialise ``spec`` now that the venue's limits and mids are known."""
+    rng = random.Random(spec.seed)
+    candidates = sorted(a for a, s in symbols.items() if s in markets and s in mids)
+    if not candidates:
+        raise InvalidOrderInput("no asset of the universe trades on this venue")
+    end = start + timedelta(minutes=spec.minutes)
+    orders = []
+    # Distinct assets while there are enough; a parent id is unique either way.
+    picks = (
+        rng.sample(candidates, spec.count)
+        if spec.count <= len(candidates)
+        else [rng.choice(candidates) for _ in range(spec.count)]
+    )
+    for order_id, asset_id in enumerate(picks):
+        limits = markets[symbols[asset_id]]
+        factor = Decimal(str(round(rng.uniform(1.0, 4.0), 3)))
+        sign = 1 if rng.random() < 0.5 else -1
+        size = quantize_amount(
+            limits, minimal_order_amount(limits, mids[symbols[asset_id]]) * factor
+        )
+        orders.append(
+            Order(
+                order_id=order_id,
+                creation_timestamp=start,
+                asset_id=asset_id,
+                type_="price@twap",
+                start_timestamp=start,
+                end_timestamp=end,
+                curr_num_shares=Decimal(0),
+                diff_num_shares=sign * size,
+                tz="UTC",
+            )
+        )
+    return orders
+
+
+# -- progress --------------------------------------------------------------------------
+
+
+@attrs.define
+class _WaveCounts:
+    sent: int = 0
+    filled: int = 0
+    canceled: int = 0
+    rejected: int = 0
+    empty: int = 0
+
+
+class ProgressDisplay:
+    """A live per-wave table (children sent, filled, cancelled, rejected) and warning lines.
+
+    Use :meth:`observe` as the broker's observer inside ``with display:``. Warnings and
+    rejections are printed above the table as one line each.
+    """
+
+    def __init__(self, console: Console, *, title: str = "") -> None:
+        self.console = console
+        self.title = title
+        self.waves: dict[int, _WaveCounts] = {}
+        self.num_waves: int | None = None
+        self.skipped: dict[int, str] = {}
+        self._live = Live(self._render(), console=console, refresh_per_second=8, transient=False)
+        self._warned: set[str] = set()
+
+    def __enter__(self) -> ProgressDisplay:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.update(self._render())
+        self._live.__exit__(None, None, None)
+        # Off a terminal Live leaves the cursor after the table; the next output needs a line.
+        if not self.console.is_terminal:
+            self.console.print()
+
+    def _wave(self, index: int) -> _WaveCounts:
+        return self.waves.setdefault(index, _WaveCounts())
+
+    def line(self, text: str, style: str = "yellow") -> None:
+        """Print one line above the live table."""
+        self._live.console.print(Text(text, style=style), soft_wrap=True)
+
+    def observe(self, event: BrokerEvent) -> None:
+        """The broker's observer: count the event and refresh the display."""
+        if isinstance(event, WaveStarted):
+            self.num_waves = event.num_waves
+            self._wave(event.wave)
+        elif isinstance(event, WaveSkipped):
+            self.skipped[event.wave] = event.reason
+            self.line(f"warning: wave {event.wave} skipped: {event.reason}")
+        elif isinstance(event, ChildSent):
+            self._wave(event.child.wave).sent += 1
+        elif isinstance(event, ChildFilled):
+            self._wave(event.child.wave).filled += 1
+        elif isinstance(event, ChildCanceled):
+            self._wave(event.child.wave).canceled += 1
+        elif isinstance(event, ChildRejected):
+            self._wave(event.child.wave).rejected += 1
+            reason = " ".join(event.reason.split())
+            # -4131 gets the broker's own clearer warning line right after this event.
+            if "-4131" not in reason:
+                self.line(f"rejected: {event.child.client_order_id} {event.child.symbol}: {reason}")
+        elif isinstance(event, ChildEmpty):
+            self._wave(event.child.wave).empty += 1
+        elif isinstance(event, Warned):
+            message = " ".join(event.message.split())
+            if message not in self._warned:
+                self._warned.add(message)
+                self.line(f"warning: {message}")
+        self._live.update(self._render())
+
+    def _render(self) -> Table:
+        total = f" of {self.num_waves}" if self.num_waves else ""
+        table = Table(title=f"{self.title} waves{total}".strip(), title_justify="left")
+        for column in ("wave", "sent", "filled", "cancelled", "rejected", "not sent"):
+            table.add_column(column, justify="right")
+        for index in sorted(self.waves):
+            c = self.waves[index]
+            table.add_row(
+                str(index),
+                str(c.sent),
+                str(c.filled),
+                str(c.canceled),
+                Text(str(c.rejected), style="red" if c.rejected else ""),
+                str(c.empty),
+            )
+        for index in sorted(self.skipped):
+            if index not in self.waves:
+                table.add_row(str(index), "skipped", "", "", "", "")
+        return table
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+async def _sample_books(
+    adapter: ExchangeAdapter,
+    journal: Journal,
+    run_id: str,
+    clock: Clock,
+    symbols: Sequence[str],
+    every: float,
+) -> None:
+    """Journal the top of every symbol's book each ``every`` clock seconds, until cancelled.
+
+    The broker journals the children it priced but not the books it priced them from;
+    these samples are the reference (arrival mid, wave TWAP of the mid) that
+    :mod:`sdk.quality` measures slippage against.
+    """
+    while True:
+        await _sample_once(adapter, journal, run_id, clock, symbols)
+        await clock.sleep(every)
+
+
+async def _sample_once(
+    adapter: ExchangeAdapter,
+    journal: Journal,
+    run_id: str,
+    clock: Clock,
+    symbols: Sequence[str],
+) -> dict[str, Decimal]:
+    async def one(symbol: str) -> tuple[str, Decimal] | None:
+        try:
+            book = await adapter.best_bid_ask(symbol)
+        except SdkError:
+            return None  # a missing sample is a gap in a chart, not a failed run
+        journal.record_raw(
+            run_id,
+            MID_SAMPLE,
+            {
+                "symbol": symbol,
+                "bid": book.bid,
+                "ask": book.ask,
+                "at": clock.now(),
+                "venue_at": book.timestamp,
+            },
+        )
+        return symbol, book.mid
+
+    found = await asyncio.gather(*(one(s) for s in symbols))
+    return dict(x for x in found if x is not None)
+
+
+@contextlib.asynccontextmanager
+async def _adapter(
+    prepared: PreparedExperiment, local: LocalVenue | None
+) -> AsyncIterator[ExchangeAdapter]:
+    from sdk.registry import get_adapter
+
+    credentials = prepared.credentials
+    base_url = None
+    options: dict[str, Any] = {}
+    if prepared.venue is Venue.SIM:
+        if local is None:
+            raise SdkError("venue 'sim' needs a running simulator")
+        base_url = local.base_url
+        credentials = Credentials(venue=Venue.SIM, api_key=local.api_key, secret=local.secret)
+        # The simulator enforces Binance's limits itself; ccxt's throttle only slows a demo.
+        options["enableRateLimit"] = False
+    adapter = get_adapter(
+        prepared.adapter_name,
+        venue=prepared.venue,
+        environment=prepared.environment,
+        credentials=credentials,
+        base_url=base_url,
+        markets_cache=False if prepared.venue is Venue.SIM else None,
+        ccxt_options=options,
+        allow_live=prepared.config.allow_live,
+    )
+    try:
+        yield adapter
+    finally:
+        await adapter.close()
+
+
+async def run_experiment(
+    prepared: PreparedExperiment,
+    *,
+    local: LocalVenue | None = None,
+    console: Console | None = None,
+    universe: Universe = DEFAULT_UNIVERSE,
+) -> ExperimentResult:
+    """Run the prepared experiment to the end and return its fills.
+
+    Every request, response, child and trade goes to the journal at
+    ``prepared.journal_path``; the run is ``prepared.run_id`` in it.
+    """
+    console = console or Console()
+    async with _adapter(prepared, local) as adapter:
+        markets = await adapter.load_markets()
+        wall_origin = datetime.now(UTC)
+        clock: Clock = (
+            WallClock() if prepared.speed == 1.0 else AcceleratedClock(prepared.speed, wall_origin)
+        )
+        clock_origin = clock.now()
+        start = clock_origin + timedelta(seconds=_LEAD_SECONDS)
+        journal = Journal.open(prepared.journal_path)
+        try:
+            return await _run(
+                prepared,
+                adapter,
+                journal,
+                clock,
+                markets,
+                console,
+                universe,
+                wall_origin=wall_origin,
+                clock_origin=clock_origin,
+                start=start,
+            )
+        finally:
+            journal.close()
+
+
+async def _run(
+    prepared: PreparedExperiment,
+    adapter: ExchangeAdapter,
+    journal: Journal,
+    clock: Clock,
+    markets: dict[str, MarketLimits],
+    console: Console,
+    universe: Universe,
+    *,
+    wall_origin: datetime,
+    clock_origin: datetime,
+    start: datetime,
+) -> ExperimentResult:
+    run_id = prepared.run_id
+    if prepared.random is not None:
+        symbols = {a.asset_id: adapter.symbol_for(a.base, a.quote) for a in universe}
+        mids = await _sample_once(
+            adapter, journal, run_id, clock, sorted(s for s in symbols.values() if s in markets)
+        )
+        orders = _random_orders(prepared.random, markets, mids, symbols, start)
+        shift = None
+        console.print(
+            f"{len(orders)} random orders (seed {prepared.random.seed}), "
+            f"window {prepared.random.minutes:g} min from now"
+        )
+    else:
+        orders, shift = rebase_orders(prepared.orders, start)
+        if shift is not None:
+            span = max(o.end_timestamp - o.start_timestamp for o in orders)
+            console.print(
+                f"Orders re-based: windows moved forward by {_human(shift)} to start now "
+                f"({start:%Y-%m-%d %H:%M:%S} UTC); durations kept (longest {_human(span)})."
+            )
+    symbols_by_id = {o.asset_id: _symbol_of(o, adapter, universe) for o in orders}
+    if prepared.speed != 1.0:
+        real = (max(o.end_timestamp for o in orders) - clock_origin) / prepared.speed
+        console.print(
+            f"Clock accelerated {prepared.speed:g}x on the simulator: "
+            f"a {_human(max(o.end_timestamp - o.start_timestamp for o in orders))} window "
+            f"takes about {_human(real)}."
+        )
+    journal.record_run_event(
+        run_id,
+        CLOCK_EVENT,
+        {
+            "speed": prepared.speed,
+            "wall_origin": wall_origin,
+            "clock_origin": clock_origin,
+            "venue": str(prepared.venue),
+            "adapter": prepared.adapter_name,
+            "rebased_by_seconds": None if shift is None else shift.total_seconds(),
+            "source": "random" if prepared.random else str(prepared.config.orders_path),
+            "sim_seed": prepared.config.sim_seed if prepared.venue is Venue.SIM else None,
+        },
+    )
+    # The simulator stamps books with its wall time while an accelerated clock runs ahead
+    # of it, so the staleness check would refuse every book there; on a real venue it stays.
+    max_age = None if prepared.speed != 1.0 else LimitPriceComputer().max_age
+    display = ProgressDisplay(console, title=f"run {run_id}")
+    broker = Broker(
+        adapter,
+        prepared.environment,
+        journal,
+        clock,
+        run_id=run_id,
+        universe=universe,
+        limit_prices=LimitPriceComputer(prepared.passivity, max_age),
+        twap=prepared.twap,
+        observer=display.observe,
+    )
+    traded = sorted(set(symbols_by_id.values()))
+    window = max(o.end_timestamp - o.start_timestamp for o in orders).total_seconds()
+    # About 60 samples a window, but no more than ~10 a second of real time per symbol.
+    every = max(window / 60, 0.1 * prepared.speed)
+    sampler = asyncio.create_task(_sample_books(adapter, journal, run_id, clock, traded, every))
+    try:
+        with display:
+            children = await broker.submit_orders(orders)
+            fills = await broker.get_fills()
+    finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+    # One last sample so the charts' mid line covers the end of the window.
+    await _sample_once(adapter, journal, run_id, clock, traded)
+    return ExperimentResult(
+        run_id=run_id,
+        journal_path=prepared.journal_path,
+        orders=tuple(orders),
+        symbols=symbols_by_id,
+        children=tuple(children),
+        fills=tuple(fills),
+        speed=prepared.speed,
+        rebased_by=shift,
+    )
+
+
+def _symbol_of(order: Order, adapter: ExchangeAdapter, universe: Universe) -> str:
+    explicit = order.extra_params.get("ccxt_symbol")
+    if isinstance(explicit, str):
+        return explicit
+    asset = universe.resolve(order.asset_id)
+    return adapter.symbol_for(asset.base, asset.quote)
+
+
+def _human(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
+def _fmt(value: Decimal | None, places: int = 6) -> str:
+    if value is None:
+        return "-"
+    q = value.quantize(Decimal(1).scaleb(-places)).normalize()
+    return format(q, "f")
+
+
+def fills_table(result: ExperimentResult) -> Table:
+    """The final table: each parent with its OMS fill (asked, filled, VWAP, fees, rate)."""
+    by_parent: dict[int, list[OmsFill]] = {}
+    for fill in result.fills:
+        by_parent.setdefault(fill.parent_order_id, []).append(fill)
+    quotes = {f.quote for f in result.fills}
+    quote = quotes.pop() if len(quotes) == 1 else "quote"
+    table = Table(
+        title=f"OMS fills of run {result.run_id}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column in ("id", "symbol", "asked", "filled", "VWAP", f"fees {quote}", "fill"):
+        table.add_column(column, justify="left" if column == "symbol" else "right", no_wrap=True)
+    for order in sorted(result.orders, key=lambda o: o.order_id):
+        fills = by_parent.get(order.order_id, [])
+        qty = sum((f.quantity for f in fills), Decimal(0))
+        notional = sum((f.notional for f in fills), Decimal(0))
+        fees = sum((f.fee_in_quote for f in fills), Decimal(0))
+        filled_abs = sum((abs(f.quantity) for f in fills), Decimal(0))
+        vwap = notional / filled_abs if filled_abs else None
+        rate = qty / order.diff_num_shares if order.diff_num_shares else Decimal(0)
+        table.add_row(
+            str(order.order_id),
+            result.symbols.get(order.asset_id, str(order.asset_id)),
+            _fmt(order.diff_num_shares),
+            _fmt(qty),
+            _sig(vwap),
+            _fmt(fees, 6),
+            f"{rate * 100:.1f}%",
+        )
+    return table
+
+
+def _sig(value: Decimal | None, digits: int = 7) -> str:
+    if value is None:
+        return "-"
+    if value == 0:
+        return "0"
+    places = max(0, digits - value.adjusted() - 1)
+    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
+
+
+def summary_lines(result: ExperimentResult) -> Group:
+    """Where the journal is and what the run is called, for the end of the output."""
+    return Group(
+        Text.assemble(("run id   ", "bold"), result.run_id),
+        Text.assemble(("journal  ", "bold"), str(result.journal_path)),
+    )

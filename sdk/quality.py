@@ -1,0 +1,631 @@
+"""Execution quality of a run, from its journal alone.
+
+What kaizenflow's ``ccxt_execution_quality`` and ``core/finance/execution`` computed, per
+parent and in total: fill rate, slippage in basis points against the arrival mid and
+against the time-weighted average mid of the wave each trade's child belonged to, fees in
+basis points of the traded notional, time to fill, and rejections by reason.
+
+Sign convention (kaizenflow's): slippage is a cost. For a buy it is ``(price - ref) /
+ref``, for a sell ``(ref - price) / ref``, times 10,000; positive means the trade did worse
+than the reference, negative that it improved on it.
+
+Reference prices come from the top-of-book samples :mod:`sdk.experiment` journals as raw
+responses of kind ``mid_sample``; a run without them (a broker used directly) still gets
+fill rates, fees and times, with slippage left empty. Times are on the broker's clock: an
+experiment on an accelerated clock journals the mapping from venue (wall) time, and venue
+trade timestamps are moved onto the clock with it.
+
+Every money and rate value is a ``Decimal``; the frames hold them as objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pandas as pd
+from rich.table import Table
+
+from sdk.broker.twap import TwapConfig, plan_waves
+from sdk.fills import base_of, fold_fill
+from sdk.journal import Journal
+from sdk.models import CcxtTrade, ChildOrder, ChildStatus, OmsFill, Order, OrderKind, Side
+
+__all__ = [
+    "BPS",
+    "ClockMap",
+    "ExecutionQuality",
+    "execution_quality",
+    "quality_table",
+    "rejection_reason",
+    "slippage_bps",
+    "time_weighted_mean",
+]
+
+BPS = Decimal(10_000)
+_ZERO = Decimal(0)
+_CODE = re.compile(r'"?code"?\s*[:=]\s*(-?\d{3,5})|\((-\d{3,5})\)|\s(-\d{4})\b')
+
+
+@attrs.frozen
+class ClockMap:
+    """Venue (wall) time to the broker's clock: ``clock_origin + (t - wall_origin) * speed``."""
+
+    speed: float = 1.0
+    wall_origin: datetime | None = None
+    clock_origin: datetime | None = None
+
+    def to_clock(self, wall: datetime) -> datetime:
+        """``wall`` on the broker's clock."""
+        if self.wall_origin is None or self.clock_origin is None:
+            return wall
+        return self.clock_origin + (wall - self.wall_origin) * self.speed
+
+    @classmethod
+    def from_events(cls, events: pd.DataFrame) -> ClockMap:
+        """The mapping an experiment journaled; the identity when there is none."""
+        rows = events[events["event"] == "experiment"] if len(events) else events
+        if not len(rows):
+            return cls()
+        detail = json.loads(rows.iloc[-1]["detail"])
+        return cls(
+            speed=float(detail.get("speed", 1.0)),
+            wall_origin=datetime.fromisoformat(detail["wall_origin"]),
+            clock_origin=datetime.fromisoformat(detail["clock_origin"]),
+        )
+
+
+@attrs.frozen
+class ExecutionQuality:
+    """The quality frames of one run.
+
+    ``parents``: one row per parent. ``total``: one row over all parents (notional
+    weighted). ``waves``: one row per (TWAP window, wave) with its children's counts and
+    fill rate. ``rejections``: counts by reason. ``mids``, ``children``, ``trades`` and
+    ``wave_windows`` are the time series the report draws.
+    """
+
+    run_id: str
+    adapter: str
+    exchange: str
+    environment: str
+    started_at: datetime
+    speed: float
+    parents: pd.DataFrame
+    total: pd.DataFrame
+    waves: pd.DataFrame
+    rejections: pd.DataFrame
+    mids: pd.DataFrame
+    children: pd.DataFrame
+    trades: pd.DataFrame
+    wave_windows: pd.DataFrame
+
+
+def slippage_bps(side: Side, price: Decimal, reference: Decimal) -> Decimal:
+    """Slippage of a trade at ``price`` against ``reference``, in bps; positive is a cost."""
+    signed = price - reference if side == Side.BUY else reference - price
+    return signed / reference * BPS
+
+
+def time_weighted_mean(
+    samples: Sequence[tuple[datetime, Decimal]], start: datetime, end: datetime
+) -> Decimal | None:
+    """The time-weighted mean over ``[start, end)`` of a step function of ``samples``.
+
+    Each sample holds until the next; the last one before ``start`` carries in. ``None``
+    when no sample covers any of the span.
+    """
+    ordered = sorted(samples)
+    if end <= start:
+        return None
+    before = [s for s in ordered if s[0] <= start]
+    inside = [s for s in ordered if start < s[0] < end]
+    points = ([(start, before[-1][1])] if before else []) + inside
+    if not points:
+        return None
+    total = _ZERO
+    weight = _ZERO
+    for i, (at, value) in enumerate(points):
+        until = points[i + 1][0] if i + 1 < len(points) else end
+        seconds = Decimal(str((until - at).total_seconds()))
+        total += value * seconds
+        weight += seconds
+    if weight == 0:
+        return points[-1][1]
+    return total / weight
+
+
+def rejection_reason(reason: str | None) -> str:
+    """A short reason to group rejections by: the venue code when there is one."""
+    text = " ".join((reason or "no reason given").split())
+    if "-4131" in text:
+        return "-4131 liquidity: best price outside PERCENT_PRICE"
+    match = _CODE.search(text)
+    if match:
+        code = next(g for g in match.groups() if g)
+        return f"{code} {_strip_code(text)[:60]}".strip()
+    return text[:80]
+
+
+def _strip_code(text: str) -> str:
+    # The message after the bracketed exchange name, without the JSON body around it.
+    text = re.sub(r"^\[[^\]]*\]\s*", "", text)
+    msg = re.search(r'"msg"\s*:\s*"([^"]*)"', text)
+    return msg.group(1) if msg else text
+
+
+def _q(value: Decimal | None, places: int = 2) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal(1).scaleb(-places))
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _mid_samples(journal: Journal, run_id: str) -> pd.DataFrame:
+    raw = journal.raw_responses(run_id)
+    rows: list[dict[str, Any]] = []
+    for payload in raw.loc[raw["kind"] == "mid_sample", "payload"] if len(raw) else []:
+        data = json.loads(payload)
+        bid, ask = Decimal(data["bid"]), Decimal(data["ask"])
+        rows.append(
+            {
+                "symbol": data["symbol"],
+                "at": _parse_time(data["at"]),
+                "bid": bid,
+                "ask": ask,
+                "mid": (bid + ask) / 2,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["symbol", "at", "bid", "ask", "mid"])
+    return frame.sort_values(["symbol", "at"], kind="stable").reset_index(drop=True)
+
+
+def _twap_config(params: Mapping[str, Any]) -> TwapConfig:
+    twap = params.get("twap") or {}
+    return TwapConfig(
+        waves=twap.get("waves"),
+        wave_seconds=twap.get("wave_seconds"),
+        cancel_lead=float(twap.get("cancel_lead", 0.5)),
+        submit_window=twap.get("submit_window"),
+    )
+
+
+def _arrival(samples: Sequence[tuple[datetime, Decimal]], start: datetime) -> Decimal | None:
+    """The mid when the parent arrived: the last sample at or before its start, else the
+    first one after it."""
+    ordered = sorted(samples)
+    before = [v for at, v in ordered if at <= start]
+    if before:
+        return before[-1]
+    return ordered[0][1] if ordered else None
+
+
+@attrs.define
+class _TradeRow:
+    trade: CcxtTrade
+    child: ChildOrder
+    at: datetime | None
+    wave_twap: Decimal | None
+
+
+def execution_quality(journal: Journal, run_id: str) -> ExecutionQuality:
+    """Every quality frame of ``run_id``, read from ``journal`` only.
+
+    Raises ``KeyError`` when the journal has no such run.
+    """
+    record = journal.run(run_id)
+    clock_map = ClockMap.from_events(journal.run_events(run_id))
+    config = _twap_config(record.params)
+    parents = journal.parent_orders(run_id)
+    children = journal.latest_children(run_id)
+    trades_frame = journal.trades(run_id)
+    mids = _mid_samples(journal, run_id)
+    samples: dict[str, list[tuple[datetime, Decimal]]] = {}
+    for symbol, at, mid in zip(mids["symbol"], mids["at"], mids["mid"], strict=True):
+        samples.setdefault(str(symbol), []).append((at, mid))
+
+    by_cid = {c.client_order_id: c for c in children}
+    trades_by_parent: dict[int, list[CcxtTrade]] = {}
+    trade_rows: dict[int, list[_TradeRow]] = {}
+    windows: list[dict[str, Any]] = []
+    wave_twaps: dict[tuple[str, int, int], Decimal | None] = {}
+    plans = {}
+    for order, _ in parents:
+        if str(order.type_) == OrderKind.TWAP:
+            plans[order.order_id] = plan_waves(order.start_timestamp, order.end_timestamp, config)
+    seen_windows: set[tuple[datetime, int]] = set()
+    for order, symbol in parents:
+        plan = plans.get(order.order_id)
+        if plan is None:
+            continue
+        for wave in plan.waves:
+            key = (wave.start, wave.index)
+            if key not in seen_windows:
+                seen_windows.add(key)
+                windows.append(
+                    {
+                        "wave": wave.index,
+                        "start": wave.start,
+                        "end": wave.end,
+                        "cancel_at": wave.cancel_at,
+                    }
+                )
+            wave_twaps[(symbol, order.order_id, wave.index)] = time_weighted_mean(
+                samples.get(symbol, []), wave.start, wave.end
+            )
+
+    for row in trades_frame.itertuples(index=False):
+        cid = row.client_order_id
+        child = by_cid.get(str(cid)) if cid is not None else None
+        if child is None:
+            continue
+        trade = CcxtTrade.from_ccxt(json.loads(str(row.payload)))
+        at = trade.timestamp
+        at = clock_map.to_clock(at) if at is not None else None
+        if at is None:
+            journaled = _parse_time(row.at)
+            at = clock_map.to_clock(journaled) if journaled is not None else None
+        pid = child.parent_order_id
+        trades_by_parent.setdefault(pid, []).append(trade)
+        twap = wave_twaps.get((child.symbol, pid, child.wave))
+        trade_rows.setdefault(pid, []).append(_TradeRow(trade, child, at, twap))
+
+    parent_rows: list[dict[str, Any]] = []
+    fills: dict[int, OmsFill] = {}
+    for order, symbol in parents:
+        pid = order.order_id
+        kids = [c for c in children if c.parent_order_id == pid]
+        quote = symbol.split(":", 1)[0].split("/", 1)[1] if "/" in symbol else "USDT"
+        fill = fold_fill(
+            order, symbol=symbol, quote=quote, children=kids, trades=trades_by_parent.get(pid, [])
+        )
+        fills[pid] = fill
+        parent_rows.append(
+            _parent_row(order, symbol, fill, kids, trade_rows.get(pid, []), samples.get(symbol, []))
+        )
+    parents_frame = pd.DataFrame(parent_rows, columns=_PARENT_COLUMNS)
+    return ExecutionQuality(
+        run_id=run_id,
+        adapter=record.adapter,
+        exchange=record.exchange,
+        environment=record.environment,
+        started_at=record.started_at,
+        speed=clock_map.speed,
+        parents=parents_frame,
+        total=_total(parent_rows),
+        waves=_waves(children, symbol_of={o.order_id: s for o, s in parents}),
+        rejections=_rejections(children),
+        mids=mids,
+        children=_children_frame(children, plans),
+        trades=_trades_frame(trade_rows),
+        wave_windows=pd.DataFrame(windows, columns=["wave", "start", "end", "cancel_at"]),
+    )
+
+
+_PARENT_COLUMNS = [
+    "parent_order_id",
+    "symbol",
+    "side",
+    "asked",
+    "filled",
+    "fill_rate",
+    "vwap",
+    "notional",
+    "arrival_mid",
+    "slippage_arrival_bps",
+    "wave_twap_mid",
+    "slippage_twap_bps",
+    "fees_quote",
+    "fee_bps",
+    "time_to_first_fill_s",
+    "time_to_fill_s",
+    "children",
+    "rejected",
+    "num_trades",
+]
+
+
+def _parent_row(
+    order: Order,
+    symbol: str,
+    fill: OmsFill,
+    kids: Sequence[ChildOrder],
+    trades: Sequence[_TradeRow],
+    samples: Sequence[tuple[datetime, Decimal]],
+) -> dict[str, Any]:
+    side = order.side
+    arrival = _arrival(samples, order.start_timestamp)
+    filled_abs = abs(fill.quantity)
+    slip_arrival = (
+        slippage_bps(side, fill.price, arrival)
+        if fill.price is not None and arrival is not None
+        else None
+    )
+    # Against each trade's own wave TWAP, weighted by the trade's quantity.
+    weighted = _ZERO
+    weight = _ZERO
+    ref_weighted = _ZERO
+    for row in trades:
+        if row.wave_twap is None:
+            continue
+        qty = abs(row.trade.amount)
+        weighted += qty * slippage_bps(side, row.trade.price, row.wave_twap)
+        ref_weighted += qty * row.wave_twap
+        weight += qty
+    slip_twap = weighted / weight if weight else None
+    twap_ref = ref_weighted / weight if weight else None
+    times = sorted(r.at for r in trades if r.at is not None)
+    first = (times[0] - order.start_timestamp).total_seconds() if times else None
+    last = (times[-1] - order.start_timestamp).total_seconds() if times else None
+    return {
+        "parent_order_id": order.order_id,
+        "symbol": symbol,
+        "side": str(side),
+        "asked": order.diff_num_shares,
+        "filled": fill.quantity,
+        "fill_rate": _q(fill.quantity / order.diff_num_shares, 4)
+        if order.diff_num_shares
+        else None,
+        "vwap": fill.price,
+        "notional": fill.notional,
+        "arrival_mid": arrival,
+        "slippage_arrival_bps": _q(slip_arrival),
+        "wave_twap_mid": twap_ref,
+        "slippage_twap_bps": _q(slip_twap),
+        "fees_quote": fill.fee_in_quote,
+        "fee_bps": _q(fill.fee_in_quote / fill.notional * BPS) if fill.notional else None,
+        "time_to_first_fill_s": None if first is None else round(first, 3),
+        "time_to_fill_s": None if last is None else round(last, 3),
+        "children": sum(1 for c in kids if c.ccxt_order_id is not None),
+        "rejected": sum(1 for c in kids if c.status == ChildStatus.REJECTED),
+        "num_trades": fill.num_trades,
+        "_filled_abs": filled_abs,
+    }
+
+
+def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row over all parents: rates weighted by notional, since assets differ in price."""
+    asked_notional = _ZERO
+    filled_notional = _ZERO
+    fees = _ZERO
+    slip_a = _ZERO
+    weight_a = _ZERO
+    slip_t = _ZERO
+    weight_t = _ZERO
+    for r in rows:
+        notional = r["notional"]
+        filled_notional += notional
+        fees += r["fees_quote"]
+        ref = r["arrival_mid"] or r["vwap"]
+        if ref is not None:
+            asked_notional += abs(r["asked"]) * ref
+        if r["slippage_arrival_bps"] is not None:
+            slip_a += notional * r["slippage_arrival_bps"]
+            weight_a += notional
+        if r["slippage_twap_bps"] is not None:
+            slip_t += notional * r["slippage_twap_bps"]
+            weight_t += notional
+    times = [r["time_to_fill_s"] for r in rows if r["time_to_fill_s"] is not None]
+    total = {
+        "parents": len(rows),
+        "asked_notional": _q(asked_notional),
+        "filled_notional": _q(filled_notional),
+        "fill_rate": _q(filled_notional / asked_notional, 4) if asked_notional else None,
+        "slippage_arrival_bps": _q(slip_a / weight_a) if weight_a else None,
+        "slippage_twap_bps": _q(slip_t / weight_t) if weight_t else None,
+        "fees_quote": fees,
+        "fee_bps": _q(fees / filled_notional * BPS) if filled_notional else None,
+        "max_time_to_fill_s": max(times) if times else None,
+        "children": sum(r["children"] for r in rows),
+        "rejected": sum(r["rejected"] for r in rows),
+    }
+    for r in rows:
+        r.pop("_filled_abs", None)
+    return pd.DataFrame([total])
+
+
+def _waves(children: Sequence[ChildOrder], *, symbol_of: Mapping[int, str]) -> pd.DataFrame:
+    rows: dict[int, dict[str, Any]] = {}
+    for c in children:
+        row = rows.setdefault(
+            c.wave,
+            {
+                "wave": c.wave,
+                "sent": 0,
+                "filled": 0,
+                "canceled": 0,
+                "rejected": 0,
+                "not_sent": 0,
+                "sent_notional": _ZERO,
+                "filled_notional": _ZERO,
+            },
+        )
+        if c.status == ChildStatus.REJECTED:
+            row["rejected"] += 1
+        elif c.ccxt_order_id is None:
+            row["not_sent"] += 1
+        if c.ccxt_order_id is None:
+            continue
+        row["sent"] += 1
+        if c.filled > 0:
+            row["filled"] += 1
+        if c.status == ChildStatus.CANCELED:
+            row["canceled"] += 1
+        price = c.limit_price or _ZERO
+        row["sent_notional"] += c.amount * price
+        row["filled_notional"] += c.filled * price
+    out = []
+    for wave in sorted(rows):
+        row = rows[wave]
+        sent = row["sent_notional"]
+        row["fill_rate"] = _q(row["filled_notional"] / sent, 4) if sent else None
+        out.append(row)
+    return pd.DataFrame(
+        out,
+        columns=[
+            "wave",
+            "sent",
+            "filled",
+            "canceled",
+            "rejected",
+            "not_sent",
+            "sent_notional",
+            "filled_notional",
+            "fill_rate",
+        ],
+    )
+
+
+def _rejections(children: Sequence[ChildOrder]) -> pd.DataFrame:
+    counts: dict[tuple[str, str], int] = {}
+    for c in children:
+        if c.status == ChildStatus.REJECTED:
+            key = (rejection_reason(c.reason), c.symbol)
+            counts[key] = counts.get(key, 0) + 1
+    rows = [{"reason": r, "symbol": s, "count": n} for (r, s), n in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=["reason", "symbol", "count"])
+
+
+def _children_frame(children: Sequence[ChildOrder], plans: Mapping[int, Any]) -> pd.DataFrame:
+    rows = []
+    for c in children:
+        plan = plans.get(c.parent_order_id)
+        ends = None
+        if plan is not None and c.wave < plan.num_waves:
+            ends = plan.waves[c.wave].cancel_at
+        elif c.created_at is not None:
+            ends = c.created_at + timedelta(seconds=1)
+        rows.append(
+            {
+                "client_order_id": c.client_order_id,
+                "parent_order_id": c.parent_order_id,
+                "symbol": c.symbol,
+                "wave": c.wave,
+                "side": str(c.side),
+                "amount": c.amount,
+                "limit_price": c.limit_price,
+                "status": str(c.status),
+                "filled": c.filled,
+                "created_at": c.created_at,
+                "ends_at": ends,
+                "reason": c.reason,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "client_order_id",
+            "parent_order_id",
+            "symbol",
+            "wave",
+            "side",
+            "amount",
+            "limit_price",
+            "status",
+            "filled",
+            "created_at",
+            "ends_at",
+            "reason",
+        ],
+    )
+
+
+def _trades_frame(trade_rows: Mapping[int, Sequence[_TradeRow]]) -> pd.DataFrame:
+    rows = []
+    for pid, items in trade_rows.items():
+        for r in items:
+            rows.append(
+                {
+                    "parent_order_id": pid,
+                    "client_order_id": r.child.client_order_id,
+                    "symbol": r.child.symbol,
+                    "wave": r.child.wave,
+                    "side": str(r.trade.side or r.child.side),
+                    "price": r.trade.price,
+                    "amount": r.trade.amount,
+                    "at": r.at,
+                    "wave_twap_mid": r.wave_twap,
+                    "maker": None
+                    if r.trade.taker_or_maker is None
+                    else str(r.trade.taker_or_maker) == "maker",
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "parent_order_id",
+            "client_order_id",
+            "symbol",
+            "wave",
+            "side",
+            "price",
+            "amount",
+            "at",
+            "wave_twap_mid",
+            "maker",
+        ],
+    )
+
+
+def _cell(value: Any, places: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    if isinstance(value, Decimal):
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+        return format(value.normalize() if places is None else value, "f")
+    return str(value)
+
+
+def _pct(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    return f"{Decimal(value) * 100:.1f}%"
+
+
+def quality_table(quality: ExecutionQuality) -> Table:
+    """The per-parent quality frame, with its total row, as a rich table."""
+    table = Table(title=f"Execution quality of run {quality.run_id}", title_justify="left")
+    heads = ["parent", "symbol", "fill", "slip arr", "slip twap", "fee", "t fill"]
+    for head in heads:
+        table.add_column(head, justify="left" if head == "symbol" else "right", no_wrap=True)
+    for r in quality.parents.to_dict("records"):
+        table.add_row(
+            str(r["parent_order_id"]),
+            base_of(str(r["symbol"])),
+            _pct(r["fill_rate"]),
+            _cell(r["slippage_arrival_bps"], 1),
+            _cell(r["slippage_twap_bps"], 1),
+            _cell(r["fee_bps"], 1),
+            "-"
+            if r["time_to_fill_s"] is None or pd.isna(r["time_to_fill_s"])
+            else f"{r['time_to_fill_s']:.0f}s",
+        )
+    if len(quality.total):
+        t = quality.total.iloc[0].to_dict()
+        table.add_section()
+        table.add_row(
+            "all",
+            "",
+            _pct(t["fill_rate"]),
+            _cell(t["slippage_arrival_bps"], 1),
+            _cell(t["slippage_twap_bps"], 1),
+            _cell(t["fee_bps"], 1),
+            "-"
+            if t["max_time_to_fill_s"] is None or pd.isna(t["max_time_to_fill_s"])
+            else f"{t['max_time_to_fill_s']:.0f}s",
+            style="bold",
+        )
+    table.caption = "slippage and fees in bps (positive = cost); fill rate by notional in total"
+    return table

@@ -1,0 +1,459 @@
+"""The HTML report of a run: one self-contained file, charts embedded as SVG.
+
+Per asset: the mid price over the TWAP window with the waves shaded, each child's limit
+price as a segment over its life, and the fills as markers sized by quantity. Per wave:
+the fill rate and what became of the children. Per parent: slippage against the arrival
+mid and the wave TWAP, and the tables of :mod:`sdk.quality`. Everything comes from the
+journal; floats appear only here, at plotting.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sdk.fills import base_of
+from sdk.journal import Journal
+from sdk.quality import ExecutionQuality, execution_quality
+
+__all__ = ["render_report", "write_report"]
+
+_BUY = "#1a9850"
+_SELL = "#d73027"
+_MID = "#4a5a78"
+_WAVE_SHADE = "#eef1f7"
+_COLUMNS = 3
+
+
+def _figure(width: float, height: float) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server or in CI
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    return fig
+
+
+def _svg(fig: Any) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    # An <img> isolates each SVG's element ids, which matplotlib reuses across figures.
+    return f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{data}">'
+
+
+def _f(value: Any) -> float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    return float(value)
+
+
+def _seconds(at: datetime | None, origin: datetime) -> float:
+    return math.nan if at is None or pd.isna(at) else (at - origin).total_seconds()
+
+
+def _origin(quality: ExecutionQuality) -> datetime:
+    windows = quality.wave_windows
+    if len(windows):
+        first: datetime = min(windows["start"])
+        return first
+    times = [t for t in quality.children["created_at"] if t is not None and not pd.isna(t)]
+    return min(times) if times else quality.started_at
+
+
+def asset_charts(quality: ExecutionQuality) -> str:
+    """One panel per parent: mid, child limit prices, fills, waves shaded."""
+    parents = quality.parents.to_dict("records")
+    if not parents:
+        return "<p>No parent orders.</p>"
+    origin = _origin(quality)
+    rows = math.ceil(len(parents) / _COLUMNS)
+    cols = min(_COLUMNS, len(parents))
+    fig = _figure(4.4 * cols, 3.0 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    windows = quality.wave_windows.to_dict("records")
+    for index, parent in enumerate(parents):
+        ax = axes[index // cols][index % cols]
+        symbol = parent["symbol"]
+        pid = parent["parent_order_id"]
+        for w in windows:
+            if w["wave"] % 2 == 0:
+                ax.axvspan(
+                    _seconds(w["start"], origin),
+                    _seconds(w["end"], origin),
+                    color=_WAVE_SHADE,
+                    zorder=0,
+                    lw=0,
+                )
+        mids = quality.mids[quality.mids["symbol"] == symbol]
+        if len(mids):
+            ax.step(
+                [_seconds(t, origin) for t in mids["at"]],
+                [_f(v) for v in mids["mid"]],
+                where="post",
+                color=_MID,
+                lw=1.2,
+                label="mid",
+                zorder=2,
+            )
+        kids = quality.children[quality.children["parent_order_id"] == pid]
+        for kid in kids.to_dict("records"):
+            if kid["limit_price"] is None or kid["created_at"] is None:
+                continue
+            color = _BUY if kid["side"] == "buy" else _SELL
+            filled = kid["filled"] is not None and kid["filled"] > 0
+            ax.hlines(
+                _f(kid["limit_price"]),
+                _seconds(kid["created_at"], origin),
+                _seconds(kid["ends_at"], origin),
+                colors=color,
+                lw=2.2,
+                linestyles="solid" if filled else (0, (2, 2)),
+                alpha=0.9,
+                zorder=3,
+            )
+        trades = quality.trades[quality.trades["parent_order_id"] == pid]
+        if len(trades):
+            sizes = [abs(_f(a)) for a in trades["amount"]]
+            biggest = max(sizes) or 1.0
+            ax.scatter(
+                [_seconds(t, origin) for t in trades["at"]],
+                [_f(p) for p in trades["price"]],
+                s=[30 + 90 * s / biggest for s in sizes],
+                marker="^" if parent["side"] == "buy" else "v",
+                color=_BUY if parent["side"] == "buy" else _SELL,
+                edgecolor="black",
+                linewidths=0.5,
+                zorder=4,
+                label="fills",
+            )
+        rate = parent["fill_rate"]
+        rate_text = "-" if rate is None or pd.isna(rate) else f"{float(rate) * 100:.0f}%"
+        ax.set_title(
+            f"{base_of(symbol)}  {parent['side']} {_num(parent['asked'])}  filled {rate_text}",
+            fontsize=10,
+            loc="left",
+        )
+        ax.tick_params(labelsize=8)
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        ax.set_xlabel("seconds into the window (clock time)", fontsize=8)
+        ax.grid(axis="y", color="#dddddd", lw=0.6)
+        ax.margins(x=0.02, y=0.15)
+    for index in range(len(parents), rows * cols):
+        axes[index // cols][index % cols].set_visible(False)
+    return _svg(fig)
+
+
+def wave_charts(quality: ExecutionQuality) -> str:
+    """Fill rate per wave, and what became of each wave's children."""
+    waves = quality.waves
+    if not len(waves):
+        return "<p>No TWAP waves.</p>"
+    fig = _figure(11, 3.2)
+    left, right = fig.subplots(1, 2)
+    labels = [str(w) for w in waves["wave"]]
+    rates = [_f(r) * 100 for r in waves["fill_rate"]]
+    bars = left.bar(labels, rates, color="#4575b4")
+    for bar, rate in zip(bars, rates, strict=True):
+        if not math.isnan(rate):
+            left.annotate(
+                f"{rate:.0f}%",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    left.set_title("fill rate per wave (filled / sent notional)", fontsize=10, loc="left")
+    left.set_ylim(0, max([100.0, *[r for r in rates if not math.isnan(r)]]) * 1.15)
+    left.set_xlabel("wave", fontsize=8)
+    left.set_ylabel("%", fontsize=8)
+    filled = [int(v) for v in waves["filled"]]
+    canceled_unfilled = [
+        max(0, int(s) - int(f)) for s, f in zip(waves["sent"], waves["filled"], strict=True)
+    ]
+    rejected = [int(v) for v in waves["rejected"]]
+    right.bar(labels, filled, color=_BUY, label="filled (fully or partly)")
+    right.bar(labels, canceled_unfilled, bottom=filled, color="#bdbdbd", label="unfilled")
+    bottoms = [a + b for a, b in zip(filled, canceled_unfilled, strict=True)]
+    right.bar(labels, rejected, bottom=bottoms, color=_SELL, label="rejected")
+    right.set_title("children per wave", fontsize=10, loc="left")
+    right.set_xlabel("wave", fontsize=8)
+    right.legend(fontsize=8, frameon=False, loc="upper right")
+    for ax in (left, right):
+        ax.tick_params(labelsize=8)
+        ax.grid(axis="y", color="#dddddd", lw=0.6)
+        ax.set_axisbelow(True)
+    return _svg(fig)
+
+
+def slippage_chart(quality: ExecutionQuality) -> str:
+    """Per parent: slippage against the arrival mid and against the wave TWAP, in bps."""
+    parents = quality.parents
+    if not len(parents):
+        return ""
+    labels = [
+        f"{p} {base_of(str(s))}"
+        for p, s in zip(parents["parent_order_id"], parents["symbol"], strict=True)
+    ]
+    arrival = [_f(v) for v in parents["slippage_arrival_bps"]]
+    twap = [_f(v) for v in parents["slippage_twap_bps"]]
+    fees = [_f(v) for v in parents["fee_bps"]]
+    fig = _figure(11, 0.45 * len(labels) + 1.2)
+    ax = fig.subplots()
+    ys = list(range(len(labels)))
+    h = 0.27
+    ax.barh([y - h for y in ys], arrival, height=h, color="#fc8d59", label="vs arrival mid")
+    ax.barh(ys, twap, height=h, color="#91bfdb", label="vs wave TWAP of mid")
+    ax.barh([y + h for y in ys], fees, height=h, color="#999999", label="fees")
+    ax.set_yticks(ys, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel("basis points (positive = cost)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
+    ax.set_title("slippage and fees per parent", fontsize=10, loc="right")
+    return _svg(fig)
+
+
+def _num(value: Any, places: int | None = None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, Decimal):
+        if places is not None:
+            value = value.quantize(Decimal(1).scaleb(-places))
+            return format(value, ",f")
+        return format(value.normalize(), "f")
+    if isinstance(value, float):
+        return f"{value:,.{places if places is not None else 2}f}"
+    return html.escape(str(value))
+
+
+def _pct(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value) * 100:.1f}%"
+
+
+def _sig(value: Any, digits: int = 7) -> str:
+    """A price to ``digits`` significant digits (a VWAP has as many as the division gave)."""
+    if not isinstance(value, Decimal):
+        return _num(value)
+    if value == 0:
+        return "0"
+    places = max(0, digits - value.adjusted() - 1)
+    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: set[int]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"num" if i in numeric else ""}">{cell}</td>' for i, cell in enumerate(row)
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _parent_table(quality: ExecutionQuality) -> str:
+    headers = [
+        "parent",
+        "symbol",
+        "side",
+        "asked",
+        "filled",
+        "fill rate",
+        "VWAP",
+        "arrival mid",
+        "slip arrival bps",
+        "slip TWAP bps",
+        "fees",
+        "fee bps",
+        "time to fill",
+        "children",
+        "rejected",
+    ]
+    rows = []
+    for r in quality.parents.to_dict("records"):
+        ttf = r["time_to_fill_s"]
+        rows.append(
+            [
+                _num(r["parent_order_id"]),
+                html.escape(str(r["symbol"])),
+                html.escape(str(r["side"])),
+                _num(r["asked"]),
+                _num(r["filled"]),
+                _pct(r["fill_rate"]),
+                _sig(r["vwap"]),
+                _sig(r["arrival_mid"]),
+                _num(r["slippage_arrival_bps"]),
+                _num(r["slippage_twap_bps"]),
+                _num(r["fees_quote"], 6),
+                _num(r["fee_bps"]),
+                "–" if ttf is None or pd.isna(ttf) else f"{ttf:.1f} s",
+                _num(r["children"]),
+                _num(r["rejected"]),
+            ]
+        )
+    return _table(headers, rows, numeric=set(range(3, 15)))
+
+
+def _wave_table(quality: ExecutionQuality) -> str:
+    headers = ["wave", "sent", "filled", "cancelled", "rejected", "not sent", "fill rate"]
+    rows = [
+        [
+            _num(w["wave"]),
+            _num(w["sent"]),
+            _num(w["filled"]),
+            _num(w["canceled"]),
+            _num(w["rejected"]),
+            _num(w["not_sent"]),
+            _pct(w["fill_rate"]),
+        ]
+        for w in quality.waves.to_dict("records")
+    ]
+    return _table(headers, rows, numeric=set(range(1, 7)))
+
+
+def _rejection_table(quality: ExecutionQuality) -> str:
+    if not len(quality.rejections):
+        return "<p class=muted>No child was rejected.</p>"
+    rows = [
+        [html.escape(str(r["reason"])), html.escape(str(r["symbol"])), _num(r["count"])]
+        for r in quality.rejections.to_dict("records")
+    ]
+    return _table(["reason", "symbol", "children"], rows, numeric={2})
+
+
+def _cards(quality: ExecutionQuality) -> str:
+    if not len(quality.total):
+        return ""
+    t = quality.total.iloc[0].to_dict()
+
+    def bps(value: Any) -> str:
+        return "–" if value is None or pd.isna(value) else f"{float(value):+.1f} bps"
+
+    cards = [
+        ("fill rate", _pct(t["fill_rate"]), "filled / asked notional"),
+        ("slippage vs arrival", bps(t["slippage_arrival_bps"]), "notional weighted"),
+        ("slippage vs wave TWAP", bps(t["slippage_twap_bps"]), "notional weighted"),
+        ("fees", bps(t["fee_bps"]), f"{_num(t['fees_quote'], 4)} quote"),
+        ("children", _num(t["children"]), f"{_num(t['rejected'])} rejected"),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="label">{html.escape(label)}</div>'
+            f'<div class="value">{value}</div><div class="sub">{html.escape(sub)}</div></div>'
+            for label, value, sub in cards
+        )
+        + "</div>"
+    )
+
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       margin: 24px 32px; color: #1f2430; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid #e3e6ee; padding-bottom: 4px; }
+.meta { color: #5b6275; font-size: 13px; margin-bottom: 16px; }
+.cards { display: flex; gap: 12px; flex-wrap: wrap; margin: 12px 0 8px; }
+.card { border: 1px solid #e3e6ee; border-radius: 8px; padding: 10px 14px; min-width: 150px;
+        background: #fafbfd; }
+.card .label { font-size: 12px; color: #5b6275; }
+.card .value { font-size: 22px; font-weight: 600; margin: 2px 0; }
+.card .sub { font-size: 11px; color: #8a90a0; }
+img.chart { max-width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; font-size: 12px; margin: 6px 0; }
+th, td { padding: 4px 8px; border-bottom: 1px solid #eceef3; white-space: nowrap; }
+th { text-align: left; background: #f4f6fa; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.muted, .note { color: #6b7285; font-size: 12px; }
+.legend span { display: inline-block; margin-right: 14px; }
+"""
+
+
+def render_report(quality: ExecutionQuality, *, journal_path: str | None = None) -> str:
+    """The report of ``quality`` as one HTML document (no external resources)."""
+    speed = (
+        f"clock accelerated {quality.speed:g}x (times are on the broker's clock)"
+        if quality.speed != 1.0
+        else "wall clock"
+    )
+    meta = " · ".join(
+        html.escape(x)
+        for x in (
+            f"adapter {quality.adapter} ({quality.exchange})",
+            f"environment {quality.environment}",
+            f"started {quality.started_at:%Y-%m-%d %H:%M:%S} UTC",
+            speed,
+            *([f"journal {journal_path}"] if journal_path else []),
+        )
+    )
+    policy = (
+        '<p class="note">Environment <b>local</b>: as in the seed, every child is forced to '
+        "the venue's minimal order, so filled quantities differ from the asked ones.</p>"
+        if quality.environment == "local"
+        else ""
+    )
+    legend = (
+        '<p class="note legend"><span><b style="color:#4a5a78">━</b> mid price</span>'
+        f'<span><b style="color:{_BUY}">━</b> buy child limit price (dashed: never filled)</span>'
+        f'<span><b style="color:{_SELL}">━</b> sell child limit price</span>'
+        "<span>▲▼ fills, sized by quantity</span><span>shaded: alternate TWAP waves</span></p>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Run {html.escape(quality.run_id)}: execution quality</title>
+<style>{_CSS}</style></head>
+<body>
+<h1>Run {html.escape(quality.run_id)}: execution quality</h1>
+<div class="meta">{meta}</div>
+{_cards(quality)}
+{policy}
+<h2>Prices, child orders and fills per asset</h2>
+{legend}
+{asset_charts(quality)}
+<h2>Waves</h2>
+{wave_charts(quality)}
+{_wave_table(quality)}
+<h2>Slippage and fees</h2>
+{slippage_chart(quality)}
+<p class="note">Slippage is a cost: (price − reference) / reference for buys, the reverse for
+sells, in basis points. The arrival mid is the last mid sampled at or before the parent's
+start; the wave TWAP is the time-weighted mid over the wave each trade's child belonged to.</p>
+<h2>Parent orders</h2>
+{_parent_table(quality)}
+<h2>Rejections by reason</h2>
+{_rejection_table(quality)}
+</body></html>
+"""
+
+
+def write_report(
+    journal: Journal,
+    run_id: str,
+    path: Path | str,
+    *,
+    quality: ExecutionQuality | None = None,
+) -> Path:
+    """Write the HTML report of ``run_id`` to ``path`` (parents created); return the path."""
+    quality = quality or execution_quality(journal, run_id)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_report(quality, journal_path=journal.path), encoding="utf-8")
+    return target

@@ -1,0 +1,93 @@
+"""End to end on the bundled simulator: experiment, journal, final table, HTML report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sdk.cli import app
+from sdk.journal import Journal
+
+from .conftest import DEFAULT_ORDERS
+
+
+@pytest.mark.parametrize("adapter", ["binance-futures", "binance-spot"])
+def test_experiment_then_report(
+    runner: CliRunner, tmp_path: Path, adapter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three of the seed's orders (a sell among them), two waves, a fast clock.
+    orders = tmp_path / "orders.txt"
+    lines = DEFAULT_ORDERS.read_text().splitlines()
+    orders.write_text("\n".join([lines[0], lines[1], lines[4]]) + "\n")
+    journal_path = tmp_path / "runs" / "e2e.sqlite"
+    run_id = "e2e" + adapter.split("-")[1][:3]
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "--orders",
+            str(orders),
+            "--adapter",
+            adapter,
+            "--twap-waves",
+            "2",
+            "--speed",
+            "60",
+            "--journal",
+            str(journal_path),
+            "--run-id",
+            run_id,
+        ],
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    out = result.stdout
+    assert "Orders re-based" in out and "durations kept" in out
+    assert "Clock accelerated 60x" in out
+    assert f"OMS fills of run {run_id}" in out
+    assert re.search(r"ETH/USDT.*0\.121", out)
+    assert str(journal_path) in out and run_id in out
+    with Journal.open(journal_path) as journal:
+        assert journal.run_ids() == [run_id]
+        assert len(journal.parents(run_id)) == 3
+        assert len(journal.children(run_id)) >= 3
+        assert len(journal.trades(run_id)) >= 1
+    html_path = tmp_path / "report.html"
+    report = runner.invoke(
+        app, ["report", run_id, "--journal", str(journal_path), "--out", str(html_path)]
+    )
+    assert report.exit_code == 0, (report.stdout, report.stderr)
+    assert str(html_path) in report.stdout
+    assert f"Execution quality of run {run_id}" in report.stdout
+    text = html_path.read_text()
+    assert text.count("data:image/svg+xml;base64,") == 3
+    assert "Prices, child orders and fills per asset" in text
+
+
+def test_random_orders(runner: CliRunner, tmp_path: Path) -> None:
+    journal_path = tmp_path / "rnd.sqlite"
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "--random",
+            "2",
+            "--seed",
+            "5",
+            "--twap-waves",
+            "2",
+            "--speed",
+            "120",
+            "--journal",
+            str(journal_path),
+            "--run-id",
+            "rnd",
+        ],
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert "2 random orders (seed 5)" in result.stdout
+    with Journal.open(journal_path) as journal:
+        parents = journal.parents("rnd")
+    assert len(parents) == 2 and parents["symbol"].nunique() == 2

@@ -1,0 +1,258 @@
+"""Execution quality from a hand-built journal: known trades give known bps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from sdk.experiment import MID_SAMPLE
+from sdk.journal import Journal
+from sdk.models import CcxtTrade, ChildOrder, ChildStatus, Fee, Order
+from sdk.quality import (
+    ClockMap,
+    execution_quality,
+    rejection_reason,
+    slippage_bps,
+    time_weighted_mean,
+)
+from sdk.report import write_report
+from sdk.universe import asset_id_for
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+RUN = "q1"
+BTC = "BTC/USDT"
+ETH = "ETH/USDT"
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def parent(order_id: int, base: str, diff: str) -> Order:
+    return Order(
+        order_id=order_id,
+        creation_timestamp=T0,
+        asset_id=asset_id_for("binance", base, "USDT"),
+        type_="price@twap",
+        start_timestamp=T0,
+        end_timestamp=at(60),
+        curr_num_shares=Decimal(0),
+        diff_num_shares=Decimal(diff),
+        tz="UTC",
+    )
+
+
+def child(pid: int, wave: int, symbol: str, side: str, **kw: object) -> ChildOrder:
+    return ChildOrder(
+        parent_order_id=pid,
+        asset_id=0,
+        wave=wave,
+        client_order_id=f"x{RUN}-{pid}-{wave}",
+        symbol=symbol,
+        side=side,
+        order_type="limit",
+        created_at=at(30 * wave),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def trade(
+    tid: str, oid: str, symbol: str, side: str, price: str, amount: str, fee: Fee, seconds: float
+) -> CcxtTrade:
+    return CcxtTrade(
+        id=tid,
+        order=oid,
+        symbol=symbol,
+        side=side,
+        price=Decimal(price),
+        amount=Decimal(amount),
+        fee=fee,
+        timestamp=at(seconds),
+    )
+
+
+def mid(journal: Journal, symbol: str, seconds: float, value: str) -> None:
+    half = Decimal("0.1")
+    journal.record_raw(
+        RUN,
+        MID_SAMPLE,
+        {
+            "symbol": symbol,
+            "bid": Decimal(value) - half,
+            "ask": Decimal(value) + half,
+            "at": at(seconds),
+        },
+    )
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    j = Journal.open(tmp_path / "q.sqlite")
+    j.record_run(
+        RUN,
+        adapter="binance-spot",
+        exchange="binance",
+        environment="prod",
+        params={"twap": {"waves": 2, "wave_seconds": None, "cancel_lead": 0.5}},
+        started_at=T0,
+    )
+    j.record_parents(RUN, [(parent(0, "BTC", "2"), BTC), (parent(1, "ETH", "-1"), ETH)])
+    # BTC: mid 100 through wave 0, 110 through wave 1.
+    mid(j, BTC, 0, "100")
+    mid(j, BTC, 30, "110")
+    # ETH: mid 100 throughout.
+    mid(j, ETH, 0, "100")
+    buy0 = child(
+        0,
+        0,
+        BTC,
+        "buy",
+        amount=Decimal(1),
+        limit_price=Decimal(101),
+        status=ChildStatus.CLOSED,
+        ccxt_order_id="o1",
+        filled=Decimal(1),
+    )
+    buy1 = child(
+        0,
+        1,
+        BTC,
+        "buy",
+        amount=Decimal(1),
+        limit_price=Decimal(110),
+        status=ChildStatus.CLOSED,
+        ccxt_order_id="o2",
+        filled=Decimal(1),
+    )
+    sell0 = child(
+        1,
+        0,
+        ETH,
+        "sell",
+        amount=Decimal(1),
+        limit_price=Decimal(100),
+        status=ChildStatus.REJECTED,
+        reason='[binanceusdm] {"code":-4131,"msg":"The counterparty\'s best price"}',
+    )
+    sell1 = child(
+        1,
+        1,
+        ETH,
+        "sell",
+        amount=Decimal(1),
+        limit_price=Decimal(99),
+        status=ChildStatus.CANCELED,
+        ccxt_order_id="o3",
+        filled=Decimal("0.5"),
+    )
+    for c in (buy0, buy1, sell0, sell1):
+        j.record_child(RUN, c)
+    usdt = "USDT"
+    for c, t in (
+        (
+            buy0,
+            trade(
+                "t1", "o1", BTC, "buy", "101", "1", Fee(cost=Decimal("0.0505"), currency=usdt), 10
+            ),
+        ),
+        (
+            buy1,
+            trade(
+                "t2", "o2", BTC, "buy", "110", "1", Fee(cost=Decimal("0.055"), currency=usdt), 40
+            ),
+        ),
+        # A fee in the base currency is converted at the trade's price: 0.0005 ETH = 0.0495.
+        (
+            sell1,
+            trade(
+                "t3",
+                "o3",
+                ETH,
+                "sell",
+                "99",
+                "0.5",
+                Fee(cost=Decimal("0.0005"), currency="ETH"),
+                35,
+            ),
+        ),
+    ):
+        j.record_trades(
+            RUN,
+            "binance",
+            [t],
+            symbol=c.symbol,
+            client_order_id=c.client_order_id,
+            parent_order_id=c.parent_order_id,
+        )
+    yield j
+    j.close()
+
+
+def test_per_parent_metrics(journal: Journal) -> None:
+    q = execution_quality(journal, RUN)
+    rows = {r["parent_order_id"]: r for r in q.parents.to_dict("records")}
+    btc, eth = rows[0], rows[1]
+    assert btc["filled"] == Decimal(2) and btc["fill_rate"] == Decimal("1.0000")
+    assert btc["vwap"] == Decimal("105.5")
+    assert btc["arrival_mid"] == Decimal(100)
+    # (105.5 - 100) / 100 = 550 bps paid against the arrival mid.
+    assert btc["slippage_arrival_bps"] == Decimal("550.00")
+    # Trade 1: (101 - 100) / 100 = 100 bps; trade 2: (110 - 110) / 110 = 0; qty weighted: 50.
+    assert btc["slippage_twap_bps"] == Decimal("50.00")
+    assert btc["fee_bps"] == Decimal("5.00")
+    assert btc["time_to_first_fill_s"] == 10 and btc["time_to_fill_s"] == 40
+    # A sell 1 below the mid costs (100 - 99) / 100 = 100 bps on both references.
+    assert eth["side"] == "sell" and eth["filled"] == Decimal("-0.5")
+    assert eth["fill_rate"] == Decimal("0.5000")
+    assert eth["slippage_arrival_bps"] == Decimal("100.00")
+    assert eth["slippage_twap_bps"] == Decimal("100.00")
+    assert eth["fee_bps"] == Decimal("10.00")
+    assert eth["rejected"] == 1 and eth["children"] == 1
+
+
+def test_total_is_notional_weighted(journal: Journal) -> None:
+    total = execution_quality(journal, RUN).total.iloc[0]
+    assert total["filled_notional"] == Decimal("260.50")
+    assert total["asked_notional"] == Decimal("300.00")
+    assert total["fill_rate"] == Decimal("0.8683")
+    expected = (Decimal(211) * 550 + Decimal("49.5") * 100) / Decimal("260.5")
+    assert total["slippage_arrival_bps"] == expected.quantize(Decimal("0.01"))
+    assert total["fee_bps"] == (Decimal("0.155") / Decimal("260.5") * 10000).quantize(
+        Decimal("0.01")
+    )
+
+
+def test_waves_and_rejections(journal: Journal) -> None:
+    q = execution_quality(journal, RUN)
+    waves = {w["wave"]: w for w in q.waves.to_dict("records")}
+    assert (waves[0]["sent"], waves[0]["rejected"], waves[0]["filled"]) == (1, 1, 1)
+    assert (waves[1]["sent"], waves[1]["filled"], waves[1]["canceled"]) == (2, 2, 1)
+    # Wave 1: filled 1*110 + 0.5*99 of 1*110 + 1*99 sent.
+    assert waves[1]["fill_rate"] == (Decimal("159.5") / Decimal(209)).quantize(Decimal("0.0001"))
+    rejections = q.rejections.to_dict("records")
+    assert rejections == [
+        {"reason": "-4131 liquidity: best price outside PERCENT_PRICE", "symbol": ETH, "count": 1}
+    ]
+
+
+def test_report_embeds_charts(journal: Journal, tmp_path: Path) -> None:
+    out = write_report(journal, RUN, tmp_path / "r" / "q1.html")
+    text = out.read_text()
+    assert text.count("data:image/svg+xml;base64,") == 3
+    assert ">550<" in text and "-4131" in text
+
+
+def test_helpers() -> None:
+    assert slippage_bps("buy", Decimal(101), Decimal(100)) == Decimal(100)  # type: ignore[arg-type]
+    assert slippage_bps("sell", Decimal(101), Decimal(100)) == Decimal(-100)  # type: ignore[arg-type]
+    samples = [(at(0), Decimal(100)), (at(10), Decimal(200))]
+    assert time_weighted_mean(samples, at(0), at(20)) == Decimal(150)
+    assert time_weighted_mean(samples, at(5), at(15)) == Decimal(150)
+    assert time_weighted_mean([], at(0), at(1)) is None
+    assert rejection_reason('x {"code":-2019,"msg":"Margin is insufficient."}').startswith("-2019")
+    clock = ClockMap(speed=10, wall_origin=T0, clock_origin=T0)
+    assert clock.to_clock(at(2)) == at(20)
