@@ -163,7 +163,7 @@ def experiment_command(
         Path | None,
         typer.Option(help="Journal file (default runs/<run id>.sqlite).", show_default=False),
     ] = None,
-    run_id: Annotated[str | None, typer.Option(help="Name the run (1-12 of [a-z0-9]).")] = None,
+    run_id: Annotated[str | None, typer.Option(help="Name the run (1-12 lower-case letters or digits).")] = None,
     allow_live: Annotated[
         bool, typer.Option("--allow-live", help="Consent to real orders on venue live.")
     ] = False,
@@ -405,7 +405,57 @@ def adapters_command(
     console.print(table)
 
 
-# Room for the coordinator's `record` and `new-adapter` commands below.
+@app.command("record")
+@one_line_errors
+def record_command(
+    adapter: Annotated[
+        list[str] | None,
+        typer.Option("--adapter", help="Adapter to re-record (repeatable; default: all)."),
+    ] = None,
+) -> None:
+    """Re-record adapters' cassettes against the bundled simulator (or $EXSDK_RECORD_VENUE).
+
+    Each contract test starts a fresh simulator with a fixed seed, so a re-recording
+    reproduces the same requests and replays offline.
+    """
+    # The CLI is the composition root: contracts (and through it the simulator) load here only.
+    from contracts.harness import record_venue
+    from contracts.record import contract_module, record, recordable_adapters
+
+    try:
+        record_venue()
+    except ValueError as exc:
+        raise fail(f"$EXSDK_RECORD_VENUE: {exc}") from None
+    names = adapter or recordable_adapters()
+    if not names:
+        raise fail("no adapter has cassettes yet; name one with --adapter")
+    for name in names:
+        if not contract_module(name).exists():
+            raise fail(f"--adapter {name}: no contract module at {contract_module(name)}")
+    code = record(names)
+    if code != 0:
+        raise typer.Exit(code)
+
+
+@app.command("new-adapter")
+@one_line_errors
+def new_adapter_command(
+    name: Annotated[str, typer.Argument(help="The adapter's registry name, e.g. kraken-spot.")],
+    ccxt_id: Annotated[str, typer.Option("--ccxt-id", help="The ccxt exchange id.")],
+    market_type: Annotated[
+        str, typer.Option("--market-type", help="spot | swap | future.")
+    ] = "spot",
+) -> None:
+    """Write an adapter module, its contract tests and its entry point."""
+    from contracts.scaffold import new_adapter
+
+    done = new_adapter(name, ccxt_id, market_type=market_type)
+    console.print(f"wrote {done.adapter_module}")
+    console.print(f"wrote {done.test_module}")
+    console.print(f"added entry point {done.entry_point} to pyproject.toml")
+    console.print("next:")
+    for step in done.next_steps:
+        console.print(f"  {step}", highlight=False, markup=False)
 
 
 def main() -> None:
