@@ -163,7 +163,9 @@ def experiment_command(
         Path | None,
         typer.Option(help="Journal file (default runs/<run id>.sqlite).", show_default=False),
     ] = None,
-    run_id: Annotated[str | None, typer.Option(help="Name the run (1-12 lower-case letters or digits).")] = None,
+    run_id: Annotated[
+        str | None, typer.Option(help="Name the run (1-12 lower-case letters or digits).")
+    ] = None,
     allow_live: Annotated[
         bool, typer.Option("--allow-live", help="Consent to real orders on venue live.")
     ] = False,
