@@ -9,9 +9,10 @@ import pytest
 from ccxt.test.exchange.base.test_market import test_market as check_market
 from ccxt.test.exchange.base.test_order import test_order as check_order
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
-from .conftest import make_exchange
 
 from simulator import SimulatedBinance
+
+from .conftest import make_exchange
 
 SKIP = {"currency": True}
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import ccxt
 import pytest
-from .conftest import Raw, sample
 
 from simulator import SimulatedBinance
+
+from .conftest import Raw, sample
 
 SPOT_URL = "https://api.binance.com/api/v3/order"
 FAPI_URL = "https://fapi.binance.com/fapi/v1/order"

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from binance_sdk_derivatives_trading_usds_futures.rest_api import models as fm
 from binance_sdk_spot.rest_api import models as sm
-from .conftest import Raw, assert_same_shape, sample
 
 from simulator import SimulatedBinance
+
+from .conftest import Raw, assert_same_shape, sample
 
 TRAILING = frozenset({"activatePrice", "priceRate"})  # only on TRAILING_STOP_MARKET orders
 

@@ -1,0 +1,27 @@
+"""Reliability tests: the fault matrix is printed at the end of the session."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# The repository root and this folder, so ``sdk`` and ``rel_support`` import.
+_HERE = Path(__file__).resolve().parent
+for _path in (str(_HERE.parents[1]), str(_HERE)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from rel_support import FUZZ_COUNTS, MATRIX, render_matrix  # noqa: E402
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MATRIX:
+        terminalreporter.section("fault matrix (fault x operation x adapter -> outcome)")
+        for line in render_matrix().splitlines():
+            terminalreporter.write_line(line)
+    if FUZZ_COUNTS:
+        terminalreporter.section("fuzz examples run")
+        for name, count in sorted(FUZZ_COUNTS.items()):
+            terminalreporter.write_line(f"{name}: {count}")

@@ -1,0 +1,237 @@
+"""Malformed venue replies: every adapter call ends in a clear SDK error, never a crash.
+
+The simulator's ``malformed`` fault serves a chosen body (missing fields, wrong types, an
+HTML error page, an empty or truncated reply) on one endpoint; each adapter operation
+must then raise ``VenueRejected`` or ``TransientVenueError`` (or a subclass), with a
+message, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from rel_support import ADAPTERS, TRADES_PATH, build_adapter, check_invariants, run_twap
+
+from sdk.adapter import ExchangeAdapter
+from sdk.errors import TransientVenueError, VenueRejected
+from sdk.journal import Journal
+
+simulator = pytest.importorskip("simulator")
+
+# One venue and two adapters for the whole module: hundreds of cells stay fast.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+HTML = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+# name -> (status, content type, body)
+BODIES: dict[str, tuple[int, str, str]] = {
+    "empty object": (200, "application/json", "{}"),
+    "empty body": (200, "application/json", ""),
+    "null": (200, "application/json", "null"),
+    "list for object": (200, "application/json", "[1, 2, 3]"),
+    "object for list": (200, "application/json", '{"orderId": 1}'),
+    "truncated json": (200, "application/json", '{"orderId": 12, "symbol": "ETHU'),
+    "wrong types": (
+        200,
+        "application/json",
+        '{"orderId": {"a": 1}, "symbol": 5, "status": [], "price": "abc", "origQty": "NaN",'
+        ' "executedQty": "1e999999", "side": 7, "type": null, "updateTime": "soon",'
+        ' "bids": "x", "asks": {"1": 2}, "balances": 3, "assets": "none", "positions": 1}',
+    ),
+    "huge numbers": (
+        200,
+        "application/json",
+        '{"orderId": 1, "symbol": "ETHUSDT", "status": "NEW", "price": "1e400",'
+        ' "origQty": "99999999999999999999999999999999999", "executedQty": "-1",'
+        ' "side": "BUY", "type": "LIMIT", "updateTime": 99999999999999999999,'
+        ' "bids": [["1e400", "1"]], "asks": [["-1", "NaN"]]}',
+    ),
+    "html 200": (200, "text/html", HTML),
+    "html 502": (502, "text/html", HTML),
+    "empty 500": (500, "application/json", ""),
+    "json without code 400": (400, "application/json", '{"msg": "no code here"}'),
+    "binary junk": (200, "application/octet-stream", "\x00\x01\xff\xfe{"),
+}
+
+Operation = Callable[[ExchangeAdapter, str], Awaitable[Any]]
+
+
+async def _create(a: ExchangeAdapter, s: str) -> Any:
+    return await a.create_order(
+        s, "limit", "buy", Decimal("0.01"), Decimal("1000"), client_order_id="mal-1"
+    )
+
+
+async def _fetch(a: ExchangeAdapter, s: str) -> Any:
+    return await a.fetch_order(s, order_id="1")
+
+
+async def _lookup(a: ExchangeAdapter, s: str) -> Any:
+    return await a.fetch_order(s, client_order_id="mal-1")
+
+
+async def _trades(a: ExchangeAdapter, s: str) -> Any:
+    return await a.fetch_order_trades(s, order_id="1")
+
+
+async def _open(a: ExchangeAdapter, s: str) -> Any:
+    return await a.fetch_open_orders(s)
+
+
+async def _cancel(a: ExchangeAdapter, s: str) -> Any:
+    return await a.cancel_order(s, order_id="1")
+
+
+async def _balance(a: ExchangeAdapter, s: str) -> Any:
+    return await a.fetch_balances()
+
+
+async def _book(a: ExchangeAdapter, s: str) -> Any:
+    return await a.best_bid_ask(s)
+
+
+def _paths(prefix: str, account: str, trades: str) -> dict[str, tuple[str, str, Operation]]:
+    order = f"{prefix}/v1/order" if prefix == "/fapi" else f"{prefix}/v3/order"
+    v = "v1" if prefix == "/fapi" else "v3"
+    return {
+        "create": ("POST", order, _create),
+        "fetch order": ("GET", order, _fetch),
+        "lookup by client id": ("GET", order, _lookup),
+        "trades": ("GET", trades, _trades),
+        "open orders": ("GET", f"{prefix}/{v}/openOrders", _open),
+        "cancel": ("DELETE", order, _cancel),
+        "balance": ("GET", account, _balance),
+        "order book": ("GET", f"{prefix}/{v}/depth", _book),
+    }
+
+
+ENDPOINTS = {
+    "binance-futures": _paths("/fapi", "/fapi/v3/account", "/fapi/v1/userTrades"),
+    "binance-spot": _paths("/api", "/api/v3/account", "/api/v3/myTrades"),
+}
+OPERATIONS = list(ENDPOINTS["binance-futures"])
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def venue() -> AsyncIterator[Any]:
+    async with simulator.SimulatedBinance(seed=7) as sim:
+        yield sim
+
+
+@pytest_asyncio.fixture(params=ADAPTERS, scope="module", loop_scope="module")
+async def adapter(request: pytest.FixtureRequest, venue: Any) -> AsyncIterator[ExchangeAdapter]:
+    async with build_adapter(request.param, venue, ccxt_options={"timeout": 5000}) as built:
+        await built.load_markets()
+        yield built
+
+
+# Cells where the adapter boundary (sdk/adapter.py, CcxtAdapter._call and the method
+# bodies) still lets a malformed reply through: ccxt's parsers raise plain TypeError,
+# ValueError or AttributeError that ``_call`` does not catch, or read garbage as "no
+# trades" / "no balances", or the order book error spans several lines. Strict: a cell
+# that starts passing fails here until it is removed from this list.
+KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("empty object", "trades"),
+        ("empty object", "open orders"),
+        ("empty object", "balance"),
+        ("empty body", "trades"),
+        ("empty body", "open orders"),
+        ("empty body", "balance"),
+        ("null", "trades"),
+        ("null", "open orders"),
+        ("list for object", "trades"),
+        ("list for object", "open orders"),
+        ("object for list", "trades"),
+        ("object for list", "open orders"),
+        ("object for list", "balance"),
+        ("truncated json", "trades"),
+        ("truncated json", "open orders"),
+        ("wrong types", "create"),
+        ("wrong types", "fetch order"),
+        ("wrong types", "lookup by client id"),
+        ("wrong types", "trades"),
+        ("wrong types", "open orders"),
+        ("wrong types", "cancel"),
+        ("wrong types", "balance"),
+        ("wrong types", "order book"),
+        ("huge numbers", "trades"),
+        ("huge numbers", "open orders"),
+        ("huge numbers", "balance"),
+        ("huge numbers", "order book"),
+        ("html 200", "trades"),
+        ("html 200", "open orders"),
+        ("binary junk", "create"),
+        ("binary junk", "fetch order"),
+        ("binary junk", "lookup by client id"),
+        ("binary junk", "trades"),
+        ("binary junk", "open orders"),
+        ("binary junk", "cancel"),
+    }
+)
+GAP_REASON = "adapter boundary lets this malformed reply through (see KNOWN_GAPS)"
+
+
+def _cells() -> list[Any]:
+    return [
+        pytest.param(
+            body,
+            operation,
+            id=f"{body}-{operation}",
+            marks=[pytest.mark.xfail(strict=True, reason=GAP_REASON)]
+            if (body, operation) in KNOWN_GAPS
+            else [],
+        )
+        for body in BODIES
+        for operation in OPERATIONS
+    ]
+
+
+@pytest.mark.parametrize(("body", "operation"), _cells())
+async def test_malformed_reply_is_a_clear_error(
+    adapter: ExchangeAdapter, venue: Any, body: str, operation: str
+) -> None:
+    method, path, call = ENDPOINTS[adapter.name][operation]
+    status, content_type, text = BODIES[body]
+    venue.admin.clear_faults()
+    venue.admin.inject_fault(
+        "malformed", method, path, status=status, body=text, content_type=content_type
+    )
+    try:
+        with pytest.raises((VenueRejected, TransientVenueError)) as info:
+            await call(adapter, adapter.symbol_for("ETH", "USDT"))
+    finally:
+        venue.admin.clear_faults()
+    message = str(info.value)
+    assert message.strip() and "\n" not in message
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+@pytest.mark.parametrize("body", ["empty object", "html 200", "empty body"])
+async def test_a_garbled_trades_reply_loses_no_fill(name: str, body: str, tmp_path: Path) -> None:
+    """ccxt reads some garbage trade lists as "no trades"; the venue's filled quantity
+    says otherwise, so the broker fetches them again instead of losing the fill."""
+    status, content_type, text = BODIES[body]
+    async with simulator.SimulatedBinance(seed=7) as venue:
+        venue.admin.inject_fault(
+            "malformed",
+            "GET",
+            TRADES_PATH[name],
+            calls=[1],
+            status=status,
+            body=text,
+            content_type=content_type,
+        )
+        with Journal.open(tmp_path / "j.sqlite") as journal:
+            async with build_adapter(name, venue) as adapter:
+                result = await run_twap(adapter, journal, "mal1")
+            assert check_invariants(venue, journal, result) == []
+            assert result.finished and result.fills
+            assert "will fetch its trades again" in " ".join(
+                str(d) for d in journal.run_events("mal1")["detail"]
+            )
