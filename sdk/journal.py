@@ -451,6 +451,21 @@ class Journal:
         rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
         return [CcxtTrade.from_ccxt(json.loads(r[0])) for r in rows]
 
+    def last_activity(self, run_id: str, client_order_id: str) -> datetime | None:
+        """When the journal last wrote anything about a child (a state, a reply, an error).
+
+        A request for the child can only have left before that moment; ``None`` when the
+        child is unknown.
+        """
+        row = self._db.execute(
+            "SELECT MAX(at) FROM ("
+            " SELECT at FROM child_events WHERE run_id = ? AND client_order_id = ?"
+            " UNION ALL SELECT at FROM errors WHERE run_id = ? AND client_order_id = ?"
+            " UNION ALL SELECT at FROM raw_responses WHERE run_id = ? AND client_order_id = ?)",
+            (run_id, client_order_id) * 3,
+        ).fetchone()
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
     def run_ids(self) -> list[str]:
         """Every run id, oldest first."""
         return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY started_at")]

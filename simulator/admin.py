@@ -105,6 +105,8 @@ class Admin:
         calls: int | list[int] | None = None,
         seconds: float = 0.0,
         status: int = 500,
+        body: str = "",
+        content_type: str = "application/json",
     ) -> None:
         """Script a fault (see :mod:`simulator.faults` for the kinds)."""
         self.state.faults.add(
@@ -115,6 +117,8 @@ class Admin:
                 calls=calls,
                 seconds=seconds,
                 status=status,
+                body=body,
+                content_type=content_type,
             )
         )
 

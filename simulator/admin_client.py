@@ -74,6 +74,8 @@ class AdminClient:
         calls: int | list[int] | None = None,
         seconds: float = 0.0,
         status: int = 500,
+        body: str = "",
+        content_type: str = "application/json",
     ) -> None:
         """See :meth:`simulator.admin.Admin.inject_fault`."""
         await self.call(
@@ -84,6 +86,8 @@ class AdminClient:
             calls=calls,
             seconds=seconds,
             status=status,
+            body=body,
+            content_type=content_type,
         )
 
     async def clear_faults(self) -> None:

@@ -10,6 +10,11 @@ Fault kinds (``Fault.kind``):
 * ``drop_after_accept``: the request is processed, then the connection is closed without a reply.
 * ``reset_before``: the connection is closed before the request is processed.
 * ``rate_limit``: HTTP 429 -1003 with ``Retry-After``, request not processed.
+* ``clock_skew``: HTTP 400 -1021 "outside of the recvWindow", request not processed (a
+  client whose clock drifted for a moment).
+* ``malformed``: HTTP ``status`` (pass 200 for a broken success reply) with ``body`` as
+  the raw reply text and ``content_type`` as its type, request not processed: a broken
+  proxy or a truncated, mistyped or empty reply.
 
 Call numbers are 1-based and count every request to the same (method, path),
 so a script plus a seed gives the same outcome on every run.
@@ -29,6 +34,8 @@ FaultKind = Literal[
     "drop_after_accept",
     "reset_before",
     "rate_limit",
+    "clock_skew",
+    "malformed",
 ]
 FAULT_KINDS: tuple[str, ...] = (
     "latency",
@@ -38,6 +45,8 @@ FAULT_KINDS: tuple[str, ...] = (
     "drop_after_accept",
     "reset_before",
     "rate_limit",
+    "clock_skew",
+    "malformed",
 )
 
 
@@ -59,6 +68,8 @@ class Fault:
     calls: tuple[int, ...] | None = attrs.field(default=None, converter=_calls)
     seconds: float = 0.0
     status: int = 500
+    body: str = ""
+    content_type: str = "application/json"
 
     def matches(self, method: str, path: str, call: int) -> bool:
         """Does this fault apply to call number ``call`` of ``method path``?"""
@@ -77,6 +88,8 @@ class Fault:
             "calls": list(self.calls) if self.calls is not None else None,
             "seconds": self.seconds,
             "status": self.status,
+            "body": self.body,
+            "content_type": self.content_type,
         }
 
 

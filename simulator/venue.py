@@ -61,9 +61,26 @@ class App:
         self.state = state
         self.admin = admin
         self.routes: dict[tuple[str, str], Route] = build_routes()
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Return once no request is being served (a late, delayed one included)."""
+        await self._idle.wait()
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
-        """Serve one request."""
+        """Serve one request (counted in flight until its reply or its drop)."""
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            return await self._dispatch(request)
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if path.startswith(ADMIN_PREFIX):
             return await handle_admin(self.admin, request)
@@ -96,6 +113,14 @@ class App:
             if action.kind == "rate_limit":
                 err = errors.too_much_weight(1200, 60)
                 return _error(err, limiter.headers(False))
+            if action.kind == "clock_skew":
+                return _error(errors.outside_recv_window())
+            if action.kind == "malformed":
+                return web.Response(
+                    status=action.status,
+                    body=action.body.encode(),
+                    headers={"Content-Type": action.content_type},
+                )
         if route is None:
             return _error(errors.not_found_path())
         try:
@@ -203,6 +228,11 @@ class SimulatedBinance:
         self._runner = runner
         if self.tick_seconds:
             self._ticker = asyncio.create_task(self._auto_tick(self.tick_seconds))
+
+    async def wait_idle(self) -> None:
+        """Return once the venue serves no request: one a client gave up on (a latency
+        fault past its timeout) is still executed, and tests must see its effect."""
+        await self._app.wait_idle()
 
     async def _auto_tick(self, every: float) -> None:
         while True:

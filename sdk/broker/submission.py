@@ -9,9 +9,13 @@ from :data:`sdk.errors.RETRY_POLICY` only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
 
 import attrs
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
@@ -41,7 +45,7 @@ from sdk.errors import (
 from sdk.journal import Journal
 from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
 
-__all__ = ["RetrySettings", "Session", "child_status_of"]
+__all__ = ["RetrySettings", "Session", "child_status_of", "request_expiry"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,13 +69,39 @@ def child_status_of(order: CcxtOrder) -> ChildStatus:
     )
 
 
+def request_expiry(adapter: Any) -> float:
+    """Seconds after sending when the venue will no longer execute a request; 0 if unknown.
+
+    Binance refuses a signed request that reaches its matching engine more than
+    ``recvWindow`` after the request's timestamp (-1021, -5028), so a create whose reply
+    was lost is either on the venue or dead for good once that much time has passed. An
+    adapter may state it as ``request_expiry`` (seconds); otherwise ccxt's
+    ``options['recvWindow']`` (milliseconds) is used.
+    """
+    explicit = getattr(adapter, "request_expiry", None)
+    if isinstance(explicit, int | float) and not isinstance(explicit, bool):
+        return max(0.0, float(explicit))
+    options = getattr(getattr(adapter, "exchange", None), "options", None)
+    if isinstance(options, Mapping):
+        window = options.get("recvWindow")
+        if isinstance(window, int | float) and not isinstance(window, bool) and window > 0:
+            return float(window) / 1000
+    return 0.0
+
+
 @attrs.frozen
 class RetrySettings:
-    """Backoff of transient errors: exponential from ``initial`` up to ``maximum``, jittered."""
+    """Backoff of transient errors: exponential from ``initial`` up to ``maximum``, jittered.
+
+    ``expiry_margin`` is added to the venue's request expiry (:func:`request_expiry`)
+    before a lookup that finds nothing may authorize a resend: it covers a client clock
+    up to a second ahead of the venue's, which Binance still accepts.
+    """
 
     initial: float = 0.25
     maximum: float = 8.0
     jitter: float = 0.25
+    expiry_margin: float = 1.0
 
 
 @attrs.define
@@ -81,6 +111,9 @@ class _Attempt:
     maybe_placed: bool = False
     adopted: bool = False
     last_error: SdkError | None = None
+    sent_at: float = 0.0
+    """``time.monotonic()`` when the last create request was sent."""
+    sends: int = 0
 
 
 @attrs.define
@@ -190,10 +223,24 @@ class Session:
         async def attempt() -> CcxtOrder:
             if seen.maybe_placed:
                 found = await self._lookup(child)
+                if found is None:
+                    # The lost request may still be on its way (a proxy queue, a slow
+                    # backend): only once the venue can no longer execute it does "not
+                    # found" mean "never placed".
+                    await self._until_expired(seen.sent_at)
+                    found = await self._lookup(child)
                 if found is not None:
                     seen.adopted = True
                     return found
                 seen.maybe_placed = False  # not on the venue: a resend cannot duplicate
+            if seen.sends:
+                # Journaled before it leaves, like the intent: a resume after a crash
+                # must know when the child's last request may have gone out.
+                self.journal.record_raw(
+                    self.run_id, "resend", {"attempt": seen.sends + 1}, client_order_id=cid
+                )
+            seen.sends += 1
+            seen.sent_at = time.monotonic()
             try:
                 order = await self.adapter.create_order(
                     child.symbol,
@@ -235,6 +282,21 @@ class Session:
             return self.reject(child, str(exc))
         return self._adopt(child, order, adopted=seen.adopted)
 
+    @property
+    def expiry(self) -> float:
+        """Seconds after which a request sent now can no longer be executed by the venue
+        (0 when the venue states no expiry: then nothing can be gained by waiting)."""
+        base = request_expiry(self.adapter)
+        return base + self.retry.expiry_margin if base > 0 else 0.0
+
+    async def _until_expired(self, sent_at: float) -> None:
+        """Wait (in real time: the venue's clock, not the broker's) until a request sent
+        at monotonic time ``sent_at`` has expired on the venue."""
+        left = sent_at + self.expiry - time.monotonic()
+        if left > 0:
+            log.info("waiting %.2f s for a lost request to expire before resending", left)
+            await asyncio.sleep(left)
+
     def reject(self, child: ChildOrder, reason: str) -> ChildOrder:
         """Record a child as refused (by the venue or by policy) and say so."""
         rejected = child.model_copy(update={"status": ChildStatus.REJECTED, "reason": reason})
@@ -269,11 +331,26 @@ class Session:
         return order
 
     async def reconcile(self, child: ChildOrder) -> ChildOrder:
-        """Resolve a child whose outcome is unknown (or whose intent was never answered)."""
+        """Resolve a child whose outcome is unknown (or whose intent was never answered).
+
+        "Not found" counts only once the last request that may have carried the child has
+        expired on the venue; until then the lookup is repeated after waiting for it.
+        """
+        cid = child.client_order_id
+
+        async def lookup() -> CcxtOrder | None:
+            found = await self._lookup(child)
+            last = self.journal.last_activity(self.run_id, cid)
+            if found is None and last is not None:
+                left = self.expiry - (datetime.now(UTC) - last).total_seconds()
+                if left > 0:
+                    log.info("%s: waiting %.2f s for a lost request to expire", cid, left)
+                    await asyncio.sleep(left)
+                    found = await self._lookup(child)
+            return found
+
         try:
-            found = await self.call(
-                lambda: self._lookup(child), client_order_id=child.client_order_id
-            )
+            found = await self.call(lookup, client_order_id=cid)
         except SdkError as exc:
             self.journal.record_error(self.run_id, exc, client_order_id=child.client_order_id)
             self.warn(f"{child.client_order_id}: lookup failed ({exc}); left {child.status}")
@@ -325,13 +402,26 @@ class Session:
         )
         if updated.status != child.status or updated.filled != child.filled:
             self.journal.record_child(self.run_id, updated)
-        if updated.status not in (ChildStatus.OPEN, ChildStatus.UNKNOWN, ChildStatus.INTENT):
+        final = updated.status not in (ChildStatus.OPEN, ChildStatus.UNKNOWN, ChildStatus.INTENT)
+        if final and order.filled is not None and self._journaled_amount(child) < order.filled:
+            # The venue says more was filled than the trades it listed (a reply cut short,
+            # a lagging trade feed): not collected yet, so the next settle fetches again.
+            self.warn(
+                f"{cid}: the venue reports {order.filled} filled but lists trades for "
+                f"{self._journaled_amount(child)}; will fetch its trades again"
+            )
+        elif final:
             self.collected.add(cid)
         if was_canceled and updated.status == ChildStatus.CANCELED:
             self.emit(ChildCanceled(updated))
         if new_trades:
             self.emit(ChildFilled(updated))
         return updated
+
+    def _journaled_amount(self, child: ChildOrder) -> Decimal:
+        trades = self.journal.trade_models(self.run_id, parent_order_id=child.parent_order_id)
+        oid = child.ccxt_order_id
+        return sum((t.amount for t in trades if t.order is not None and t.order == oid), Decimal(0))
 
     def record_trades(self, child: ChildOrder, trades: list[CcxtTrade]) -> int:
         """Journal a child's trades (known ones are ignored); how many were new."""

@@ -55,7 +55,8 @@ def build_adapter(name: str, venue: Any) -> ExchangeAdapter:
         base_url=venue.base_url,
         credentials=Credentials(venue=Venue.SIM, api_key=venue.api_key, secret=venue.secret),
         markets_cache=False,
-        ccxt_options={"enableRateLimit": False},
+        # A short recvWindow keeps the wait before a resend (the lost request expiring) short.
+        ccxt_options={"enableRateLimit": False, "options": {"recvWindow": 1000}},
     )
 
 
@@ -91,7 +92,7 @@ def broker(
         twap=TwapConfig(waves=waves, cancel_lead=1),
         # The simulator stamps books with its own wall time; the virtual clock is elsewhere.
         limit_prices=LimitPriceComputer(Decimal(passivity), max_age=None),
-        retry=RetrySettings(initial=0.05, maximum=0.5),
+        retry=RetrySettings(initial=0.05, maximum=0.5, expiry_margin=0.1),
         observer=None if events is None else events.append,
     )
 
