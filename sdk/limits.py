@@ -219,30 +219,36 @@ def apply_policy(
     cost_min = limits.cost_min or _ZERO
     below = size < minimal or value < cost_min
     action = policy.below_minimum if below else policy.at_or_above_minimum
-    venue_minimum = (
-        f"venue minimum: amount {_show(minimal)} (amount.min {_fmt(limits.amount_min)}, "
-        f"step {_show(limits.amount_step)}, cost.min {_fmt(limits.cost_min)} {limits.quote})"
-    )
-    asked = (
-        f"{symbol}: {_show(signed_amount)} (on the grid {_show(quantized)}, "
-        f"notional {_show(value)} {limits.quote} at {_show(price)})"
-    )
+
+    # The reasons are text for people, built only on the paths that report one.
+    def venue_minimum() -> str:
+        return (
+            f"venue minimum: amount {_show(minimal)} (amount.min {_fmt(limits.amount_min)}, "
+            f"step {_show(limits.amount_step)}, cost.min {_fmt(limits.cost_min)} {limits.quote})"
+        )
+
+    def asked() -> str:
+        return (
+            f"{symbol}: {_show(signed_amount)} (on the grid {_show(quantized)}, "
+            f"notional {_show(value)} {limits.quote} at {_show(price)})"
+        )
+
     if action is Action.REJECT:
         what = "below the venue minimum" if below else "rejected by policy"
-        return SizedOrder(_ZERO, action, f"{asked} is {what}; {venue_minimum}", below)
+        return SizedOrder(_ZERO, action, f"{asked()} is {what}; {venue_minimum()}", below)
     if action is Action.FORCE_TO_MINIMUM:
-        reason = None if size == minimal else f"{asked} forced to the minimum; {venue_minimum}"
+        reason = None if size == minimal else f"{asked()} forced to the minimum; {venue_minimum()}"
         return SizedOrder(sign * minimal, action, reason, below)
     if action is Action.RAISE_TO_MINIMUM:
         if size >= minimal:
             return SizedOrder(sign * size, action, None, below)
-        return SizedOrder(sign * minimal, action, f"{asked} raised; {venue_minimum}", below)
+        return SizedOrder(sign * minimal, action, f"{asked()} raised; {venue_minimum()}", below)
     # SEND_AS_GIVEN: the quantized amount, even below the minimum (the venue will judge).
     reason = None
     if size == 0:
-        reason = f"{asked} truncates to 0 on the step grid; nothing to send"
+        reason = f"{asked()} truncates to 0 on the step grid; nothing to send"
     elif below:
-        reason = f"{asked} is below the venue minimum and sent as given; {venue_minimum}"
+        reason = f"{asked()} is below the venue minimum and sent as given; {venue_minimum()}"
     return SizedOrder(quantized, action, reason, below)
 
 

@@ -1,0 +1,144 @@
+"""Benchmark 3: contract suite replay.
+
+Wall time of the whole offline contract suite (``tests/contracts``, cassettes replayed,
+network blocked) against the wall time pytest needs to collect the same tests, both in
+fresh processes. "Adds" is (run - collect) / collect. Replayed interactions per second
+is the number of recorded interactions in ``cassettes/`` over (run - collect) of the
+adapter replay tests alone.
+
+Also measured: the suite without ``test_suite_guards.py`` (tests of the suite's own
+failure modes, which run inner pytest sessions), and with a PROTOTYPE plugin
+(:mod:`bench._fastclose`) that removes ccxt's 250 ms sleep on ``close()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import Result, emit, peak_rss_mib
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "tests" / "contracts"
+CASSETTES = ROOT / "cassettes"
+GOAL = 2.0
+GUARDS = "tests/contracts/test_suite_guards.py"
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
+REPLAY = ["--record-mode=none", "--block-network"]
+
+
+def _wall(args: list[str]) -> tuple[float, str]:
+    """Seconds and the last output line of one pytest process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    out, _ = proc.communicate()
+    elapsed = time.perf_counter() - start
+    lines = [line for line in out.strip().splitlines() if line.strip()]
+    tail = lines[-1] if lines else ""
+    if proc.returncode not in (0, 5):
+        tail = f"exit {proc.returncode}: {tail}"
+    return elapsed, tail
+
+
+def count_interactions(root: Path = CASSETTES) -> tuple[int, int]:
+    """(cassette files, recorded interactions) under ``root`` (YAML and JSON)."""
+    files = interactions = 0
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".yaml", ".yml"):
+            text = path.read_text(encoding="utf-8")
+            found = len(re.findall(r"^- request:", text, flags=re.MULTILINE))
+        elif path.suffix == ".json" and path.name != "markets.json":
+            text = path.read_text(encoding="utf-8")
+            found = text.count('"request"')
+        else:
+            continue
+        files += 1
+        interactions += found
+    return files, interactions
+
+
+def _median(args: list[str], repeats: int) -> tuple[float, str]:
+    runs = [_wall(args) for _ in range(repeats)]
+    return statistics.median(r[0] for r in runs), runs[-1][1]
+
+
+def run(quick: bool = False) -> Result:
+    if not SUITE.is_dir() or not any(SUITE.glob("test_*.py")):
+        return Result(
+            name="3 contract suite replay",
+            sdk=None,
+            reference=None,
+            ratio=None,
+            goal=f"adds <= {GOAL}x collection",
+            passed=None,
+            notes=["not available: tests/contracts has no tests yet"],
+        )
+    files, interactions = count_interactions()
+    repeats = 1 if quick else 3
+    collect, collected = _median([*PYTEST, "tests/contracts", "--collect-only", "-q"], repeats)
+    total, outcome = _median([*PYTEST, "tests/contracts", "-q", *REPLAY], 1)
+    replay_only = ["--ignore", GUARDS]
+    collect_r, _ = _median(
+        [*PYTEST, "tests/contracts", "--collect-only", "-q", *replay_only], repeats
+    )
+    total_r, outcome_r = _median([*PYTEST, "tests/contracts", "-q", *REPLAY, *replay_only], 1)
+    fast, outcome_f = _median(
+        [*PYTEST, "tests/contracts", "-q", *REPLAY, *replay_only, "-p", "bench._fastclose"], 1
+    )
+    fast_all, outcome_fa = _median(
+        [*PYTEST, "tests/contracts", "-q", *REPLAY, "-p", "bench._fastclose"], 1
+    )
+    adds = (total - collect) / collect
+    rate = interactions / max(total_r - collect_r, 1e-9)
+    rate_fast = interactions / max(fast - collect_r, 1e-9)
+    notes = [
+        f"collect {collect:.2f} s ({collected}); run {total:.2f} s ({outcome}); "
+        f"total/collect {total / collect:.2f}x, adds {adds:.2f}x collection",
+        f"{interactions} recorded interactions in {files} cassette files; replay tests only "
+        f"(without {Path(GUARDS).name}): collect {collect_r:.2f} s, run {total_r:.2f} s "
+        f"({outcome_r}), adds {(total_r - collect_r) / collect_r:.2f}x, "
+        f"{rate:.1f} interactions/s",
+        f"PROTOTYPE ccxt close() without its 250 ms sleep: replay tests {fast:.2f} s "
+        f"({outcome_f}), adds {(fast - collect_r) / collect_r:.2f}x, "
+        f"{rate_fast:.1f} interactions/s; whole suite {fast_all:.2f} s ({outcome_fa}), "
+        f"adds {(fast_all - collect) / collect:.2f}x",
+    ]
+    return Result(
+        name="3 contract suite replay",
+        sdk=total,
+        reference=collect,
+        ratio=adds,
+        goal=f"adds <= {GOAL}x collection",
+        passed=adds <= GOAL,
+        peak_rss_mib=peak_rss_mib(children=True),
+        notes=notes,
+        extra={
+            "collect_s": collect,
+            "run_s": total,
+            "interactions": interactions,
+            "cassette_files": files,
+            "replay_collect_s": collect_r,
+            "replay_run_s": total_r,
+            "interactions_per_s": rate,
+            "prototype_replay_run_s": fast,
+            "prototype_interactions_per_s": rate_fast,
+            "prototype_whole_run_s": fast_all,
+        },
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    emit(run(quick=parser.parse_args().quick))
+
+
+if __name__ == "__main__":
+    main()
