@@ -1,8 +1,10 @@
 """An append-only SQLite journal of every OMS and ccxt record of a run.
 
-One file per caller-chosen path, WAL mode, ``synchronous=FULL``: a row is on disk before
-the call returns, so a child's intent is durable before its request leaves, and a process
-killed at any point leaves a journal that opens and resumes. Rows are never updated or
+One file per caller-chosen path, WAL mode. With the default ``durability="full"`` a row is
+on disk before the call returns, so a child's intent survives even a power cut before its
+request leaves; ``"normal"`` survives a killed process (what resume needs) but may lose the
+last rows to a power cut, for about half the cost per child (``bench/RESULTS.md``). A
+process killed at any point leaves a journal that opens and resumes. Rows are never updated or
 deleted (triggers refuse it); a child's current state is its latest event.
 
 Raw payloads are scrubbed of anything that looks like a credential before they are
@@ -18,13 +20,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
-import pandas as pd
 
 from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
+
+if TYPE_CHECKING:
+    # Only the DataFrame readers need pandas; importing it costs a third of start-up.
+    import pandas as pd
 
 __all__ = ["SECRET_KEYS", "Journal", "RunRecord", "scrub"]
 
@@ -147,20 +153,25 @@ def _append_only_triggers() -> str:
     return "\n".join(parts)
 
 
-def _norm_key(key: str) -> str:
-    return key.lower().replace("-", "").replace("_", "")
+@lru_cache(maxsize=1024)
+def _is_secret_key(key: str) -> bool:
+    # Payload keys repeat endlessly (price, qty, ...): decide each name once.
+    return key.lower().replace("-", "").replace("_", "") in SECRET_KEYS
 
 
 def scrub(value: Any) -> Any:
     """A copy of ``value`` with every credential-looking key or query value masked."""
     if isinstance(value, Mapping):
         return {
-            k: ("***" if isinstance(k, str) and _norm_key(k) in SECRET_KEYS else scrub(v))
+            k: ("***" if isinstance(k, str) and _is_secret_key(k) else scrub(v))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
         return [scrub(v) for v in value]
     if isinstance(value, str):
+        # A secret in text needs a "=" or ":" before it; most strings have neither.
+        if "=" not in value and ":" not in value:
+            return value
         return _SECRET_IN_TEXT.sub(r"\1\2***", value)
     return value
 
@@ -203,8 +214,14 @@ class Journal:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> Self:
-        """Open (creating when needed) the journal at ``path``; ``:memory:`` for tests."""
+    def open(cls, path: str | Path, *, durability: Literal["full", "normal"] = "full") -> Self:
+        """Open (creating when needed) the journal at ``path``; ``:memory:`` for tests.
+
+        ``durability`` is SQLite's ``synchronous`` setting: ``full`` (the default) syncs
+        every row to disk, ``normal`` survives a killed process but not a power cut.
+        """
+        if durability not in ("full", "normal"):
+            raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
         text = str(path)
         if text != ":memory:":
             Path(text).parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +229,7 @@ class Journal:
         db = sqlite3.connect(text, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: an intent is on disk before the order request leaves.
-        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA synchronous={durability.upper()}")
         db.execute("PRAGMA foreign_keys=ON")
         db.executescript(_SCHEMA)
         db.executescript(_append_only_triggers())
@@ -473,6 +490,8 @@ class Journal:
     # -- DataFrame readers --------------------------------------------------------
 
     def _frame(self, sql: str, args: tuple[Any, ...] = ()) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.read_sql_query(sql, self._db, params=args)
 
     def runs(self) -> pd.DataFrame:
