@@ -22,12 +22,12 @@ import re
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -35,10 +35,12 @@ import attrs
 import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NotSupported as CcxtNotSupported
+from pydantic import ValidationError
 
 from sdk.errors import (
     InvalidOrderInput,
     OrderNotFound,
+    OrderOutcomeUnknown,
     SdkError,
     TransientVenueError,
     UnsupportedMethod,
@@ -205,6 +207,135 @@ _SECRET_CONFIG_KEYS = frozenset(
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+# What ccxt's parsers raise on a reply of the wrong shape or types (``int("NaN")``,
+# ``"x" in 5``, ``"".keys()``). Control flow (CancelledError, KeyboardInterrupt) and test
+# machinery (vcrpy's cassette misses) are other types and pass through untouched.
+_PARSER_ERRORS: tuple[type[Exception], ...] = (
+    TypeError,
+    ValueError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ArithmeticError,
+    RecursionError,
+)
+
+# ccxt methods whose malformed reply leaves the outcome unknown: the venue answered, so it
+# may well have placed the order; the broker must look it up before any resend.
+_OUTCOME_UNKNOWN_ON_MALFORMED = frozenset({"create_order"})
+
+_T = TypeVar("_T")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _json_of(body: str) -> tuple[bool, Any]:
+    """``(True, value)`` when ``body`` is JSON, else ``(False, None)``."""
+    try:
+        return True, json.loads(body)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+@attrs.frozen
+class ReplyShape:
+    """The top-level JSON shape of one endpoint's reply.
+
+    ccxt reads some bodies of the wrong shape as an empty result (a non-list trades body
+    becomes ``[]``, an account body without ``balances`` no balances at all); declaring
+    the shape lets the adapter tell "nothing" from "garbage". ``kind`` is ``list`` or
+    ``dict``; ``fields`` are keys a ``dict`` reply must hold, with the type of each.
+    """
+
+    kind: type[list[Any]] | type[dict[str, Any]]
+    fields: Mapping[str, type] = attrs.field(factory=dict)
+
+    def mismatch(self, value: Any) -> str | None:
+        """What is wrong with a parsed reply, or ``None`` when it has this shape."""
+        if not isinstance(value, self.kind):
+            return f"expected {_kind_of(self.kind())}, got {_kind_of(value)}"
+        if isinstance(value, dict):
+            for key, kind in self.fields.items():
+                if not isinstance(value.get(key), kind):
+                    found = _kind_of(value[key]) if key in value else "nothing"
+                    return f"expected {key!r} to be {_kind_of(kind())}, got {found}"
+        return None
+
+
+LIST_REPLY = ReplyShape(list)
+"""A reply that is a JSON list (trades, open orders, order history)."""
+
+
+# ----- secrets in logs ------------------------------------------------------------------
+
+# Names whose values are credentials: headers (X-MBX-APIKEY), query strings and form
+# bodies (signature=..., apiKey=...), dict and JSON reprs ('secret': '...').
+_SECRET_NAMES = (
+    r"x-mbx-apikey|api[-_]?key|api[-_]?secret|secret(?:[-_]?key)?|signature|password"
+    r"|passphrase|private[-_]?key|access[-_]?token|token|listen[-_]?key"
+)
+_SECRET_IN_QUERY = re.compile(rf"(?i)(?<![\w-])({_SECRET_NAMES})=([^&\s'\",;]+)")
+_SECRET_IN_MAPPING = re.compile(rf"""(?i)(['"])({_SECRET_NAMES})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4""")
+_SECRET_IN_HEADER = re.compile(rf"(?im)^(\s*(?:{_SECRET_NAMES})\s*:\s*)(\S+)")
+REDACTED = "***"
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with API keys, secrets and request signatures replaced by ``***``."""
+    text = _SECRET_IN_QUERY.sub(rf"\1={REDACTED}", text)
+    text = _SECRET_IN_MAPPING.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
+    return _SECRET_IN_HEADER.sub(rf"\1{REDACTED}", text)
+
+
+class SecretRedactingFilter(logging.Filter):
+    """Masks credentials in a log record before any handler sees it.
+
+    ccxt logs every request at DEBUG with its headers (``X-MBX-APIKEY``) and its signed
+    URL or body (``signature=...``); this filter rewrites the formatted message (and a
+    traceback's text) through :func:`redact_secrets`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: logging reports it when a handler formats
+            return True
+        redacted = redact_secrets(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_secrets(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+# The logger ccxt writes requests to (ccxt.async_support's exchanges inherit it).
+CCXT_LOGGERS = ("ccxt.base.exchange", "ccxt.async_support.base.exchange")
+_REDACTING_FILTER = SecretRedactingFilter()
+
+
+def install_log_redaction(*loggers: logging.Logger) -> None:
+    """Add the one :class:`SecretRedactingFilter` to ccxt's loggers and to ``loggers``.
+
+    Idempotent: ``Logger.addFilter`` adds the shared instance at most once per logger.
+    """
+    for logger in (*(logging.getLogger(name) for name in CCXT_LOGGERS), *loggers):
+        logger.addFilter(_REDACTING_FILTER)
+
+
 def _camel(method: str) -> str:
     head, *rest = method.split("_")
     return head + "".join(part.title() for part in rest)
@@ -310,6 +441,9 @@ class CcxtAdapter(ExchangeAdapter):
         "fetchMargins": False,
     }
     order_book_depth: ClassVar[int | None] = 5
+    # ccxt method -> the JSON shape of its endpoint's reply, for the methods where ccxt
+    # reads a reply of another shape as an empty result. Venue knowledge: adapters fill it.
+    reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {}
     markets_max_age: ClassVar[timedelta | None] = timedelta(hours=24)
 
     def __init__(
@@ -354,6 +488,9 @@ class CcxtAdapter(ExchangeAdapter):
         self._markets_cache = self._resolve_cache(markets_cache)
         # Building a ccxt exchange makes no request, so _check_exchange still runs first.
         self._exchange: Any = self._build_exchange(credentials, ccxt_options or {})
+        # ccxt logs every request at DEBUG, API key header and signature included.
+        own = getattr(self._exchange, "logger", None)  # a caller may pass its own logger
+        install_log_redaction(*([own] if isinstance(own, logging.Logger) else []))
         self._check_exchange()
 
     # ----- construction hooks -------------------------------------------------------
@@ -424,7 +561,13 @@ class CcxtAdapter(ExchangeAdapter):
     # ----- the boundary -----------------------------------------------------------------
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call one ccxt method; the one place ccxt exceptions become SDK errors."""
+        """Call one ccxt method; the one place ccxt exceptions become SDK errors.
+
+        A reply ccxt cannot parse (its parsers raise ``TypeError``, ``ValueError``, ...)
+        and a reply of the wrong shape (see :attr:`reply_shapes`) are malformed replies:
+        ``VenueRejected`` for JSON the venue sent, ``TransientVenueError`` for a body that
+        is not JSON at all, ``OrderOutcomeUnknown`` for an order the venue may have placed.
+        """
         token = object()
         if self._active:
             # Overlapping calls share ccxt's last_http_response; none of them may trust it.
@@ -434,7 +577,11 @@ class CcxtAdapter(ExchangeAdapter):
             self._exchange.last_http_response = None
         self._active.add(token)
         try:
-            return await getattr(self._exchange, method)(*args, **kwargs)
+            result = await getattr(self._exchange, method)(*args, **kwargs)
+            shape = self.reply_shapes.get(method)
+            if shape is not None and token not in self._tainted:
+                self._check_reply(method, shape)
+            return result
         except SdkError:
             raise
         except (CcxtBaseError, aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
@@ -444,9 +591,63 @@ class CcxtAdapter(ExchangeAdapter):
             error = self._translate(exc, method, body if isinstance(body, str) else None)
             await self._after_error(error)
             raise error from exc
+        except _PARSER_ERRORS as exc:
+            body = None if token in self._tainted else self._exchange.last_http_response
+            if body is None and token not in self._tainted and self._records_replies():
+                # No reply arrived: the error is in the request (ours or ccxt's), not the
+                # venue's doing, and must not pass for one.
+                raise
+            error = self._malformed(
+                method, f"{type(exc).__name__}: {exc}", body if isinstance(body, str) else None
+            )
+            await self._after_error(error)
+            raise error from exc
         finally:
             self._active.discard(token)
             self._tainted.discard(token)
+
+    def _records_replies(self) -> bool:
+        return bool(getattr(self._exchange, "enableLastHttpResponse", False))
+
+    def _check_reply(self, method: str, shape: ReplyShape) -> None:
+        """Raise when this call's raw reply is not of ``shape`` (ccxt read it as empty)."""
+        body = self._exchange.last_http_response
+        if not isinstance(body, str) or not self._records_replies():
+            return
+        is_json, value = _json_of(body)
+        problem = shape.mismatch(value) if is_json else "not JSON"
+        if problem is not None:
+            raise self._malformed(method, problem, body)
+
+    def _malformed(self, method: str, detail: str, body: str | None) -> SdkError:
+        """The error for a malformed reply to ``method``, with a one-line message.
+
+        ``body`` is the raw reply when known to be this call's; a body that is not JSON at
+        all (an HTML page, an empty or truncated reply) is a transport problem.
+        """
+        is_json = None if body is None else _json_of(body)[0]
+        cls: type[SdkError]
+        if method in _OUTCOME_UNKNOWN_ON_MALFORMED:
+            cls = OrderOutcomeUnknown
+        elif is_json is False:
+            cls = TransientVenueError
+        else:
+            cls = VenueRejected
+        what = "malformed reply" if is_json is not False else "unreadable reply"
+        return cls(
+            _one_line(f"{self.exchange_id} {method}: {what}: {detail}"),
+            exchange=self.exchange_id,
+            body=body[:2000] if body else None,
+        )
+
+    def _parse(self, method: str, parse: Callable[[Any], _T], raw: Any) -> _T:
+        """Validate ccxt's result into a model; a malformed one names this exchange."""
+        try:
+            return parse(raw)
+        except VenueRejected as exc:
+            raise self._malformed(method, exc.message, None) from None
+        except _PARSER_ERRORS as exc:  # e.g. ccxt handed back a raw body, not a list
+            raise self._malformed(method, f"{type(exc).__name__}: {exc}", None) from None
 
     def _translate(self, exc: BaseException, method: str, body: str | None = None) -> SdkError:
         if isinstance(exc, CcxtNotSupported):
@@ -582,7 +783,11 @@ class CcxtAdapter(ExchangeAdapter):
                 timestamp=book.get("timestamp"),
             )
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            raise VenueRejected(f"{symbol}: malformed order book: {exc}") from None
+            errors = exc.errors() if isinstance(exc, ValidationError) else None
+            detail = f"{errors[0]['loc'][0]}: {errors[0]['msg']}" if errors else str(exc)
+            raise self._malformed(
+                "fetch_order_book", f"{symbol} order book: {detail}", None
+            ) from None
 
     async def create_order(
         self,
@@ -630,13 +835,13 @@ class CcxtAdapter(ExchangeAdapter):
             None if price is None else float(price),
             params,
         )
-        return CcxtOrder.from_ccxt(raw)
+        return self._parse("create_order", CcxtOrder.from_ccxt, raw)
 
     async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
         """Cancel one order; an order already gone raises ``OrderNotFound``."""
         self._require("cancel", "cancelOrder")
         raw = await self._call("cancel_order", order_id, symbol)
-        return CcxtOrder.from_ccxt(raw)
+        return self._parse("cancel_order", CcxtOrder.from_ccxt, raw)
 
     async def fetch_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -650,31 +855,43 @@ class CcxtAdapter(ExchangeAdapter):
             assert client_order_id is not None
             self._require("fetch_by_client_order_id", "fetchOrders")
             raw = await self._fetch_raw_order_by_client_id(symbol, client_order_id)
-        return CcxtOrder.from_ccxt(raw)
+        return self._parse("fetch_order", CcxtOrder.from_ccxt, raw)
 
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
         """Open orders of one symbol."""
         self._require("open_orders", "fetchOpenOrders")
         raw = await self._call("fetch_open_orders", symbol)
-        return [CcxtOrder.from_ccxt(order) for order in raw]
+        return self._parse(
+            "fetch_open_orders", lambda orders: [CcxtOrder.from_ccxt(o) for o in orders], raw
+        )
 
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:
         """The trades (partial fills) of one order, oldest first."""
         self._require("order_trades", "fetchMyTrades")
         raw = await self._fetch_raw_order_trades(symbol, order_id)
-        trades = [CcxtTrade.from_ccxt(t) for t in raw if str(t.get("order")) == str(order_id)]
+        trades = self._parse(
+            "fetch_my_trades",
+            lambda rows: [
+                CcxtTrade.from_ccxt(t) for t in rows if str(t.get("order")) == str(order_id)
+            ],
+            raw,
+        )
         return sorted(trades, key=lambda t: (t.timestamp is None, t.timestamp, t.id))
 
     async def fetch_balances(self) -> Balances:
         """Account balances (zero balances dropped)."""
         self._require("balances", "fetchBalance")
-        return Balances.from_ccxt(await self._call("fetch_balance"))
+        return self._parse("fetch_balance", Balances.from_ccxt, await self._call("fetch_balance"))
 
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         """Open positions (non-zero only)."""
         self._require("positions", "fetchPositions")
         raw = await self._call("fetch_positions", list(symbols) if symbols else None)
-        return [Position.from_ccxt(p) for p in raw if p.get("contracts")]
+        return self._parse(
+            "fetch_positions",
+            lambda rows: [Position.from_ccxt(p) for p in rows if p.get("contracts")],
+            raw,
+        )
 
     async def set_leverage(self, symbol: str, leverage: int) -> None:
         """Set the leverage of one symbol."""
@@ -708,11 +925,18 @@ class CcxtAdapter(ExchangeAdapter):
 
 
 __all__ = [
+    "CCXT_LOGGERS",
+    "LIST_REPLY",
     "METHOD_PURPOSES",
+    "REDACTED",
     "Capabilities",
     "CcxtAdapter",
     "ExchangeAdapter",
     "MarketsCache",
+    "ReplyShape",
+    "SecretRedactingFilter",
     "Venue",
     "default_cache_dir",
+    "install_log_redaction",
+    "redact_secrets",
 ]

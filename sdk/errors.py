@@ -289,7 +289,9 @@ def translate(
         found = _body_of(body)
     code = binance_error_code(found) if found else None
     cls = _class_for(exc, code, f"{text} {found or ''}")
-    message = text if len(text) <= 500 else text[:500] + "..."
+    # One line: a venue's HTML or pretty-printed body must not split a log or journal line.
+    one_line = " ".join(text.split())
+    message = one_line if len(one_line) <= 500 else one_line[:500] + "..."
     if cls is UnsupportedMethod:
         return UnsupportedMethod(message, missing={}, exchange=exchange)
     if cls is RateLimited:

@@ -90,9 +90,7 @@ class OrderPacer:
         """Adopt the venue's limits: a window already known keeps the lower count."""
         for limit in limits:
             known = self._limits.get(limit.seconds)
-            self._limits[limit.seconds] = (
-                limit.count if known is None else min(known, limit.count)
-            )
+            self._limits[limit.seconds] = limit.count if known is None else min(known, limit.count)
 
     def block_for(self, seconds: float) -> None:
         """Hold every order request for ``seconds`` (the venue's Retry-After after a 429)."""

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sdk.adapter import CcxtAdapter, Venue
+from sdk.adapter import LIST_REPLY, CcxtAdapter, ReplyShape, Venue
 from sdk.errors import ClockSkew, InvalidOrderInput, SdkError
 from sdk.models import MarketLimits, Side
 
@@ -137,6 +137,15 @@ class BinanceAdapter(CcxtAdapter):
         # A venue answering -1021 is resynced explicitly (resync_clock); adjusting at
         # load_markets would add a /time request to every start and every cassette.
         "adjustForTimeDifference": False,
+    }
+    # myTrades/userTrades, openOrders and allOrders answer JSON lists on spot and futures;
+    # ccxt reads any other body as "no trades" or "no orders". Each market type adds its
+    # account reply (fetch_balance).
+    reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
+        "fetch_my_trades": LIST_REPLY,
+        "fetch_open_orders": LIST_REPLY,
+        "fetch_orders": LIST_REPLY,
+        "fetch_closed_orders": LIST_REPLY,
     }
 
     def validate_client_order_id(self, client_order_id: str) -> str:

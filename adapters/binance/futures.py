@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from adapters.binance.common import BinanceAdapter
-from sdk.adapter import Capabilities, Venue
+from sdk.adapter import Capabilities, ReplyShape, Venue
 
 __all__ = ["BinanceFuturesAdapter"]
 
@@ -28,6 +28,11 @@ class BinanceFuturesAdapter(BinanceAdapter):
         **BinanceAdapter.default_options,
         "defaultType": "future",
         "fetchMarkets": {"types": ["linear"]},
+    }
+    reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
+        **BinanceAdapter.reply_shapes,
+        # GET /fapi/v3/account: {"assets": [{"asset", "walletBalance", ...}], ...}
+        "fetch_balance": ReplyShape(dict, {"assets": list}),
     }
 
     def _venue_options(self, venue: Venue) -> dict[str, Any]:

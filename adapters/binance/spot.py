@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from adapters.binance.common import BinanceAdapter
-from sdk.adapter import Capabilities
+from sdk.adapter import Capabilities, ReplyShape
 
 __all__ = ["BinanceSpotAdapter"]
 
@@ -27,6 +27,11 @@ class BinanceSpotAdapter(BinanceAdapter):
         "defaultType": "spot",
         # One exchangeInfo request instead of spot + linear + inverse.
         "fetchMarkets": {"types": ["spot"]},
+    }
+    reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
+        **BinanceAdapter.reply_shapes,
+        # GET /api/v3/account: {"balances": [{"asset", "free", "locked"}, ...], ...}
+        "fetch_balance": ReplyShape(dict, {"balances": list}),
     }
 
     def symbol_for(self, base: str, quote: str) -> str:

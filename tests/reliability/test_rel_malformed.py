@@ -130,50 +130,9 @@ async def adapter(request: pytest.FixtureRequest, venue: Any) -> AsyncIterator[E
         yield built
 
 
-# Cells where the adapter boundary (sdk/adapter.py, CcxtAdapter._call and the method
-# bodies) still lets a malformed reply through: ccxt's parsers raise plain TypeError,
-# ValueError or AttributeError that ``_call`` does not catch, or read garbage as "no
-# trades" / "no balances", or the order book error spans several lines. Strict: a cell
+# Cells where the adapter boundary still lets a malformed reply through. Strict: a cell
 # that starts passing fails here until it is removed from this list.
-KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("empty object", "trades"),
-        ("empty object", "open orders"),
-        ("empty object", "balance"),
-        ("empty body", "trades"),
-        ("empty body", "open orders"),
-        ("empty body", "balance"),
-        ("null", "trades"),
-        ("null", "open orders"),
-        ("list for object", "trades"),
-        ("list for object", "open orders"),
-        ("object for list", "trades"),
-        ("object for list", "open orders"),
-        ("object for list", "balance"),
-        ("truncated json", "trades"),
-        ("truncated json", "open orders"),
-        ("wrong types", "create"),
-        ("wrong types", "fetch order"),
-        ("wrong types", "lookup by client id"),
-        ("wrong types", "trades"),
-        ("wrong types", "open orders"),
-        ("wrong types", "cancel"),
-        ("wrong types", "balance"),
-        ("wrong types", "order book"),
-        ("huge numbers", "trades"),
-        ("huge numbers", "open orders"),
-        ("huge numbers", "balance"),
-        ("huge numbers", "order book"),
-        ("html 200", "trades"),
-        ("html 200", "open orders"),
-        ("binary junk", "create"),
-        ("binary junk", "fetch order"),
-        ("binary junk", "lookup by client id"),
-        ("binary junk", "trades"),
-        ("binary junk", "open orders"),
-        ("binary junk", "cancel"),
-    }
-)
+KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset()
 GAP_REASON = "adapter boundary lets this malformed reply through (see KNOWN_GAPS)"
 
 

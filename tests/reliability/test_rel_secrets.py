@@ -87,11 +87,6 @@ async def test_a_full_run_writes_no_secret(
         assert leaks(written[where]) == [], where
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ccxt's 'ccxt.base.exchange' logger writes the X-MBX-APIKEY header and the "
-    "signed URL at DEBUG; the adapter (sdk/adapter.py) must install a redacting filter",
-)
 @pytest.mark.parametrize("name", ADAPTERS)
 async def test_debug_logs_hold_no_secret(
     name: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
