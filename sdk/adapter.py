@@ -41,6 +41,7 @@ from sdk.errors import (
     InvalidOrderInput,
     OrderNotFound,
     OrderOutcomeUnknown,
+    RateLimited,
     SdkError,
     TransientVenueError,
     UnsupportedMethod,
@@ -56,6 +57,7 @@ from sdk.models import (
     Position,
     Side,
 )
+from sdk.pacing import OrderLimit, OrderPacer, limits_from_message, limits_from_rate_limits
 
 if TYPE_CHECKING:
     from sdk.credentials import Credentials
@@ -336,6 +338,20 @@ def install_log_redaction(*loggers: logging.Logger) -> None:
         logger.addFilter(_REDACTING_FILTER)
 
 
+def _retry_after(headers: object) -> float | None:
+    """Seconds from a ``Retry-After`` header (Binance sends it with 429 and 418)."""
+    if not isinstance(headers, Mapping):
+        return None
+    for key, value in headers.items():
+        if str(key).lower() == "retry-after":
+            try:
+                seconds = float(value)
+            except (TypeError, ValueError):
+                return None
+            return seconds if seconds >= 0 else None
+    return None
+
+
 def _camel(method: str) -> str:
     head, *rest = method.split("_")
     return head + "".join(part.title() for part in rest)
@@ -441,6 +457,8 @@ class CcxtAdapter(ExchangeAdapter):
         "fetchMargins": False,
     }
     order_book_depth: ClassVar[int | None] = 5
+    # The venue's order-count limits when nothing better is known (none: no pacing).
+    order_limits: ClassVar[tuple[OrderLimit, ...]] = ()
     # ccxt method -> the JSON shape of its endpoint's reply, for the methods where ccxt
     # reads a reply of another shape as an empty result. Venue knowledge: adapters fill it.
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {}
@@ -456,6 +474,7 @@ class CcxtAdapter(ExchangeAdapter):
         ccxt_options: Mapping[str, Any] | None = None,
         allow_live: bool = False,
         environment: Environment | None = None,
+        order_limits: Sequence[OrderLimit] | None = None,
     ) -> None:
         venue = Venue(venue)
         if venue is Venue.LIVE and not allow_live:
@@ -486,8 +505,14 @@ class CcxtAdapter(ExchangeAdapter):
         self._tainted: set[object] = set()
         self._limits_cache: tuple[Mapping[str, Any], dict[str, MarketLimits]] | None = None
         self._markets_cache = self._resolve_cache(markets_cache)
+        # The venue's order-count limits: declared, then learnt from exchangeInfo and -1015.
+        self.order_pacer = OrderPacer(self.order_limits if order_limits is None else order_limits)
         # Building a ccxt exchange makes no request, so _check_exchange still runs first.
         self._exchange: Any = self._build_exchange(credentials, ccxt_options or {})
+        if venue is Venue.SIM:
+            # ccxt waits 250 ms on close for TLS shutdown; the simulator and replays are plain
+            # HTTP, and the wait was most of a contract test's time.
+            self._exchange.timeout_on_exit = 0
         # ccxt logs every request at DEBUG, API key header and signature included.
         own = getattr(self._exchange, "logger", None)  # a caller may pass its own logger
         install_log_redaction(*([own] if isinstance(own, logging.Logger) else []))
@@ -575,6 +600,7 @@ class CcxtAdapter(ExchangeAdapter):
             self._tainted.add(token)
         else:
             self._exchange.last_http_response = None
+            self._exchange.last_response_headers = None
         self._active.add(token)
         try:
             result = await getattr(self._exchange, method)(*args, **kwargs)
@@ -589,6 +615,9 @@ class CcxtAdapter(ExchangeAdapter):
             # to be this call's body when no other call ran meanwhile.
             body = None if token in self._tainted else self._exchange.last_http_response
             error = self._translate(exc, method, body if isinstance(body, str) else None)
+            trusted = token not in self._tainted
+            if isinstance(error, RateLimited) and error.retry_after is None and trusted:
+                error.retry_after = _retry_after(self._exchange.last_response_headers)
             await self._after_error(error)
             raise error from exc
         except _PARSER_ERRORS as exc:
@@ -662,7 +691,14 @@ class CcxtAdapter(ExchangeAdapter):
         return translate(exc, exchange=self.exchange_id, body=body)
 
     async def _after_error(self, error: SdkError) -> None:
-        """Hook run after a translated error, before it is raised (Binance resyncs clocks)."""
+        """Hook run after a translated error, before it is raised (Binance resyncs clocks).
+
+        Subclasses call this first: a rate limit holds every order request for the
+        venue's Retry-After, and a stated order limit (-1015) becomes the pacer's.
+        """
+        if isinstance(error, RateLimited):
+            self.order_pacer.block_for(error.retry_after or 1.0)
+            self.order_pacer.update(limits_from_message(f"{error.message} {error.body or ''}"))
 
     def _require(self, capability: str, method: str) -> None:
         if not self.capabilities.names().get(capability, False):
@@ -744,12 +780,27 @@ class CcxtAdapter(ExchangeAdapter):
                 self._exchange.set_markets(cached)
                 from_cache = True
         markets = await self._call("load_markets", reload)
+        if not from_cache:
+            # The one request load_markets makes here is exchangeInfo: it states the
+            # account's order limits, which may be below the declared defaults.
+            self._learn_order_limits(self._exchange.last_http_response)
         if self._markets_cache is not None and not from_cache and (reload or markets):
             try:
                 self._markets_cache.save(self.exchange_id, markets)
             except OSError as exc:
                 log.warning("cannot write markets cache %s: %s", self._markets_cache.path, exc)
         return self._typed_limits(markets)
+
+    def _learn_order_limits(self, body: object) -> None:
+        """Adopt the order limits an exchangeInfo body states (Binance's ``rateLimits``)."""
+        if not isinstance(body, str) or '"rateLimits"' not in body:
+            return
+        try:
+            info = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(info, dict):
+            self.order_pacer.update(limits_from_rate_limits(info.get("rateLimits")))
 
     def _typed_limits(self, markets: Mapping[str, Any]) -> dict[str, MarketLimits]:
         # Identity, not id(): a reloaded dict may reuse a freed one's id.
@@ -825,6 +876,8 @@ class CcxtAdapter(ExchangeAdapter):
         if reduce_only:
             self._require("reduce_only", "reduceOnly")
             params["reduceOnly"] = True
+        # Paced here, after every check: a refused order must not take a venue slot.
+        await self.order_pacer.acquire()
         raw = await self._call(
             "create_order",
             symbol,

@@ -1,33 +1,85 @@
 """The ``exsdk`` command.
 
 Every command turns bad input into one line on stderr saying what was wrong and where,
-with exit code 2, before anything is sent to a venue. Heavy modules are imported inside
-the commands so ``exsdk --help`` stays fast.
+with exit code 2, before anything is sent to a venue; usage errors caught by the argument
+parser (an unknown option, a value that is not a number) are printed the same way. Heavy
+modules are imported inside the commands so ``exsdk --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from sdk.errors import SdkError
 
+if TYPE_CHECKING:
+    from sdk.broker.events import Observer
+    from sdk.journal import Journal
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _OneLineUsageErrors(TyperGroup):
+    """The command group, printing parser errors as one ``error:`` line (exit code 2).
+
+    Typer draws a usage line, a hint and a boxed message over several lines; a script
+    (or a person) reading stderr gets one line naming the command and the problem instead.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:
+            # `exsdk` alone: the help is already printed (Typer's own test, by class name).
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                _print_error(_usage_message(exc))
+            sys.exit(max(2, exc.exit_code))
+        except typer.Abort:
+            err_console.print("interrupted")
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    if isinstance(path, str) and path:
+        return f"{path}: {message} (see {path} --help)"
+    return message
+
+
 app = typer.Typer(
     name="exsdk",
+    cls=_OneLineUsageErrors,
     help="Contract-tested exchange adapters over ccxt, with a bundled Binance simulator.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,10 +87,17 @@ R = TypeVar("R")
 EXAMPLE_ORDERS = Path("examples/default_orders.txt")
 
 
-def fail(message: str) -> typer.Exit:
+def _print_error(message: str) -> None:
+    # Text, not markup: a message may quote input holding brackets.
+    err_console.print(
+        Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True
+    )
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
     """Print one clear line and return the exit to raise (code 2: bad input)."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
+    _print_error(message)
+    return typer.Exit(code=code)
 
 
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -81,10 +140,56 @@ def orders_command(
     console.print(table)
 
 
+# -- options shared by experiment and resume ---------------------------------------
+
+RecvWindowOption = Annotated[
+    int | None,
+    typer.Option(
+        "--recv-window-ms",
+        help="Binance recvWindow in ms (1-60000; ccxt's default 5000 if not given): how "
+        "long a signed request stays executable, so how long a create whose reply was lost "
+        "is waited for before it is resent.",
+        show_default=False,
+    ),
+]
+EventsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--events",
+        envvar="EXSDK_EVENTS",
+        help="jsonl: also print every broker event (ChildIntent, ChildSent, CancelStarted, "
+        "ChildCanceled, WaveStarted, ...) as one flushed JSON line on stdout.",
+        show_default=False,
+    ),
+]
+SecretsFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="TOML/JSON secrets file with a [<venue>] table (else EXSDK_<VENUE>_API_KEY and "
+        "EXSDK_<VENUE>_SECRET; on venue sim the simulator's public test keys if neither).",
+        show_default=False,
+    ),
+]
+
+
+def _event_lines(events: str | None) -> Observer | None:
+    """The ``--events`` observer (``None`` when not asked for)."""
+    from sdk.experiment import EventLines
+
+    if events is None or events in ("", "none"):
+        return None
+    if events != "jsonl":
+        raise fail(f"--events {events!r}: one of jsonl|none")
+    # The stream of the command's start: the progress display redirects sys.stdout later.
+    return EventLines(sys.stdout).observe
+
+
 # -- experiment -------------------------------------------------------------------
 
 
-def _run_prepared(prepared: Any, *, open_report: bool = False) -> Any:
+def _run_prepared(
+    prepared: Any, *, open_report: bool = False, observer: Observer | None = None
+) -> Any:
     """Run a prepared experiment, starting the bundled simulator when the venue is sim."""
     import asyncio
 
@@ -103,13 +208,15 @@ def _run_prepared(prepared: Any, *, open_report: bool = False) -> Any:
                     f"Simulated Binance started in process on {sim.base_url} "
                     f"(seed {prepared.config.sim_seed})."
                 )
-                return await run_experiment(prepared, local=sim, console=console)
+                return await run_experiment(prepared, local=sim, console=console, observer=observer)
         local = None
         if prepared.config.base_url is not None:
+            # Keys from the environment or --secrets-file win (prepare loaded them); the
+            # simulator's public test keys are only the fallback of venue sim.
             from simulator import DEFAULT_API_KEY, DEFAULT_SECRET
 
             local = _ExternalSim(prepared.config.base_url, DEFAULT_API_KEY, DEFAULT_SECRET)
-        return await run_experiment(prepared, local=local, console=console)
+        return await run_experiment(prepared, local=local, console=console, observer=observer)
 
     result = asyncio.run(go())
     console.print(fills_table(result))
@@ -169,13 +276,17 @@ def experiment_command(
     allow_live: Annotated[
         bool, typer.Option("--allow-live", help="Consent to real orders on venue live.")
     ] = False,
-    secrets_file: Annotated[
-        Path | None, typer.Option(help="TOML/JSON secrets file (else EXSDK_<VENUE>_API_KEY...).")
-    ] = None,
+    secrets_file: SecretsFileOption = None,
     base_url: Annotated[
-        str | None, typer.Option(help="A running `exsdk simulator` instead of an in-process one.")
+        str | None,
+        typer.Option(
+            help="URL of a running `exsdk simulator` (venue sim) instead of an in-process one.",
+            show_default=False,
+        ),
     ] = None,
     sim_seed: Annotated[int, typer.Option(help="Seed of the in-process simulator.")] = 7,
+    recv_window_ms: RecvWindowOption = None,
+    events: EventsOption = None,
     report: Annotated[bool, typer.Option(help="Write the HTML report at the end.")] = False,
 ) -> None:
     """Run parent orders through the broker and journal everything (default: on the simulator)."""
@@ -191,6 +302,11 @@ def experiment_command(
         passivity_value = Decimal(passivity)
     except InvalidOperation:
         raise fail(f"--passivity: not a number: {passivity!r}") from None
+    if not passivity_value.is_finite():
+        raise fail(f"--passivity: not a finite number: {passivity!r}")
+    if base_url is not None:
+        _check_base_url(base_url)
+    observer = _event_lines(events)
     config = ExperimentConfig(
         adapter=adapter,
         venue=venue,
@@ -207,10 +323,11 @@ def experiment_command(
         secrets_file=secrets_file,
         base_url=base_url,
         sim_seed=sim_seed,
+        recv_window_ms=recv_window_ms,
     )
     # Every input is checked before any venue, adapter or journal exists.
     prepared = prepare(config)
-    result = _run_prepared(prepared)
+    result = _run_prepared(prepared, observer=observer)
     if report:
         _write_report(result.run_id, result.journal_path, None)
 
@@ -218,14 +335,28 @@ def experiment_command(
 # -- report -------------------------------------------------------------------------
 
 
-def _write_report(run_id: str, journal_path: Path, out: Path | None) -> Path:
+def _open_journal(path: Path) -> Journal:
+    """An existing journal, or one clear line saying why not."""
+    import sqlite3
+
     from sdk.journal import Journal
+
+    if not path.is_file():
+        raise fail(f"no journal at {path} (pass --journal PATH)")
+    try:
+        journal = Journal.open(path)
+        journal.run_ids()
+    except sqlite3.DatabaseError as exc:
+        raise fail(f"{path}: not a journal ({exc})") from None
+    return journal
+
+
+def _write_report(run_id: str, journal_path: Path, out: Path | None) -> Path:
     from sdk.quality import execution_quality, quality_table
     from sdk.report import write_report
 
-    if not journal_path.exists():
-        raise fail(f"no journal at {journal_path} (pass --journal PATH)")
-    with Journal.open(journal_path) as journal:
+    journal = _open_journal(journal_path)
+    with journal:
         if run_id not in journal.run_ids():
             known = ", ".join(journal.run_ids()) or "none"
             raise fail(f"no run {run_id!r} in journal {journal_path}; runs there: {known}")
@@ -281,6 +412,20 @@ def demo_command(
 # -- resume -------------------------------------------------------------------------
 
 
+def _check_base_url(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise fail(f"--base-url {url!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise fail(f"--base-url {url!r}: not an http(s) URL such as http://127.0.0.1:8080")
+    if port == 0:
+        raise fail(f"--base-url {url!r}: port 0 is not a port to connect to")
+
+
 @app.command("resume")
 @one_line_errors
 def resume_command(
@@ -291,68 +436,132 @@ def resume_command(
     ] = None,
     venue: Annotated[str, typer.Option(help="sim | testnet | demo | live.")] = "sim",
     base_url: Annotated[
-        str | None, typer.Option(help="URL of the running simulator (venue sim).")
+        str | None,
+        typer.Option(
+            help="URL of the running simulator the run used (needed on venue sim).",
+            show_default=False,
+        ),
     ] = None,
-    allow_live: Annotated[bool, typer.Option("--allow-live")] = False,
-    secrets_file: Annotated[Path | None, typer.Option()] = None,
+    allow_live: Annotated[
+        bool, typer.Option("--allow-live", help="Consent to real orders on venue live.")
+    ] = False,
+    secrets_file: SecretsFileOption = None,
+    recv_window_ms: RecvWindowOption = None,
+    events: EventsOption = None,
 ) -> None:
-    """Finish a run after a crash: reconcile its pending children, then carry on."""
+    """Finish a run after a crash: reconcile its pending children, then carry on.
+
+    Children journaled as intents or with an unknown outcome are looked up on the venue by
+    client order id (adopted when found, once their last request can no longer execute
+    otherwise recorded as never sent); waves past their end are settled and skipped; the
+    rest of the TWAP window runs on the run's own clock. Exit code 0 when every child is
+    final, 1 (and one line saying which are not) otherwise.
+    """
     import asyncio
 
     from sdk.adapter import Venue
-    from sdk.broker import resume_run
+    from sdk.broker import TERMINAL, broker_for_run
     from sdk.broker.client_ids import validate_run_id
     from sdk.credentials import Credentials
-    from sdk.experiment import ProgressDisplay
+    from sdk.experiment import (
+        MAX_RECV_WINDOW_MS,
+        ExperimentResult,
+        ProgressDisplay,
+        clock_for_run,
+        fills_table,
+        sim_or_venue_credentials,
+    )
     from sdk.journal import Journal
     from sdk.registry import adapter_class, get_adapter
 
     validate_run_id(run_id)
     path = journal or Path("runs") / f"{run_id}.sqlite"
-    if not path.exists():
+    if not path.is_file():
         raise fail(f"no journal at {path} (pass --journal PATH)")
     try:
         where = Venue(venue)
     except ValueError:
         raise fail(f"unknown venue {venue!r}; one of sim|testnet|demo|live") from None
-    with Journal.open(path) as opened:
+    if where is Venue.LIVE and not allow_live:
+        raise fail("venue 'live' sends real orders with real money; add --allow-live")
+    if base_url is not None:
+        if where is not Venue.SIM:
+            raise fail("--base-url is only for venue 'sim'")
+        _check_base_url(base_url)
+    elif where is Venue.SIM:
+        # The in-process simulator of the original run died with it.
+        raise fail("venue sim needs --base-url of the simulator the run used")
+    if recv_window_ms is not None and not 1 <= recv_window_ms <= MAX_RECV_WINDOW_MS:
+        raise fail(f"--recv-window-ms must be between 1 and {MAX_RECV_WINDOW_MS}")
+    observer = _event_lines(events)
+    with _open_journal(path) as opened:
         try:
             record = opened.run(run_id)
         except KeyError:
-            raise fail(f"no run {run_id!r} in journal {path}") from None
+            known = ", ".join(opened.run_ids()) or "none"
+            raise fail(f"no run {run_id!r} in journal {path}; runs there: {known}") from None
     adapter_class(record.adapter)
-    if where is Venue.SIM:
-        if base_url is None:
-            # The in-process simulator of the original run died with it.
-            raise fail("venue sim needs --base-url of the simulator the run used")
+    credentials = sim_or_venue_credentials(where, secrets_file)
+    if credentials is None:
         from simulator import DEFAULT_API_KEY, DEFAULT_SECRET
 
         credentials = Credentials(venue=where, api_key=DEFAULT_API_KEY, secret=DEFAULT_SECRET)
-    elif secrets_file is not None:
-        credentials = Credentials.from_file(secrets_file, where)
-    else:
-        credentials = Credentials.from_env(where)
-    if where is Venue.LIVE and not allow_live:
-        raise fail("venue 'live' sends real orders with real money; add --allow-live")
+    ccxt_options: dict[str, Any] = {}
+    if recv_window_ms is not None:
+        ccxt_options["options"] = {"recvWindow": recv_window_ms}
+    if where is Venue.SIM:
+        ccxt_options["enableRateLimit"] = False
 
-    async def go() -> int:
+    async def go() -> tuple[list[Any], list[Any], list[Any]]:
         adapter = get_adapter(
             record.adapter,
             venue=where,
             environment=record.environment,
             credentials=credentials,
             base_url=base_url,
+            markets_cache=False if where is Venue.SIM else None,
+            ccxt_options=ccxt_options,
             allow_live=allow_live,
         )
         try:
             with Journal.open(path) as j, ProgressDisplay(console, title=f"resume {run_id}") as d:
-                children = await resume_run(run_id, adapter, j, observer=d.observe)
+                observe = d.observe
+                if observer is not None:
+
+                    def observe(event: Any) -> None:
+                        d.observe(event)
+                        observer(event)
+
+                broker = broker_for_run(
+                    run_id, adapter, j, clock_for_run(j, run_id), observer=observe
+                )
+                children = await broker.resume()
+                fills = await broker.get_fills()
+                parents = j.parent_orders(run_id)
         finally:
             await adapter.close()
-        return len(children)
+        return children, fills, parents
 
-    count = asyncio.run(go())
-    console.print(f"run {run_id} resumed: {count} children final; journal {path}")
+    children, fills, parents = asyncio.run(go())
+    result = ExperimentResult(
+        run_id=run_id,
+        journal_path=path,
+        orders=tuple(o for o, _ in parents),
+        symbols={o.asset_id: symbol for o, symbol in parents},
+        children=tuple(children),
+        fills=tuple(fills),
+        speed=1.0,
+        rebased_by=None,
+    )
+    console.print(fills_table(result))
+    pending = sorted(c.client_order_id for c in children if c.status not in TERMINAL)
+    if pending:
+        raise fail(
+            f"run {run_id} not finished: {len(pending)} children not final "
+            f"({', '.join(pending)}); run `exsdk resume {run_id}` again",
+            code=1,
+        )
+    console.print(f"run {run_id} resumed: {len(children)} children final; journal {path}")
 
 
 # -- simulator and adapters -----------------------------------------------------------
@@ -372,7 +581,12 @@ def simulator_command(
 
     if not 0 <= port <= 65535:
         raise fail(f"--port {port}: not a TCP port")
-    run_forever(port, seed, tick_seconds=tick_seconds)
+    if tick_seconds is not None and not tick_seconds > 0:
+        raise fail(f"--tick-seconds {tick_seconds}: must be positive")
+    try:
+        run_forever(port, seed, tick_seconds=tick_seconds)
+    except OSError as exc:  # the port is taken, or not ours to bind
+        raise fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
 
 
 @app.command("adapters")

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 import attrs
 from rich import box
@@ -41,6 +43,7 @@ from sdk.broker import (
     ChildSent,
     Clock,
     LimitPriceComputer,
+    Observer,
     TwapConfig,
     WallClock,
     Warned,
@@ -58,13 +61,17 @@ from sdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = [
     "CLOCK_EVENT",
+    "MAX_RECV_WINDOW_MS",
     "MID_SAMPLE",
+    "EventLines",
     "ExperimentConfig",
     "ExperimentResult",
     "LocalVenue",
     "PreparedExperiment",
     "ProgressDisplay",
     "RandomOrders",
+    "clock_for_run",
+    "event_record",
     "fills_table",
     "prepare",
     "rebase_orders",
@@ -76,6 +83,8 @@ MID_SAMPLE = "mid_sample"
 CLOCK_EVENT = "experiment"
 """``run_events.event`` holding the clock mapping and the experiment's settings."""
 
+# Binance refuses a recvWindow above one minute (-1131).
+MAX_RECV_WINDOW_MS = 60_000
 # On the simulator a TWAP window runs this many times faster than the wall clock.
 DEFAULT_SIM_SPEED = 20.0
 # How long (clock time) after "now" the re-based windows start: time for the first
@@ -135,6 +144,9 @@ class ExperimentConfig:
     base_url: str | None = None
     sim_seed: int = 7
     sim_tick_seconds: float = 0.05
+    recv_window_ms: int | None = None
+    """Binance's ``recvWindow`` (ccxt ``options.recvWindow``): how long a signed request
+    stays executable, hence how long a lost create is waited for before a resend."""
 
 
 @attrs.frozen
@@ -238,15 +250,18 @@ def prepare(
         raise InvalidOrderInput("--speed is only for venue 'sim'; real venues run in real time")
     if config.base_url is not None and venue is not Venue.SIM:
         raise InvalidOrderInput("--base-url is only for venue 'sim'")
+    if config.recv_window_ms is not None and not (1 <= config.recv_window_ms <= MAX_RECV_WINDOW_MS):
+        raise InvalidOrderInput(
+            f"--recv-window-ms must be between 1 and {MAX_RECV_WINDOW_MS}, "
+            f"not {config.recv_window_ms}"
+        )
     credentials = None
-    if venue is not Venue.SIM:
-        # Keys come only from the environment or a secrets file, never the command line.
-        if config.secrets_file is not None:
-            credentials = Credentials.from_file(config.secrets_file, venue)
-        else:
-            credentials = Credentials.from_env(venue)
+    if venue is not Venue.SIM or config.base_url is not None:
+        # An in-process simulator has keys of its own; any other venue's come from here.
+        credentials = sim_or_venue_credentials(venue, config.secrets_file)
     run_id = validate_run_id(config.run_id) if config.run_id else new_run_id()
     journal_path = config.journal_path or Path("runs") / f"{run_id}.sqlite"
+    _check_journal(journal_path, run_id)
     # --wave-seconds given alone means a frequency; --twap-waves wins otherwise.
     waves = config.twap_waves if config.wave_seconds is None else None
     twap = TwapConfig(waves=waves, wave_seconds=config.wave_seconds, cancel_lead=1.0)
@@ -264,6 +279,110 @@ def prepare(
         twap=twap,
         passivity=config.passivity,
     )
+
+
+def _check_journal(path: Path, run_id: str) -> None:
+    """A journal path the run can use: a new file, or a journal without this run yet.
+
+    Read-only: a file that is not a journal is neither created nor changed.
+    """
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise InvalidOrderInput(f"--journal {path}: not a file")
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            if tables and "runs" not in tables:
+                raise InvalidOrderInput(f"--journal {path}: an SQLite file, but not a journal")
+            known = (
+                tables and db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            )
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        raise InvalidOrderInput(f"--journal {path}: not a journal ({exc})") from None
+    if known:
+        raise InvalidOrderInput(
+            f"run {run_id!r} is already in journal {path}; finish it with "
+            f"`exsdk resume {run_id} --journal {path}` or pick another --run-id"
+        )
+
+
+def sim_or_venue_credentials(venue: Venue, secrets_file: Path | None) -> Credentials | None:
+    """Keys for ``venue``, from a secrets file or ``EXSDK_<VENUE>_API_KEY``/``..._SECRET``.
+
+    Keys never come from the command line. Only venue ``sim`` may have none (``None``):
+    the caller then uses the simulator's public test keys.
+    """
+    if secrets_file is not None:
+        return Credentials.from_file(secrets_file, venue)
+    if venue is Venue.SIM:
+        try:
+            return Credentials.from_env(venue)
+        except SdkError:
+            return None
+    return Credentials.from_env(venue)
+
+
+def clock_for_run(journal: Journal, run_id: str) -> Clock:
+    """The clock a journaled experiment ran on, continued: a resume keeps its time base.
+
+    An experiment on the simulator runs an :class:`~sdk.broker.AcceleratedClock`, and its
+    TWAP windows are in that clock's time; resumed on the wall clock they would be hours
+    away. Runs without the experiment's clock event (API callers) get the wall clock.
+    """
+    events = journal.run_events(run_id)
+    rows = events[events["event"] == CLOCK_EVENT]
+    if rows.empty:
+        return WallClock()
+    detail = json.loads(str(rows.iloc[-1]["detail"]))
+    speed = float(detail.get("speed") or 1.0)
+    if speed == 1.0:
+        return WallClock()
+    wall_origin = datetime.fromisoformat(str(detail["wall_origin"]))
+    clock_origin = datetime.fromisoformat(str(detail["clock_origin"]))
+    elapsed = datetime.now(UTC) - wall_origin
+    return AcceleratedClock(speed, clock_origin + elapsed * speed)
+
+
+class EventLines:
+    """The broker's events as JSON lines on ``stream``, one flushed line per event.
+
+    ``--events jsonl``: for scripts and tests that act at a given moment of a run (stop
+    it after a child's intent is journaled, during a wave's cancels...).
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def observe(self, event: BrokerEvent) -> None:
+        """Write ``event`` as one line of JSON and flush it."""
+        self.stream.write(json.dumps(event_record(event)) + "\n")
+        self.stream.flush()
+
+
+def event_record(event: BrokerEvent) -> dict[str, Any]:
+    """``event`` as a flat JSON-able dict: ``{"event": "ChildSent", "client_order_id": ...}``."""
+    record: dict[str, Any] = {"event": type(event).__name__}
+    child = getattr(event, "child", None)
+    if isinstance(child, ChildOrder):
+        record.update(
+            client_order_id=child.client_order_id,
+            parent_order_id=child.parent_order_id,
+            wave=child.wave,
+            symbol=child.symbol,
+            status=str(child.status),
+            filled=str(child.filled),
+        )
+    for name in ("run_id", "wave", "num_waves", "attempt", "reason", "message", "num_children"):
+        if hasattr(event, name):
+            record[name] = getattr(event, name)
+    at = getattr(event, "at", None)
+    if isinstance(at, datetime):
+        record["at"] = at.isoformat()
+    return record
 
 
 def rebase_orders(orders: Sequence[Order], start: datetime) -> tuple[list[Order], timedelta | None]:
@@ -488,11 +607,14 @@ async def _adapter(
     credentials = prepared.credentials
     base_url = None
     options: dict[str, Any] = {}
+    if prepared.config.recv_window_ms is not None:
+        options["options"] = {"recvWindow": prepared.config.recv_window_ms}
     if prepared.venue is Venue.SIM:
         if local is None:
             raise SdkError("venue 'sim' needs a running simulator")
         base_url = local.base_url
-        credentials = Credentials(venue=Venue.SIM, api_key=local.api_key, secret=local.secret)
+        if credentials is None:
+            credentials = Credentials(venue=Venue.SIM, api_key=local.api_key, secret=local.secret)
         # The simulator enforces Binance's limits itself; ccxt's throttle only slows a demo.
         options["enableRateLimit"] = False
     adapter = get_adapter(
@@ -517,11 +639,13 @@ async def run_experiment(
     local: LocalVenue | None = None,
     console: Console | None = None,
     universe: Universe = DEFAULT_UNIVERSE,
+    observer: Observer | None = None,
 ) -> ExperimentResult:
     """Run the prepared experiment to the end and return its fills.
 
     Every request, response, child and trade goes to the journal at
-    ``prepared.journal_path``; the run is ``prepared.run_id`` in it.
+    ``prepared.journal_path``; the run is ``prepared.run_id`` in it. ``observer``, when
+    given, receives every broker event too (after the progress display).
     """
     console = console or Console()
     async with _adapter(prepared, local) as adapter:
@@ -542,6 +666,7 @@ async def run_experiment(
                 markets,
                 console,
                 universe,
+                observer,
                 wall_origin=wall_origin,
                 clock_origin=clock_origin,
                 start=start,
@@ -558,6 +683,7 @@ async def _run(
     markets: dict[str, MarketLimits],
     console: Console,
     universe: Universe,
+    observer: Observer | None,
     *,
     wall_origin: datetime,
     clock_origin: datetime,
@@ -609,6 +735,7 @@ async def _run(
     # of it, so the staleness check would refuse every book there; on a real venue it stays.
     max_age = None if prepared.speed != 1.0 else LimitPriceComputer().max_age
     display = ProgressDisplay(console, title=f"run {run_id}")
+    observe = display.observe if observer is None else _both(display.observe, observer)
     broker = Broker(
         adapter,
         prepared.environment,
@@ -618,7 +745,7 @@ async def _run(
         universe=universe,
         limit_prices=LimitPriceComputer(prepared.passivity, max_age),
         twap=prepared.twap,
-        observer=display.observe,
+        observer=observe,
     )
     traded = sorted(set(symbols_by_id.values()))
     window = max(o.end_timestamp - o.start_timestamp for o in orders).total_seconds()
@@ -645,6 +772,14 @@ async def _run(
         speed=prepared.speed,
         rebased_by=shift,
     )
+
+
+def _both(first: Observer, second: Observer) -> Observer:
+    def observe(event: BrokerEvent) -> None:
+        first(event)
+        second(event)
+
+    return observe
 
 
 def _symbol_of(order: Order, adapter: ExchangeAdapter, universe: Universe) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -25,6 +25,7 @@ from sdk.errors import SdkError
 if TYPE_CHECKING:
     from sdk.credentials import Credentials
     from sdk.limits import Environment
+    from sdk.pacing import OrderLimit
 
 __all__ = [
     "BUILTIN_ADAPTERS",
@@ -116,6 +117,7 @@ def get_adapter(
     markets_cache: Path | str | Literal[False] | None = None,
     ccxt_options: Mapping[str, Any] | None = None,
     allow_live: bool = False,
+    order_limits: Sequence[OrderLimit] | None = None,
 ) -> ExchangeAdapter:
     """Build the adapter called ``name`` for ``venue``.
 
@@ -144,6 +146,7 @@ def get_adapter(
         ccxt_options=ccxt_options,
         allow_live=allow_live,
         environment=env,
+        **({} if order_limits is None else {"order_limits": order_limits}),
     )
     if not isinstance(adapter, ExchangeAdapter):
         raise AdapterNotFound(f"adapter {name!r} built {adapter!r}, not an ExchangeAdapter")

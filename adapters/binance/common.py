@@ -165,6 +165,7 @@ class BinanceAdapter(CcxtAdapter):
         return list(await self._call("fetch_my_trades", symbol, None, None, {"orderId": order_id}))
 
     async def _after_error(self, error: SdkError) -> None:
+        await super()._after_error(error)
         # -1021: ccxt signs with local time minus options['timeDifference']; measure it
         # again so the caller's retry (the broker's AFTER_CLOCK_SYNC rule) is accepted.
         if isinstance(error, ClockSkew) and not self._resyncing:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from adapters.binance.common import BinanceAdapter
 from sdk.adapter import Capabilities, ReplyShape, Venue
+from sdk.pacing import OrderLimit
 
 __all__ = ["BinanceFuturesAdapter"]
 
@@ -29,6 +30,8 @@ class BinanceFuturesAdapter(BinanceAdapter):
         "defaultType": "future",
         "fetchMarkets": {"types": ["linear"]},
     }
+    # Binance's published ORDERS limits; exchangeInfo and -1015 answers may lower them.
+    order_limits: ClassVar[tuple[OrderLimit, ...]] = (OrderLimit(300, 10.0), OrderLimit(1200, 60.0))
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
         **BinanceAdapter.reply_shapes,
         # GET /fapi/v3/account: {"assets": [{"asset", "walletBalance", ...}], ...}

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from adapters.binance.common import BinanceAdapter
 from sdk.adapter import Capabilities, ReplyShape
+from sdk.pacing import OrderLimit
 
 __all__ = ["BinanceSpotAdapter"]
 
@@ -28,6 +29,11 @@ class BinanceSpotAdapter(BinanceAdapter):
         # One exchangeInfo request instead of spot + linear + inverse.
         "fetchMarkets": {"types": ["spot"]},
     }
+    # Binance's published ORDERS limits; exchangeInfo and -1015 answers may lower them.
+    order_limits: ClassVar[tuple[OrderLimit, ...]] = (
+        OrderLimit(50, 10.0),
+        OrderLimit(160_000, 86_400.0),
+    )
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
         **BinanceAdapter.reply_shapes,
         # GET /api/v3/account: {"balances": [{"asset", "free", "locked"}, ...], ...}

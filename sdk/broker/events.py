@@ -11,10 +11,12 @@ from sdk.models import ChildOrder
 
 __all__ = [
     "BrokerEvent",
+    "CancelStarted",
     "ChildAdopted",
     "ChildCanceled",
     "ChildEmpty",
     "ChildFilled",
+    "ChildIntent",
     "ChildRejected",
     "ChildSent",
     "Observer",
@@ -46,6 +48,17 @@ class WaveSkipped:
 
 
 @attrs.frozen
+class ChildIntent:
+    """A child is journaled as an intent; its create request leaves next.
+
+    Emitted before every send of the child, a resend included (``attempt`` counts from 1).
+    """
+
+    child: ChildOrder
+    attempt: int = 1
+
+
+@attrs.frozen
 class ChildSent:
     """The venue accepted a child order."""
 
@@ -69,6 +82,13 @@ class ChildFilled:
 @attrs.frozen
 class ChildCanceled:
     """An open child was cancelled at the end of its wave."""
+
+    child: ChildOrder
+
+
+@attrs.frozen
+class CancelStarted:
+    """The cancel request of an open child leaves next (the end of its wave, or a resume)."""
 
     child: ChildOrder
 
@@ -109,9 +129,11 @@ class RunFinished:
 BrokerEvent = (
     WaveStarted
     | WaveSkipped
+    | ChildIntent
     | ChildSent
     | ChildAdopted
     | ChildFilled
+    | CancelStarted
     | ChildCanceled
     | ChildRejected
     | ChildEmpty

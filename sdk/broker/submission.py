@@ -24,9 +24,11 @@ from sdk.adapter import ExchangeAdapter
 from sdk.broker.clock import Clock
 from sdk.broker.events import (
     BrokerEvent,
+    CancelStarted,
     ChildAdopted,
     ChildCanceled,
     ChildFilled,
+    ChildIntent,
     ChildRejected,
     ChildSent,
     Observer,
@@ -240,6 +242,8 @@ class Session:
                     self.run_id, "resend", {"attempt": seen.sends + 1}, client_order_id=cid
                 )
             seen.sends += 1
+            # The intent (or the resend) is in the journal: a crash from here on is resumable.
+            self.emit(ChildIntent(child, seen.sends))
             seen.sent_at = time.monotonic()
             try:
                 order = await self.adapter.create_order(
@@ -367,6 +371,7 @@ class Session:
         oid = child.ccxt_order_id
         was_canceled = False
         if cancel and child.status == ChildStatus.OPEN:
+            self.emit(CancelStarted(child))
             try:
                 reply = await self.call(
                     lambda: self.adapter.cancel_order(child.symbol, order_id=oid),

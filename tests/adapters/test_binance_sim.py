@@ -22,6 +22,7 @@ from sdk.errors import (
     UnsupportedMethod,
 )
 from sdk.models import MarketLimits, OrderStatus, Side
+from sdk.registry import get_adapter
 
 simulator = pytest.importorskip("simulator")
 SimulatedBinance = simulator.SimulatedBinance
@@ -266,3 +267,30 @@ async def test_testnet_and_demo_modes_against_the_simulator(
         assert (await adapter.cancel_order(symbol, order_id=order.id)).status == "canceled"
         assert (await adapter.fetch_balances()).total("USDT") >= 0
     assert not [p for p in _paths(venue) if p.startswith("/sapi")]
+
+
+async def test_order_limits_are_learnt_from_exchange_info_and_429s_hold_orders() -> None:
+    from sdk.errors import RateLimited
+    from sdk.pacing import OrderLimit
+    from simulator import SimulatedBinance
+
+    async with SimulatedBinance(seed=7, rate_limits={"futures:ORDERS:10S": 7}) as venue:
+        adapter = get_adapter(
+            "binance-futures",
+            venue=Venue.SIM,
+            base_url=venue.base_url,
+            credentials=Credentials(venue=Venue.SIM, api_key=venue.api_key, secret=venue.secret),
+            markets_cache=False,
+            ccxt_options={"enableRateLimit": False},
+        )
+        try:
+            assert OrderLimit(300, 10.0) in adapter.order_pacer.limits  # declared default
+            await adapter.load_markets(reload=True)
+            assert OrderLimit(7, 10.0) in adapter.order_pacer.limits  # the venue's own
+            venue.admin.inject_fault("rate_limit", method="GET", calls=1)
+            with pytest.raises(RateLimited) as caught:
+                await adapter.fetch_open_orders("BTC/USDT:USDT")
+            assert caught.value.retry_after
+            assert adapter.order_pacer._blocked_until > 0  # orders wait for Retry-After
+        finally:
+            await adapter.close()

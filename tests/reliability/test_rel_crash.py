@@ -1,0 +1,266 @@
+"""Crashes: ``exsdk experiment`` killed with SIGKILL, then ``exsdk resume RUN``.
+
+The simulator runs as its own process and outlives the experiment. The experiment runs a
+small TWAP (two parents, three waves, the clock 20x) with ``--events jsonl``; the test
+kills it at a chosen moment:
+
+- ``intent``: on the first ``ChildIntent`` event, the intent journaled and its create
+  about to leave (a latency fault on the create keeps any reply from coming back first);
+- ``in_flight``: once the venue holds the first create (a latency fault shorter than
+  ``recvWindow``): the venue executes it after the client died, the journal says intent;
+- ``cancel``: once the venue holds a wave's first cancel (a latency fault on the cancel).
+
+After each kill the journal passes SQLite's integrity check and opens; then ``exsdk
+resume`` must finish the run, and the venue's own records must show no duplicate order
+(one venue order per client order id at most), no lost fill (every venue trade of the
+run journaled, each parent's OMS fill the sum of its venue trades) and nothing left open.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crash_support import DEFAULT_ORDERS, ExsdkProcess, SimulatorProcess, run_exsdk
+from rel_support import (
+    ADAPTERS,
+    ORDER_PATH,
+    RunResult,
+    check_invariants,
+    open_orders_left,
+    venue_orders,
+)
+
+from sdk.broker import TERMINAL
+from sdk.journal import Journal
+from sdk.models import ChildStatus
+
+pytest.importorskip("simulator")
+
+# Binance's recvWindow of the runs (ms): a lost create is waited for this long (+1 s).
+RECV_WINDOW_MS = "600"
+# How long the venue holds the faulted request: shorter than recvWindow, so it executes.
+HOLD_SECONDS = 0.4
+KILL_POINTS = ("intent", "in_flight", "cancel")
+
+
+@pytest.fixture(scope="module")
+def sim() -> Any:
+    # Prices move every 0.1 s, so resting children fill partly now and then.
+    process = SimulatorProcess(seed=7, tick_seconds=0.1)
+    yield process
+    process.stop()
+
+
+def _orders(tmp_path: Path) -> Path:
+    # The seed's first two orders (ETH and BTC buys over a 2-minute window).
+    path = tmp_path / "orders.txt"
+    path.write_text("\n".join(DEFAULT_ORDERS.read_text().splitlines()[:2]) + "\n")
+    return path
+
+
+def _integrity(path: Path) -> str:
+    db = sqlite3.connect(path)
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _create_of(entry: dict[str, Any], path: str) -> bool:
+    return entry["method"] == "POST" and entry["path"] == path
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_kill_then_resume(sim: SimulatorProcess, tmp_path: Path, point: str, adapter: str) -> None:
+    # One simulator serves the module: each scenario has its own run (and client ids).
+    run_id = f"kill{KILL_POINTS.index(point)}{adapter.removeprefix('binance-')}"
+    journal_path = tmp_path / "runs" / f"{run_id}.sqlite"
+    order_path = ORDER_PATH[adapter]
+    admin = sim.admin
+    admin.clear_faults()  # also restarts the per-path call counters
+    admin.clear_request_log()
+    method = "DELETE" if point == "cancel" else "POST"
+    admin.inject_fault("latency", method, order_path, calls=[1], seconds=HOLD_SECONDS)
+
+    experiment = ExsdkProcess(
+        [
+            "experiment",
+            "--orders",
+            str(_orders(tmp_path)),
+            "--adapter",
+            adapter,
+            "--base-url",
+            sim.base_url,
+            "--twap-waves",
+            "3",
+            "--speed",
+            "20",
+            "--run-id",
+            run_id,
+            "--journal",
+            str(journal_path),
+            "--recv-window-ms",
+            RECV_WINDOW_MS,
+            "--events",
+            "jsonl",
+        ],
+        cwd=tmp_path,
+    )
+    try:
+        held: str | None = None
+        if point == "intent":
+            event = experiment.wait_event(lambda e: e["event"] == "ChildIntent")
+            code = experiment.kill()
+            killed_cid = event["client_order_id"]
+        elif point == "in_flight":
+            experiment.wait_event(lambda e: e["event"] == "ChildIntent")
+            log = admin.wait_until(lambda log: any(_create_of(r, order_path) for r in log))
+            code = experiment.kill()
+            first = next(r for r in log if _create_of(r, order_path))
+            killed_cid = held = first["params"]["newClientOrderId"]
+            # Still held by the venue: the client died before any reply could exist.
+            assert held not in {o["clientOrderId"] for o in venue_orders(sim.venue_view, run_id)}
+        else:
+            experiment.wait_event(lambda e: e["event"] == "CancelStarted")
+            admin.wait_until(
+                lambda log: any(r["method"] == "DELETE" and r["path"] == order_path for r in log)
+            )
+            code = experiment.kill()
+            killed_cid = None
+        assert code == -signal.SIGKILL
+    finally:
+        experiment.close()
+
+    # The journal survives every kill: intact, and it opens with the run in it.
+    assert _integrity(journal_path) == "ok"
+    with Journal.open(journal_path) as journal:
+        assert run_id in journal.run_ids()
+        at_kill = {c.client_order_id: c.status for c in journal.latest_children(run_id)}
+    if killed_cid is not None:
+        # No reply can have reached the journal: the latency fault holds the create.
+        assert at_kill[killed_cid] == ChildStatus.INTENT, at_kill
+    if point == "cancel":
+        assert ChildStatus.OPEN in at_kill.values(), at_kill
+    creates_before_resume = [
+        r["params"].get("newClientOrderId")
+        for r in admin.request_log()
+        if _create_of(r, order_path)
+    ]
+
+    resumed = run_exsdk(
+        [
+            "resume",
+            run_id,
+            "--journal",
+            str(journal_path),
+            "--base-url",
+            sim.base_url,
+            "--recv-window-ms",
+            RECV_WINDOW_MS,
+            "--events",
+            "jsonl",
+        ],
+        cwd=tmp_path,
+    )
+    assert resumed.returncode == 0, (resumed.stdout, resumed.stderr)
+    assert f"run {run_id} resumed" in resumed.stdout
+    assert "Traceback" not in resumed.stderr, resumed.stderr
+
+    assert _integrity(journal_path) == "ok"
+    with Journal.open(journal_path) as journal:
+        children = {c.client_order_id: c for c in journal.latest_children(run_id)}
+        assert all(c.status in TERMINAL for c in children.values()), children
+        fills: dict[int, Decimal] = {}
+        for parent, quantity in zip(
+            journal.fills(run_id)["parent_order_id"], journal.fills(run_id)["quantity"], strict=True
+        ):
+            fills[int(parent)] = fills.get(int(parent), Decimal(0)) + Decimal(quantity)
+        events = set(journal.run_events(run_id)["event"])
+        assert {"resumed", "finished"} <= events
+        result = RunResult(run_id, True, None, 0, 0, fills)
+        assert check_invariants(sim.venue_view, journal, result) == []
+    assert open_orders_left(sim.venue_view, run_id) == 0
+    on_venue = {o["clientOrderId"]: o for o in venue_orders(sim.venue_view, run_id)}
+    # Every child the journal says reached the venue is there, and nothing else is.
+    sent = {cid for cid, c in children.items() if c.ccxt_order_id is not None}
+    assert sent == set(on_venue), (sent, set(on_venue))
+
+    resume_events = [line for line in resumed.stdout.splitlines() if line.startswith('{"event"')]
+    print(
+        f"\n{point}/{adapter}: at kill {sorted((k, str(v)) for k, v in at_kill.items())}; "
+        f"creates on the venue before resume {creates_before_resume}; resume: "
+        f"{sum('ChildAdopted' in e for e in resume_events)} adopted, "
+        f"{sum('ChildRejected' in e for e in resume_events)} rejected, "
+        f"{sum('WaveSkipped' in e for e in resume_events)} waves skipped, "
+        f"{sum('WaveStarted' in e for e in resume_events)} waves run, "
+        f"{sum('CancelStarted' in e for e in resume_events)} cancels; venue orders "
+        f"{sorted((c, o['status'], o['executedQty']) for c, o in on_venue.items())}; "
+        f"fills {fills}"
+    )
+    if held is not None:
+        # Executed by the venue after the client died; the resume adopted it, not resent it.
+        assert held in on_venue and children[held].ccxt_order_id == str(on_venue[held]["orderId"])
+    if point == "intent":
+        # The kill races the sends that follow the first intent: in practice the first
+        # child's create is out (held by the venue) and the second child's intent is
+        # journaled but never sent. Either way one child is at most one venue order:
+        # adopted when its create got out before the kill, recorded as never sent when not.
+        creates = [r["params"].get("newClientOrderId") for r in admin.request_log()]
+        for cid, status in at_kill.items():
+            if status != ChildStatus.INTENT:
+                continue
+            if cid in creates:
+                assert cid in on_venue and children[cid].ccxt_order_id is not None
+            else:
+                assert children[cid].status == ChildStatus.REJECTED and cid not in on_venue
+
+
+def test_event_lines_and_the_run_clock(tmp_path: Path) -> None:
+    """The two pieces a resume of an accelerated run and a kill at an event stand on."""
+    import io
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sdk.broker import AcceleratedClock, CancelStarted, ChildIntent, WallClock
+    from sdk.experiment import CLOCK_EVENT, EventLines, clock_for_run
+    from sdk.models import ChildOrder
+
+    child = ChildOrder(
+        parent_order_id=1,
+        asset_id=1,
+        wave=2,
+        client_order_id="xabc-1-2",
+        symbol="ETH/USDT:USDT",
+        side="buy",
+        order_type="limit",
+        amount=Decimal("0.01"),
+        created_at=datetime.now(UTC),
+    )
+    out = io.StringIO()
+    lines = EventLines(out)
+    lines.observe(ChildIntent(child, 2))
+    lines.observe(CancelStarted(child))
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["event"] == "ChildIntent" and first["attempt"] == 2
+    assert first["client_order_id"] == "xabc-1-2" and first["wave"] == 2
+    assert second["event"] == "CancelStarted" and second["status"] == "intent"
+
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        assert isinstance(clock_for_run(journal, "none"), WallClock)
+        wall_origin = datetime.now(UTC) - timedelta(seconds=2)
+        clock_origin = datetime(2030, 1, 1, tzinfo=UTC)
+        journal.record_run_event(
+            "fast",
+            CLOCK_EVENT,
+            {"speed": 20.0, "wall_origin": wall_origin, "clock_origin": clock_origin},
+        )
+        clock = clock_for_run(journal, "fast")
+    # Two wall seconds after the run's start, its clock is 40 s past its origin.
+    assert isinstance(clock, AcceleratedClock) and clock.speed == 20.0
+    assert abs((clock.now() - clock_origin).total_seconds() - 40) < 2
