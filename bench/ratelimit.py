@@ -13,9 +13,8 @@ Figures, measured at the venue (in this process, on the simulator's own monotoni
   ``ceil(N / limit)`` windows, and the first window's burst is not counted as free.
 * 429 answers to order requests (and to anything else).
 
-Two runs: the SDK as it is, and the SDK with a *prototype* order pacer (a sliding window
-on the venue's ``ORDERS`` limits from exchangeInfo, applied at ccxt's transport, after
-ccxt's own throttle) to show what pacing at the adapter boundary achieves.
+The adapter paces order requests itself (``sdk.pacing.OrderPacer``): it learns the
+lowered limit from the simulator's exchangeInfo when it loads markets.
 """
 
 from __future__ import annotations
@@ -78,34 +77,6 @@ class VenueCounter:
         return counted
 
 
-class OrderPacer:
-    """PROTOTYPE: at most ``limit`` order requests in any ``interval`` (+ margin) seconds.
-
-    A sliding window is stricter than the venue's fixed windows, so it never causes a 429
-    whatever the windows' alignment; the margin absorbs the spread of request latency.
-    """
-
-    def __init__(self, limits: list[tuple[int, float]], margin: float = 0.25) -> None:
-        self.windows = [(n, seconds + margin, collections.deque[float]()) for n, seconds in limits]
-        self.lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                wait = 0.0
-                for n, seconds, sent in self.windows:
-                    while sent and now - sent[0] >= seconds:
-                        sent.popleft()
-                    if len(sent) >= n:
-                        wait = max(wait, sent[0] + seconds - now)
-                if wait <= 0:
-                    for _, _, sent in self.windows:
-                        sent.append(now)
-                    return
-                await asyncio.sleep(wait)
-
-
 class WaveClock(VirtualClock):
     """Wave boundaries in virtual time (no minute-long waits), back-off in real time.
 
@@ -117,30 +88,6 @@ class WaveClock(VirtualClock):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
-
-
-_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
-
-
-async def install_pacer(adapter: Any) -> OrderPacer:
-    """Read the venue's ORDERS limits from exchangeInfo and pace order requests at fetch."""
-    exchange = adapter.exchange
-    info = await exchange.fapiPublicGetExchangeInfo()
-    limits = [
-        (int(r["limit"]), float(int(r["intervalNum"]) * _SECONDS[r["interval"]]))
-        for r in info.get("rateLimits", [])
-        if r.get("rateLimitType") == "ORDERS"
-    ]
-    pacer = OrderPacer(limits)
-    fetch = exchange.fetch
-
-    async def paced(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-        if method == "POST" and url.split("?", 1)[0].endswith("/order"):
-            await pacer.acquire()
-        return await fetch(url, method, headers, body)
-
-    exchange.fetch = paced
-    return pacer
 
 
 def _parents() -> list[Order]:
@@ -164,7 +111,7 @@ def _parents() -> list[Order]:
     return out
 
 
-async def _run(paced: bool, journal_path: str) -> dict[str, Any]:
+async def _run(journal_path: str) -> dict[str, Any]:
     import simulator
 
     counter = VenueCounter()
@@ -187,14 +134,12 @@ async def _run(paced: bool, journal_path: str) -> dict[str, Any]:
     )
     journal = Journal.open(journal_path)
     try:
-        if paced:
-            await install_pacer(adapter)
         broker = Broker(
             adapter,
             Environment.LOCAL,  # every child forced to the venue minimum: margin is no issue
             journal,
             WaveClock(T0),
-            run_id="paced" if paced else "asis",
+            run_id="paced",
             twap=TwapConfig(waves=WAVES, cancel_lead=1),
             limit_prices=LimitPriceComputer(Decimal("0"), max_age=None),
             retry=RetrySettings(initial=0.25, maximum=8.0),
@@ -233,39 +178,33 @@ def run(quick: bool = False) -> list[Result]:
     from pathlib import Path
 
     with tempfile.TemporaryDirectory(prefix="bench-rl-", dir=Path.cwd()) as tmp:
-        asis = asyncio.run(_run(False, f"{tmp}/asis.sqlite"))
-        paced = asyncio.run(_run(True, f"{tmp}/paced.sqlite"))
-    notes = []
-    for r in (asis, paced):
-        notes.append(
-            f"{r['accepted']} orders accepted of {r['children']} children "
-            f"({r['rejected']} rejected), {r['order_429']} order 429s, {r['other_429']} other "
-            f"429s, {r['orders_per_s']:.2f} orders/s vs limit {LIMIT / INTERVAL:.1f}/s "
-            f"(utilisation {r['utilisation']:.3f}), most in one venue window "
-            f"{r['max_in_window']}/{LIMIT}, run {r['elapsed_s']:.1f} s"
-        )
+        r = asyncio.run(_run(f"{tmp}/run.sqlite"))
+    notes = [
+        f"{r['accepted']} orders accepted of {r['children']} children "
+        f"({r['rejected']} rejected), {r['order_429']} order 429s, {r['other_429']} other "
+        f"429s, {r['orders_per_s']:.2f} orders/s vs limit {LIMIT / INTERVAL:.1f}/s "
+        f"(utilisation {r['utilisation']:.3f}), most in one venue window "
+        f"{r['max_in_window']}/{LIMIT}, run {r['elapsed_s']:.1f} s"
+    ]
     limit_rate = LIMIT / INTERVAL
-    rows = []
-    for label, r in (("SDK as is", asis), ("PROTOTYPE pacer, bench only", paced)):
-        clean = r["order_429"] + r["other_429"] == 0 and r["rejected"] == 0
-        rows.append(
-            Result(
-                name=f"2 rate-limit utilisation ({label})",
-                sdk=r["orders_per_s"],
-                reference=limit_rate,
-                ratio=r["utilisation"],
-                goal=f">= {GOAL} of limit, 0 x 429",
-                passed=r["utilisation"] >= GOAL and clean,
-                unit="orders/s",
-                display={
-                    "sdk": f"{r['orders_per_s']:.2f} orders/s, {r['order_429']} x 429",
-                    "reference": f"limit {limit_rate:.1f} orders/s",
-                },
-                notes=[notes[0] if label == "SDK as is" else notes[1]],
-                extra={"run": r, "limit_per_10s": LIMIT},
-            )
+    clean = r["order_429"] + r["other_429"] == 0 and r["rejected"] == 0
+    return [
+        Result(
+            name="2 rate-limit utilisation",
+            sdk=r["orders_per_s"],
+            reference=limit_rate,
+            ratio=r["utilisation"],
+            goal=f">= {GOAL} of limit, 0 x 429",
+            passed=r["utilisation"] >= GOAL and clean,
+            unit="orders/s",
+            display={
+                "sdk": f"{r['orders_per_s']:.2f} orders/s, {r['order_429']} x 429",
+                "reference": f"limit {limit_rate:.1f} orders/s",
+            },
+            notes=notes,
+            extra={"run": r, "limit_per_10s": LIMIT},
         )
-    return rows
+    ]
 
 
 def main() -> None:

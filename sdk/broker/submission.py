@@ -268,7 +268,6 @@ class Session:
                 if exc is raw:
                     raise
                 raise exc from raw
-            self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
             return order
 
         try:
@@ -284,7 +283,11 @@ class Session:
                 self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
                 return unknown
             return self.reject(child, str(exc))
-        return self._adopt(child, order, adopted=seen.adopted)
+        # The reply and the child's new state in one transaction: one sync per child.
+        with self.journal.batch():
+            if not seen.adopted:
+                self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
+            return self._adopt(child, order, adopted=seen.adopted)
 
     @property
     def expiry(self) -> float:
