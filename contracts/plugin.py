@@ -89,7 +89,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     adapters = sorted({a for a, _ in matrix})
     contracts = sorted({c for _, c in matrix})
     width = max(len(c) for c in contracts) + 2
-    col = max(18, *(len(a) + 2 for a in adapters))
+    col = max(18, *(len(a) + 2 for a in adapters), *(len(v) + 2 for v in matrix.values()))
     terminalreporter.write_sep("=", "contract matrix (adapter x contract)")
     terminalreporter.write_line("".ljust(width) + "".join(a.ljust(col) for a in adapters))
     for contract in contracts:
