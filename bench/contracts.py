@@ -4,11 +4,10 @@ Wall time of the whole offline contract suite (``tests/contracts``, cassettes re
 network blocked) against the wall time pytest needs to collect the same tests, both in
 fresh processes. "Adds" is (run - collect) / collect. Replayed interactions per second
 is the number of recorded interactions in ``cassettes/`` over (run - collect) of the
-adapter replay tests alone.
+suite's run.
 
-Also measured: the suite without ``test_suite_guards.py`` (tests of the suite's own
-failure modes, which run inner pytest sessions), and with a PROTOTYPE plugin
-(:mod:`bench._fastclose`) that removes ccxt's 250 ms sleep on ``close()``.
+The suite's own guard tests (which start inner pytest sessions) live in
+``tests/contract_guards`` and are not part of this figure.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "tests" / "contracts"
 CASSETTES = ROOT / "cassettes"
 GOAL = 2.0
-GUARDS = "tests/contracts/test_suite_guards.py"
 PYTEST = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider"]
 REPLAY = ["--record-mode=none", "--block-network"]
 
@@ -84,31 +82,13 @@ def run(quick: bool = False) -> Result:
     repeats = 1 if quick else 3
     collect, collected = _median([*PYTEST, "tests/contracts", "--collect-only", "-q"], repeats)
     total, outcome = _median([*PYTEST, "tests/contracts", "-q", *REPLAY], 1)
-    replay_only = ["--ignore", GUARDS]
-    collect_r, _ = _median(
-        [*PYTEST, "tests/contracts", "--collect-only", "-q", *replay_only], repeats
-    )
-    total_r, outcome_r = _median([*PYTEST, "tests/contracts", "-q", *REPLAY, *replay_only], 1)
-    fast, outcome_f = _median(
-        [*PYTEST, "tests/contracts", "-q", *REPLAY, *replay_only, "-p", "bench._fastclose"], 1
-    )
-    fast_all, outcome_fa = _median(
-        [*PYTEST, "tests/contracts", "-q", *REPLAY, "-p", "bench._fastclose"], 1
-    )
     adds = (total - collect) / collect
-    rate = interactions / max(total_r - collect_r, 1e-9)
-    rate_fast = interactions / max(fast - collect_r, 1e-9)
+    rate = interactions / max(total - collect, 1e-9)
     notes = [
         f"collect {collect:.2f} s ({collected}); run {total:.2f} s ({outcome}); "
         f"total/collect {total / collect:.2f}x, adds {adds:.2f}x collection",
-        f"{interactions} recorded interactions in {files} cassette files; replay tests only "
-        f"(without {Path(GUARDS).name}): collect {collect_r:.2f} s, run {total_r:.2f} s "
-        f"({outcome_r}), adds {(total_r - collect_r) / collect_r:.2f}x, "
+        f"{interactions} recorded interactions in {files} cassette files replayed at "
         f"{rate:.1f} interactions/s",
-        f"PROTOTYPE ccxt close() without its 250 ms sleep: replay tests {fast:.2f} s "
-        f"({outcome_f}), adds {(fast - collect_r) / collect_r:.2f}x, "
-        f"{rate_fast:.1f} interactions/s; whole suite {fast_all:.2f} s ({outcome_fa}), "
-        f"adds {(fast_all - collect) / collect:.2f}x",
     ]
     return Result(
         name="3 contract suite replay",
@@ -124,12 +104,7 @@ def run(quick: bool = False) -> Result:
             "run_s": total,
             "interactions": interactions,
             "cassette_files": files,
-            "replay_collect_s": collect_r,
-            "replay_run_s": total_r,
             "interactions_per_s": rate,
-            "prototype_replay_run_s": fast,
-            "prototype_interactions_per_s": rate_fast,
-            "prototype_whole_run_s": fast_all,
         },
     )
 
