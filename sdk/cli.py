@@ -187,9 +187,7 @@ def _event_lines(events: str | None) -> Observer | None:
 # -- experiment -------------------------------------------------------------------
 
 
-def _run_prepared(
-    prepared: Any, *, open_report: bool = False, observer: Observer | None = None
-) -> Any:
+def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
     """Run a prepared experiment, starting the bundled simulator when the venue is sim."""
     import asyncio
 

@@ -304,7 +304,7 @@ def execution_quality(journal: Journal, run_id: str) -> ExecutionQuality:
         speed=clock_map.speed,
         parents=parents_frame,
         total=_total(parent_rows),
-        waves=_waves(children, symbol_of={o.order_id: s for o, s in parents}),
+        waves=_waves(children),
         rejections=_rejections(children),
         mids=mids,
         children=_children_frame(children, plans),
@@ -435,7 +435,7 @@ def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame([total])
 
 
-def _waves(children: Sequence[ChildOrder], *, symbol_of: Mapping[int, str]) -> pd.DataFrame:
+def _waves(children: Sequence[ChildOrder]) -> pd.DataFrame:
     rows: dict[int, dict[str, Any]] = {}
     for c in children:
         row = rows.setdefault(

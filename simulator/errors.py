@@ -184,9 +184,9 @@ def futures_limit_price_low(bound: str) -> BinanceError:
     return BinanceError(400, -4024, f"Limit price can't be lower than {bound}.")
 
 
-def futures_bad_leverage() -> BinanceError:
-    """Leverage outside 1..125 (-4028)."""
-    return BinanceError(400, -4028, "Leverage 0 is not valid")
+def futures_bad_leverage(leverage: int) -> BinanceError:
+    """Leverage outside the symbol's brackets (-4028)."""
+    return BinanceError(400, -4028, f"Leverage {leverage} is not valid")
 
 
 def too_much_weight(limit: int, retry_after: int) -> BinanceError:

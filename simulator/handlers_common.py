@@ -12,7 +12,6 @@ from simulator.matching import Engine, OrderRequest
 from simulator.models import Order, Trade
 from simulator.params import Params
 
-ORDER_TYPES = frozenset({"MARKET", "LIMIT", "LIMIT_MAKER"})
 TIFS = frozenset({"GTC", "IOC", "FOK", "GTX", "GTD"})
 
 

@@ -496,7 +496,7 @@ def set_leverage(state: VenueState, p: Params) -> Any:
     if leverage is None:
         raise errors.mandatory_param("leverage")
     if not 1 <= leverage <= BRACKETS[0][1]:
-        raise errors.BinanceError(400, -4028, f"Leverage {leverage} is not valid")
+        raise errors.futures_bad_leverage(leverage)
     engine.futures.position(symbol).leverage = leverage
     return {"leverage": leverage, "maxNotionalValue": str(max_notional(leverage)), "symbol": symbol}
 

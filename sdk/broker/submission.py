@@ -112,7 +112,6 @@ class _Attempt:
 
     maybe_placed: bool = False
     adopted: bool = False
-    last_error: SdkError | None = None
     sent_at: float = 0.0
     """``time.monotonic()`` when the last create request was sent."""
     sends: int = 0
@@ -257,7 +256,6 @@ class Session:
                 )
             except Exception as raw:
                 exc = raw if isinstance(raw, SdkError) else translate(raw, exchange=self.exchange)
-                seen.last_error = exc
                 if isinstance(exc, VenueRejected) and _is_duplicate(exc):
                     found = await self._lookup(child)
                     if found is not None:

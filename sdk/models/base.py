@@ -88,16 +88,10 @@ def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
     return convert
 
 
-def to_naive_utc_ms(value: datetime | None) -> int | None:
-    """Epoch milliseconds for an aware datetime, ``None`` stays ``None``."""
-    return None if value is None else _to_ms(value)
-
-
 __all__ = [
     "CcxtModel",
     "FrozenModel",
     "Money",
     "Timestamp",
     "lenient_enum",
-    "to_naive_utc_ms",
 ]

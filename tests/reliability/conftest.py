@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# The repository root and this folder, so ``sdk`` and ``rel_support`` import.
-_HERE = Path(__file__).resolve().parent
-for _path in (str(_HERE.parents[1]), str(_HERE)):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
-
-from rel_support import FUZZ_COUNTS, MATRIX, render_matrix  # noqa: E402
+from .rel_support import FUZZ_COUNTS, MATRIX, render_matrix
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_support import ROOT, SimulatorProcess, child_env, exsdk_command
 from typer.testing import CliRunner
 
 from sdk.cli import app
 from sdk.journal import Journal
+
+from .crash_support import ROOT, SimulatorProcess, child_env, exsdk_command
 
 pytest.importorskip("simulator")
 

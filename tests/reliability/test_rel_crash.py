@@ -25,8 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_support import DEFAULT_ORDERS, ExsdkProcess, SimulatorProcess, run_exsdk
-from rel_support import (
+
+from sdk.broker import TERMINAL
+from sdk.journal import Journal
+from sdk.models import ChildStatus
+
+from .crash_support import DEFAULT_ORDERS, ExsdkProcess, SimulatorProcess, run_exsdk
+from .rel_support import (
     ADAPTERS,
     ORDER_PATH,
     RunResult,
@@ -34,10 +39,6 @@ from rel_support import (
     open_orders_left,
     venue_orders,
 )
-
-from sdk.broker import TERMINAL
-from sdk.journal import Journal
-from sdk.models import ChildStatus
 
 pytest.importorskip("simulator")
 

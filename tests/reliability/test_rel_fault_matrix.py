@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rel_support import (
+
+from sdk.journal import Journal
+
+from .rel_support import (
     ADAPTERS,
     CCXT_TIMEOUT_MS,
     MATRIX,
@@ -26,8 +29,6 @@ from rel_support import (
     open_orders_left,
     run_twap,
 )
-
-from sdk.journal import Journal
 
 simulator = pytest.importorskip("simulator")
 

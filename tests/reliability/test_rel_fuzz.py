@@ -17,11 +17,12 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rel_support import FUZZ_COUNTS
 
 from sdk.errors import InvalidOrderInput, SdkError
 from sdk.models import Balances, CcxtOrder, CcxtTrade, Fee, MarketLimits, Position
 from sdk.orders_text import parse_orders
+
+from .rel_support import FUZZ_COUNTS
 
 FEE = {"cost": 0.0123, "currency": "USDT", "rate": 0.0004}
 TRADE = {

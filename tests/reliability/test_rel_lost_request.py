@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from rel_support import (
+
+from sdk.broker import BrokerEvent, VirtualClock, resume_run
+from sdk.broker.submission import request_expiry
+from sdk.journal import Journal
+from sdk.models import ChildStatus
+
+from .rel_support import (
     ETH_ID,
     ORDER_PATH,
     T0,
@@ -26,11 +32,6 @@ from rel_support import (
     twap_parent,
     venue_orders,
 )
-
-from sdk.broker import BrokerEvent, VirtualClock, resume_run
-from sdk.broker.submission import request_expiry
-from sdk.journal import Journal
-from sdk.models import ChildStatus
 
 simulator = pytest.importorskip("simulator")
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from rel_support import ADAPTERS, TRADES_PATH, build_adapter, check_invariants, run_twap
 
 from sdk.adapter import ExchangeAdapter
 from sdk.errors import TransientVenueError, VenueRejected
 from sdk.journal import Journal
+
+from .rel_support import ADAPTERS, TRADES_PATH, build_adapter, check_invariants, run_twap
 
 simulator = pytest.importorskip("simulator")
 

@@ -19,13 +19,14 @@ import re
 from pathlib import Path
 
 import pytest
-from rel_support import ADAPTERS, ORDER_PATH, build_adapter, journal_files, run_twap
 
 from sdk.adapter import Venue
 from sdk.credentials import Credentials, CredentialsError
 from sdk.errors import AuthenticationFailed, ClockSkew, SdkError
 from sdk.journal import Journal
 from sdk.registry import get_adapter
+
+from .rel_support import ADAPTERS, ORDER_PATH, build_adapter, journal_files, run_twap
 
 simulator = pytest.importorskip("simulator")
 

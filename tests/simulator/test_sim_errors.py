@@ -203,3 +203,12 @@ async def test_rate_limit_bodies(venue: SimulatedBinance, raw: Raw) -> None:
 def test_sample_table_consistent(entry: dict[str, Any]) -> None:
     """The mapping helper reproduces the sample table itself (guards the helper)."""
     assert_matches_sample(entry["http_status"], entry["body"])
+
+
+async def test_leverage_outside_the_brackets_is_refused_with_the_value(raw: Raw) -> None:
+    # ccxt checks 1..125 itself, so the venue's answer is asked for directly.
+    st, body, _ = await raw.call(
+        "POST", "/fapi/v1/leverage", {"symbol": "BTCUSDT", "leverage": 200}
+    )
+    assert st == 400
+    assert body == {"code": -4028, "msg": "Leverage 200 is not valid"}
