@@ -3,37 +3,49 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The install is editable in setuptools' strict mode: a tree of links under build/ that
+# type checkers read like any installed package. A new or removed module needs a new link
+# tree, so the links stamp is named after the list of source files.
+SOURCES := $(shell find sdk adapters contracts simulator -name '*.py' -o -name '*.json' -o -name py.typed 2>/dev/null | sort)
+LINKS := $(VENV)/.links-$(firstword $(shell echo $(SOURCES) | cksum))
+EDITABLE := --config-settings editable_mode=strict
 
 .PHONY: setup test lint typecheck pytest demo bench record clean
 
-setup: $(STAMP)
+setup: $(LINKS)
 
-# Reinstall only when the project's metadata changes.
-$(STAMP): pyproject.toml
+# Reinstall the dependencies only when the project's metadata changes.
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77,<81'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(EDITABLE)
+	rm -f $(VENV)/.links-*
+	touch $(STAMP) $(LINKS)
 
-lint: $(STAMP)
-	$(BIN)/ruff check sdk adapters contracts simulator tests bench
-	$(BIN)/ruff format --check sdk adapters contracts simulator tests bench
+$(LINKS): $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . $(EDITABLE)
+	rm -f $(VENV)/.links-*
+	touch $@
 
-typecheck: $(STAMP)
-	$(BIN)/mypy sdk adapters contracts simulator
+lint: $(LINKS)
+	$(BIN)/ruff check sdk adapters contracts simulator tests bench setup.py
+	$(BIN)/ruff format --check sdk adapters contracts simulator tests bench setup.py
 
-pytest: $(STAMP)
+typecheck: $(LINKS)
+	$(BIN)/mypy -p exsdk
+
+pytest: $(LINKS)
 	$(BIN)/pytest --block-network --allowed-hosts='127.0.0.1,localhost' --record-mode=none
 
 test: lint typecheck pytest
 
-demo: $(STAMP)
+demo: $(LINKS)
 	$(BIN)/exsdk demo
 
-bench: $(STAMP)
+bench: $(LINKS)
 	$(BIN)/python -m bench
 
-record: $(STAMP)
+record: $(LINKS)
 	$(BIN)/exsdk record
 
 clean:

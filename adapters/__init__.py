@@ -1,5 +1,5 @@
 """Exchange adapters, one module per exchange family.
 
-The registry (:mod:`sdk.registry`) imports them lazily by name; importing this package
+The registry (:mod:`exsdk.registry`) imports them lazily by name; importing this package
 registers nothing.
 """

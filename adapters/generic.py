@@ -16,8 +16,8 @@ from typing import Any, ClassVar, cast
 import attrs
 import ccxt.async_support as ccxt_async
 
-from sdk.adapter import METHOD_PURPOSES, Capabilities, CcxtAdapter
-from sdk.errors import SdkError, UnsupportedMethod
+from exsdk.adapter import METHOD_PURPOSES, Capabilities, CcxtAdapter
+from exsdk.errors import SdkError, UnsupportedMethod
 
 __all__ = [
     "REQUIRED_METHODS",

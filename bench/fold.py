@@ -5,14 +5,14 @@ into one fill per parent (signed quantity, VWAP, notional, fees per currency and
 quote currency, first and last trade) plus an execution-quality table (fill rate,
 slippage in bps against the arrival mid), two ways over the same frame:
 
-* SDK: :func:`sdk.fills.fold_frame` (exact integer arithmetic on the decimal text the
+* SDK: :func:`exsdk.fills.fold_frame` (exact integer arithmetic on the decimal text the
   journal stores) and a per-parent quality table in ``Decimal`` (with
-  :func:`sdk.quality.slippage_bps`, :mod:`sdk.quality`'s own sign convention);
+  :func:`exsdk.app.quality.slippage_bps`, :mod:`exsdk.app.quality`'s own sign convention);
 * reference: a plain pandas ``astype(float)`` + ``groupby`` of the same aggregates.
 
 The frame has the journal's ``trades`` columns, plus ``fee_cost``, ``fee_currency`` and
 ``timestamp``, which the journal keeps only inside each row's JSON ``payload``; reading
-them out of the payload, and :func:`sdk.quality.execution_quality`'s own per-row path,
+them out of the payload, and :func:`exsdk.app.quality.execution_quality`'s own per-row path,
 are measured on smaller samples and reported beside the headline.
 """
 
@@ -112,9 +112,9 @@ def build(parents: int = PARENTS, seed: int = 11) -> tuple[pd.DataFrame, pd.Data
 
 def sdk_fold(trades: pd.DataFrame, parents: pd.DataFrame, *, dedupe: bool) -> pd.DataFrame:
     """SDK path: fold_frame, then the quality table per parent in Decimal."""
-    from sdk.fills import fold_frame
-    from sdk.models import Side
-    from sdk.quality import BPS, slippage_bps
+    from exsdk.app.quality import BPS, slippage_bps
+    from exsdk.fills import fold_frame
+    from exsdk.models import Side
 
     fills = fold_frame(trades, parents, quote="USDT", fee_conversion=RATES, dedupe=dedupe)
     rows = []
@@ -230,10 +230,10 @@ def _payload_cost(sample: int = 50_000) -> float:
 
 
 def _quality_module_rate(tmp: Path, parents: int = 20, per_child: int = 100) -> float:
-    """Trades per second of sdk.quality.execution_quality on a real journal."""
-    from sdk.journal import Journal
-    from sdk.models import CcxtTrade, ChildOrder, Order
-    from sdk.quality import execution_quality
+    """Trades per second of exsdk.app.quality.execution_quality on a real journal."""
+    from exsdk.app.quality import execution_quality
+    from exsdk.journal import Journal
+    from exsdk.models import CcxtTrade, ChildOrder, Order
 
     journal = Journal.open(tmp / "quality.sqlite")
     journal._db.execute("PRAGMA synchronous=OFF")  # building the sample, not timing it
@@ -350,7 +350,7 @@ def run(quick: bool = False) -> Result:
         f"VWAPs agree with the float reference to {drift:.1e} relative",
         f"not in the headline: reading fee + timestamp out of the journal's JSON payload "
         f"costs {payload_s * 1e6:.1f} us/trade ({1 / payload_s:,.0f} trades/s); "
-        f"sdk.quality.execution_quality (per-row models + fold_fill) runs at "
+        f"exsdk.app.quality.execution_quality (per-row models + fold_fill) runs at "
         f"{quality_rate:,.0f} trades/s",
     ]
     return Result(

@@ -28,14 +28,14 @@ from typing import Any
 
 from bench.common import Result, emit
 from bench.transport import install
-from sdk.adapter import Venue
-from sdk.broker import Broker, LimitPriceComputer, VirtualClock
-from sdk.credentials import Credentials
-from sdk.journal import Journal
-from sdk.limits import Environment, apply_policy
-from sdk.models import BidAsk, CcxtOrder, ChildOrder, Order, Side
-from sdk.registry import get_adapter
-from sdk.universe import asset_id_for
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import Broker, LimitPriceComputer, VirtualClock
+from exsdk.journal import Journal
+from exsdk.limits import Environment, apply_policy
+from exsdk.models import BidAsk, CcxtOrder, ChildOrder, Order, Side
+from exsdk.registry import get_adapter
+from exsdk.universe import asset_id_for
 
 SYMBOL = "BTC/USDT:USDT"
 GOAL = 1.3

@@ -13,7 +13,7 @@ Figures, measured at the venue (in this process, on the simulator's own monotoni
   ``ceil(N / limit)`` windows, and the first window's burst is not counted as free.
 * 429 answers to order requests (and to anything else).
 
-The adapter paces order requests itself (``sdk.pacing.OrderPacer``): it learns the
+The adapter paces order requests itself (``exsdk.adapter.pacing.OrderPacer``): it learns the
 lowered limit from the simulator's exchangeInfo when it loads markets.
 """
 
@@ -30,14 +30,14 @@ from decimal import Decimal
 from typing import Any
 
 from bench.common import Result, emit
-from sdk.adapter import Venue
-from sdk.broker import Broker, LimitPriceComputer, RetrySettings, TwapConfig, VirtualClock
-from sdk.credentials import Credentials
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import ChildStatus, Order
-from sdk.registry import get_adapter
-from sdk.universe import asset_id_for
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import Broker, LimitPriceComputer, RetrySettings, TwapConfig, VirtualClock
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import ChildStatus, Order
+from exsdk.registry import get_adapter
+from exsdk.universe import asset_id_for
 
 LIMIT = 100  # venue ORDERS per 10 s (Binance futures: 300 per 10 s, 1200 per minute)
 INTERVAL = 10.0
@@ -112,10 +112,10 @@ def _parents() -> list[Order]:
 
 
 async def _run(journal_path: str) -> dict[str, Any]:
-    import simulator
+    import exsdk.simulator
 
     counter = VenueCounter()
-    venue = simulator.SimulatedBinance(
+    venue = exsdk.simulator.SimulatedBinance(
         seed=7,
         # The weight limit is raised so that order-count pacing alone is measured: ccxt at
         # CCXT_RATE_LIMIT_MS would overrun 2400 weight a minute with 400 collections.

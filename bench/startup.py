@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 READY_SCRIPT = """
 import asyncio, sys
-from sdk.broker import Broker
-from sdk.journal import Journal
-from sdk.registry import get_adapter
+from exsdk.broker import Broker
+from exsdk.journal import Journal
+from exsdk.registry import get_adapter
 
 async def main() -> None:
     adapter = get_adapter("binance-futures", venue="testnet", markets_cache=sys.argv[1])
@@ -50,7 +50,7 @@ asyncio.run(main())
 
 async def _write_cache(path: Path) -> int:
     from bench.transport import install
-    from sdk.registry import get_adapter
+    from exsdk.registry import get_adapter
 
     adapter: Any = get_adapter("binance-futures", venue="testnet", markets_cache=str(path))
     install(adapter.exchange)

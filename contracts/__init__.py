@@ -4,6 +4,6 @@ An adapter's test module subclasses :class:`AdapterContract` (or, for an adapter
 cassettes, :class:`MethodContract`) and sets its name and symbols.
 """
 
-from contracts.suite import AdapterContract, MethodContract
+from exsdk.contracts.suite import AdapterContract, MethodContract
 
 __all__ = ["AdapterContract", "MethodContract"]

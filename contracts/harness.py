@@ -18,10 +18,10 @@ from typing import Any
 
 import attrs
 
-from contracts.cassettes import rerecord_command
-from sdk.adapter import CcxtAdapter, Venue
-from sdk.credentials import Credentials
-from sdk.registry import get_adapter
+from exsdk.adapter import CcxtAdapter, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.contracts.cassettes import rerecord_command
+from exsdk.registry import get_adapter
 
 # Replay signs with these; matching ignores signatures, so no real secret is ever needed.
 REPLAY_API_KEY = "replay-api-key"
@@ -39,7 +39,7 @@ class VenueHarness:
     base_url: str | None
     api_key: str
     secret: str
-    admin: Any = None  # simulator.admin.Admin while recording against the simulator
+    admin: Any = None  # exsdk.simulator.admin.Admin while recording against the simulator
     venue: Venue = Venue.SIM
 
     def credentials(self, *, valid: bool = True) -> Credentials:
@@ -89,7 +89,7 @@ async def venue_harness(recording: bool) -> AsyncIterator[VenueHarness]:
             venue=venue,
         )
         return
-    from simulator import SimulatedBinance
+    from exsdk.simulator import SimulatedBinance
 
     async with SimulatedBinance(seed=RECORD_SEED) as sim:
         yield VenueHarness(True, sim.base_url, sim.api_key, sim.secret, sim.admin)

@@ -2,7 +2,7 @@
 
 It prints the adapter x contract matrix at the end of a run and turns a missing or stale
 cassette into a failure that names the command re-recording it. It registers nothing
-else and imports no adapter: the suite itself lives in :mod:`contracts.suite`.
+else and imports no adapter: the suite itself lives in :mod:`exsdk.contracts.suite`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contracts.cassettes import rerecord_command
+from exsdk.contracts.cassettes import rerecord_command
 
 _MATRIX = pytest.StashKey[dict[tuple[str, str], str]]()
 _CAPABILITY_SKIP = re.compile(r"does not declare capability '([a-z_]+)'")

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from contracts.cassettes import CASSETTES_ROOT, REPO_ROOT, markets_snapshot
-from contracts.harness import build_adapter, record_venue, venue_harness
+from exsdk.contracts.cassettes import CASSETTES_ROOT, REPO_ROOT, markets_snapshot
+from exsdk.contracts.harness import build_adapter, record_venue, venue_harness
 
 CONTRACT_TESTS = REPO_ROOT / "tests" / "contracts"
 

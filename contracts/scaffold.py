@@ -15,10 +15,10 @@ from pathlib import Path
 import attrs
 import ccxt
 
-from contracts.cassettes import REPO_ROOT, rerecord_command
-from contracts.record import contract_module
-from sdk.adapter import Capabilities
-from sdk.errors import InvalidOrderInput
+from exsdk.adapter import Capabilities
+from exsdk.contracts.cassettes import REPO_ROOT, rerecord_command
+from exsdk.contracts.record import contract_module
+from exsdk.errors import InvalidOrderInput
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 _ENTRY_HEADER = '[project.entry-points."exsdk.adapters"]'
@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from sdk.adapter import Capabilities, CcxtAdapter
+from exsdk.adapter import Capabilities, CcxtAdapter
 
 
 class {cls}(CcxtAdapter):
@@ -50,7 +50,7 @@ class {cls}(CcxtAdapter):
 
 TEST_TEMPLATE = '''"""{name} against the shared contract suite."""
 
-from contracts import AdapterContract
+from exsdk.contracts import AdapterContract
 
 
 class Test{cls}(AdapterContract):
@@ -134,7 +134,7 @@ def new_adapter(
     test_path.write_text(
         TEST_TEMPLATE.format(name=name, cls=cls.removesuffix("Adapter"), liquid=liquid, cheap=cheap)
     )
-    entry = f'{name} = "adapters.{module_name}:{cls}"'
+    entry = f'{name} = "exsdk.adapters.{module_name}:{cls}"'
     _add_entry_point(root / "pyproject.toml", entry)
     steps = (
         f"check the capabilities in {adapter_path.relative_to(root)} "

@@ -23,12 +23,17 @@ from typing import Any, ClassVar
 import pytest
 import pytest_asyncio
 
-from contracts.cassettes import cassette_dir, markets_snapshot, vcr_config
-from contracts.harness import VenueHarness, build_adapter, load_markets_snapshot, venue_harness
-from sdk.adapter import CcxtAdapter
-from sdk.broker import Broker
-from sdk.broker.clock import VirtualClock
-from sdk.errors import (
+from exsdk.adapter import CcxtAdapter
+from exsdk.broker import Broker
+from exsdk.broker.clock import VirtualClock
+from exsdk.contracts.cassettes import cassette_dir, markets_snapshot, vcr_config
+from exsdk.contracts.harness import (
+    VenueHarness,
+    build_adapter,
+    load_markets_snapshot,
+    venue_harness,
+)
+from exsdk.errors import (
     AuthenticationFailed,
     ClockSkew,
     InsufficientFunds,
@@ -36,12 +41,12 @@ from sdk.errors import (
     RateLimited,
     UnsupportedMethod,
 )
-from sdk.fills import fold_fill
-from sdk.journal import Journal
-from sdk.limits import Environment, minimal_order_amount, quantize_amount, quantize_price
-from sdk.models import BidAsk, ChildOrder, ChildStatus, MarketLimits, Order, OrderStatus, Side
-from sdk.registry import adapter_class, get_adapter
-from sdk.universe import DEFAULT_UNIVERSE
+from exsdk.fills import fold_fill
+from exsdk.journal import Journal
+from exsdk.limits import Environment, minimal_order_amount, quantize_amount, quantize_price
+from exsdk.models import BidAsk, ChildOrder, ChildStatus, MarketLimits, Order, OrderStatus, Side
+from exsdk.registry import adapter_class, get_adapter
+from exsdk.universe import DEFAULT_UNIVERSE
 
 RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
 RUN_ID = "ct"  # fixed, so client order ids (and so request bodies) match on replay

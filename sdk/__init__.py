@@ -1,65 +1,142 @@
 """exsdk: a typed, contract-tested SDK for trading through ccxt.
 
-The public surface is below; everything else is internal. Importing ``sdk`` imports no
-adapter and starts nothing: adapters load by name through :func:`get_adapter`.
+The public surface is below; everything else is internal. Importing ``exsdk`` imports no
+adapter, starts nothing and loads no third-party library but its own: every name resolves on
+first use (``exsdk._lazy``), so a caller who wants only the typed models never pays for ccxt,
+aiohttp or pandas. Adapters load by name through :func:`get_adapter`.
 """
 
-from sdk.adapter import Capabilities, CcxtAdapter, ExchangeAdapter, MarketsCache, Venue
-from sdk.broker import Broker
-from sdk.broker.clock import AcceleratedClock, Clock, VirtualClock, WallClock
-from sdk.broker.twap import TwapConfig
-from sdk.credentials import Credentials, CredentialsError
-from sdk.errors import (
-    AuthenticationFailed,
-    BelowMinimum,
-    ClockSkew,
-    InsufficientFunds,
-    InvalidOrderInput,
-    LiquidityRejected,
-    OrderNotFound,
-    OrderOutcomeUnknown,
-    RateLimited,
-    SdkError,
-    TransientVenueError,
-    UnsupportedMethod,
-    VenueRejected,
-)
-from sdk.fills import FillDiscrepancy, cross_check, fold_fill
-from sdk.journal import Journal
-from sdk.limits import (
-    DEFAULT_POLICIES,
-    Action,
-    Environment,
-    EnvironmentPolicy,
-    SizedOrder,
-    apply_policy,
-    minimal_order_amount,
-    quantize_amount,
-    quantize_price,
-)
-from sdk.models import (
-    Balance,
-    Balances,
-    BidAsk,
-    CcxtOrder,
-    CcxtTrade,
-    ChildOrder,
-    ChildStatus,
-    Fee,
-    MarketLimits,
-    OmsFill,
-    Order,
-    OrderKind,
-    OrderStatus,
-    OrderType,
-    Position,
-    Side,
-)
-from sdk.orders_text import format_orders, load_orders, parse_orders
-from sdk.registry import adapter_names, capability_table, get_adapter
-from sdk.universe import DEFAULT_UNIVERSE, Asset, Universe, asset_id_for
+from typing import TYPE_CHECKING
+
+from exsdk._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from exsdk.adapter import Capabilities, CcxtAdapter, ExchangeAdapter, MarketsCache, Venue
+    from exsdk.adapter.credentials import Credentials, CredentialsError
+    from exsdk.broker import Broker
+    from exsdk.broker.clock import AcceleratedClock, Clock, VirtualClock, WallClock
+    from exsdk.broker.twap import TwapConfig
+    from exsdk.errors import (
+        AuthenticationFailed,
+        BelowMinimum,
+        ClockSkew,
+        InsufficientFunds,
+        InvalidOrderInput,
+        LiquidityRejected,
+        OrderNotFound,
+        OrderOutcomeUnknown,
+        RateLimited,
+        SdkError,
+        TransientVenueError,
+        UnsupportedMethod,
+        VenueRejected,
+    )
+    from exsdk.fills import FillDiscrepancy, cross_check, fold_fill
+    from exsdk.journal import Journal
+    from exsdk.limits import (
+        DEFAULT_POLICIES,
+        Action,
+        Environment,
+        EnvironmentPolicy,
+        SizedOrder,
+        apply_policy,
+        minimal_order_amount,
+        quantize_amount,
+        quantize_price,
+    )
+    from exsdk.models import (
+        Balance,
+        Balances,
+        BidAsk,
+        CcxtOrder,
+        CcxtTrade,
+        ChildOrder,
+        ChildStatus,
+        Fee,
+        MarketLimits,
+        OmsFill,
+        Order,
+        OrderKind,
+        OrderStatus,
+        OrderType,
+        Position,
+        Side,
+    )
+    from exsdk.orders_text import format_orders, load_orders, parse_orders
+    from exsdk.registry import adapter_names, capability_table, get_adapter
+    from exsdk.universe import DEFAULT_UNIVERSE, Asset, Universe, asset_id_for
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "AcceleratedClock": "exsdk.broker.clock",
+    "Action": "exsdk.limits",
+    "Asset": "exsdk.universe",
+    "AuthenticationFailed": "exsdk.errors",
+    "Balance": "exsdk.models",
+    "Balances": "exsdk.models",
+    "BelowMinimum": "exsdk.errors",
+    "BidAsk": "exsdk.models",
+    "Broker": "exsdk.broker",
+    "Capabilities": "exsdk.adapter",
+    "CcxtAdapter": "exsdk.adapter",
+    "CcxtOrder": "exsdk.models",
+    "CcxtTrade": "exsdk.models",
+    "ChildOrder": "exsdk.models",
+    "ChildStatus": "exsdk.models",
+    "Clock": "exsdk.broker.clock",
+    "ClockSkew": "exsdk.errors",
+    "Credentials": "exsdk.adapter.credentials",
+    "CredentialsError": "exsdk.adapter.credentials",
+    "DEFAULT_POLICIES": "exsdk.limits",
+    "DEFAULT_UNIVERSE": "exsdk.universe",
+    "Environment": "exsdk.limits",
+    "EnvironmentPolicy": "exsdk.limits",
+    "ExchangeAdapter": "exsdk.adapter",
+    "Fee": "exsdk.models",
+    "FillDiscrepancy": "exsdk.fills",
+    "InsufficientFunds": "exsdk.errors",
+    "InvalidOrderInput": "exsdk.errors",
+    "Journal": "exsdk.journal",
+    "LiquidityRejected": "exsdk.errors",
+    "MarketLimits": "exsdk.models",
+    "MarketsCache": "exsdk.adapter",
+    "OmsFill": "exsdk.models",
+    "Order": "exsdk.models",
+    "OrderKind": "exsdk.models",
+    "OrderNotFound": "exsdk.errors",
+    "OrderOutcomeUnknown": "exsdk.errors",
+    "OrderStatus": "exsdk.models",
+    "OrderType": "exsdk.models",
+    "Position": "exsdk.models",
+    "RateLimited": "exsdk.errors",
+    "SdkError": "exsdk.errors",
+    "Side": "exsdk.models",
+    "SizedOrder": "exsdk.limits",
+    "TransientVenueError": "exsdk.errors",
+    "TwapConfig": "exsdk.broker.twap",
+    "Universe": "exsdk.universe",
+    "UnsupportedMethod": "exsdk.errors",
+    "Venue": "exsdk.adapter",
+    "VenueRejected": "exsdk.errors",
+    "VirtualClock": "exsdk.broker.clock",
+    "WallClock": "exsdk.broker.clock",
+    "adapter_names": "exsdk.registry",
+    "apply_policy": "exsdk.limits",
+    "asset_id_for": "exsdk.universe",
+    "capability_table": "exsdk.registry",
+    "cross_check": "exsdk.fills",
+    "fold_fill": "exsdk.fills",
+    "format_orders": "exsdk.orders_text",
+    "get_adapter": "exsdk.registry",
+    "load_orders": "exsdk.orders_text",
+    "minimal_order_amount": "exsdk.limits",
+    "parse_orders": "exsdk.orders_text",
+    "quantize_amount": "exsdk.limits",
+    "quantize_price": "exsdk.limits",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
 
 __all__ = [
     "DEFAULT_POLICIES",

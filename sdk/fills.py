@@ -1,4 +1,4 @@
-"""Fold a parent's child trades into one :class:`~sdk.models.OmsFill`, and cross-check it.
+"""Fold a parent's child trades into one :class:`~exsdk.models.OmsFill`, and cross-check it.
 
 Trades are the source of an OMS fill: they carry prices and fees. ccxt's order status
 ("ccxt fills") only has quantities, so :func:`cross_check` compares against it and never
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from sdk.models.ccxt import CcxtOrder, CcxtTrade
-from sdk.models.oms import ChildOrder, OmsFill, Order
+from exsdk.models.ccxt import CcxtOrder, CcxtTrade
+from exsdk.models.oms import ChildOrder, OmsFill, Order
 
 if TYPE_CHECKING:  # pandas and numpy load only when a frame is folded
     import numpy as np

@@ -34,8 +34,8 @@ from ccxt.base.decimal_to_precision import (
     decimal_to_precision,
 )
 
-from sdk.errors import InvalidOrderInput
-from sdk.models.ccxt import MarketLimits
+from exsdk.errors import InvalidOrderInput
+from exsdk.models.ccxt import MarketLimits
 
 __all__ = [
     "DEFAULT_POLICIES",

@@ -11,7 +11,7 @@ the one-order-per-line file (``examples/default_orders.txt``) and the seed's blo
 orders wrap across lines with blank lines between them, parse. Values may contain spaces
 (timestamps do): a value runs until whitespace followed by ``identifier=``. The optional
 ``extra_params`` value is a JSON object, read with a JSON decoder so that it may contain
-anything. Every failure is an :class:`~sdk.errors.InvalidOrderInput` naming the line and
+anything. Every failure is an :class:`~exsdk.errors.InvalidOrderInput` naming the line and
 the field; nothing else escapes for any input string.
 """
 
@@ -28,8 +28,8 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from sdk.errors import InvalidOrderInput
-from sdk.models.oms import Order
+from exsdk.errors import InvalidOrderInput
+from exsdk.models.oms import Order
 
 __all__ = ["FIELDS", "format_orders", "load_orders", "parse_orders"]
 

@@ -19,13 +19,13 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sdk.adapter import ExchangeAdapter, Venue
-from sdk.errors import SdkError
+from exsdk.adapter import ExchangeAdapter, Venue
+from exsdk.errors import SdkError
 
 if TYPE_CHECKING:
-    from sdk.credentials import Credentials
-    from sdk.limits import Environment
-    from sdk.pacing import OrderLimit
+    from exsdk.adapter.credentials import Credentials
+    from exsdk.adapter.pacing import OrderLimit
+    from exsdk.limits import Environment
 
 __all__ = [
     "BUILTIN_ADAPTERS",
@@ -45,13 +45,13 @@ ENTRY_POINT_GROUP = "exsdk.adapters"
 """The entry-point group third-party adapters are declared in."""
 
 BUILTIN_ADAPTERS: Mapping[str, str] = {
-    "binance-spot": "adapters.binance.spot:BinanceSpotAdapter",
-    "binance-futures": "adapters.binance.futures:BinanceFuturesAdapter",
+    "binance-spot": "exsdk.adapters.binance.spot:BinanceSpotAdapter",
+    "binance-futures": "exsdk.adapters.binance.futures:BinanceFuturesAdapter",
 }
 """Built-in adapter names -> ``"module:Class"``."""
 
 GENERIC_PREFIX = "ccxt:"
-GENERIC_ADAPTER = "adapters.generic:GenericCcxtAdapter"
+GENERIC_ADAPTER = "exsdk.adapters.generic:GenericCcxtAdapter"
 """The class behind ``ccxt:<id>`` names (it has ``for_exchange(id)``)."""
 
 
@@ -122,10 +122,10 @@ def get_adapter(
     """Build the adapter called ``name`` for ``venue``.
 
     ``environment`` defaults to ``local`` off the live venue and ``prod`` on it. The other
-    arguments go to the adapter (see ``sdk.adapter.CcxtAdapter``): ``live`` needs
+    arguments go to the adapter (see ``exsdk.adapter.CcxtAdapter``): ``live`` needs
     ``allow_live=True``, ``sim`` needs ``base_url``.
     """
-    from sdk.limits import Environment  # sdk.limits may import sdk.adapter
+    from exsdk.limits import Environment  # exsdk.limits may import exsdk.adapter
 
     venue = Venue(venue)
     if environment is None:

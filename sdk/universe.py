@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
-from sdk.errors import InvalidOrderInput
+from exsdk.errors import InvalidOrderInput
 
 __all__ = [
     "DEFAULT_UNIVERSE",

@@ -4,13 +4,13 @@ Unmodified ccxt (``binance``, ``binanceusdm``) talks to it after
 :func:`point_ccxt_at`. See :class:`SimulatedBinance` and :class:`Admin`.
 """
 
-from simulator.admin import Admin
-from simulator.admin_client import AdminClient
-from simulator.ccxt_helper import point_ccxt_at
-from simulator.faults import FAULT_KINDS, Fault
-from simulator.server import run_forever
-from simulator.state import DEFAULT_API_KEY, DEFAULT_SECRET
-from simulator.venue import SimulatedBinance
+from exsdk.simulator.admin import Admin
+from exsdk.simulator.admin_client import AdminClient
+from exsdk.simulator.ccxt_helper import point_ccxt_at
+from exsdk.simulator.faults import FAULT_KINDS, Fault
+from exsdk.simulator.server import run_forever
+from exsdk.simulator.state import DEFAULT_API_KEY, DEFAULT_SECRET
+from exsdk.simulator.venue import SimulatedBinance
 
 __all__ = [
     "DEFAULT_API_KEY",

@@ -1,15 +1,15 @@
-"""``python -m simulator --port 0 --seed 7``."""
+"""``python -m exsdk.simulator --port 0 --seed 7``."""
 
 from __future__ import annotations
 
 import argparse
 
-from simulator.server import run_forever
+from exsdk.simulator.server import run_forever
 
 
 def main(argv: list[str] | None = None) -> None:
     """Parse arguments and serve until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m simulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m exsdk.simulator", description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tick-seconds", type=float, default=None)

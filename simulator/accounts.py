@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 
-from simulator import errors
+from exsdk.simulator import errors
 
 ZERO = Decimal(0)
 DEFAULT_LEVERAGE = 20

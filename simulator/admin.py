@@ -1,7 +1,7 @@
 """Admin operations on a running venue, in process and over HTTP (``/__sim__/<op>``).
 
 Every operation takes and returns plain JSON values (decimals as strings), so
-:class:`simulator.admin_client.AdminClient` gets the same results over HTTP.
+:class:`exsdk.simulator.admin_client.AdminClient` gets the same results over HTTP.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.exchange_info import MarketKind
-from simulator.faults import Fault
-from simulator.state import VenueState
+from exsdk.simulator.exchange_info import MarketKind
+from exsdk.simulator.faults import Fault
+from exsdk.simulator.state import VenueState
 
 ADMIN_PREFIX = "/__sim__/"
 
@@ -108,7 +108,7 @@ class Admin:
         body: str = "",
         content_type: str = "application/json",
     ) -> None:
-        """Script a fault (see :mod:`simulator.faults` for the kinds)."""
+        """Script a fault (see :mod:`exsdk.simulator.faults` for the kinds)."""
         self.state.faults.add(
             Fault(
                 kind=kind,

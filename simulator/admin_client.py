@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.admin import ADMIN_PREFIX
+from exsdk.simulator.admin import ADMIN_PREFIX
 
 
 class AdminError(Exception):
@@ -43,27 +43,27 @@ class AdminClient:
             return body["result"]
 
     async def set_price(self, symbol: str, price: str, market: str | None = None) -> None:
-        """See :meth:`simulator.admin.Admin.set_price`."""
+        """See :meth:`exsdk.simulator.admin.Admin.set_price`."""
         await self.call("set_price", symbol=symbol, price=price, market=market)
 
     async def tick(self, n: int = 1) -> None:
-        """See :meth:`simulator.admin.Admin.tick`."""
+        """See :meth:`exsdk.simulator.admin.Admin.tick`."""
         await self.call("tick", n=n)
 
     async def thin(self, symbol: str, market: str = "futures") -> None:
-        """See :meth:`simulator.admin.Admin.thin`."""
+        """See :meth:`exsdk.simulator.admin.Admin.thin`."""
         await self.call("thin", symbol=symbol, market=market)
 
     async def unthin(self, symbol: str, market: str = "futures") -> None:
-        """See :meth:`simulator.admin.Admin.unthin`."""
+        """See :meth:`exsdk.simulator.admin.Admin.unthin`."""
         await self.call("unthin", symbol=symbol, market=market)
 
     async def set_balance(self, asset: str, amount: str, market: str = "spot") -> None:
-        """See :meth:`simulator.admin.Admin.set_balance`."""
+        """See :meth:`exsdk.simulator.admin.Admin.set_balance`."""
         await self.call("set_balance", asset=asset, amount=amount, market=market)
 
     async def set_clock_skew(self, ms: int) -> None:
-        """See :meth:`simulator.admin.Admin.set_clock_skew`."""
+        """See :meth:`exsdk.simulator.admin.Admin.set_clock_skew`."""
         await self.call("set_clock_skew", ms=ms)
 
     async def inject_fault(
@@ -77,7 +77,7 @@ class AdminClient:
         body: str = "",
         content_type: str = "application/json",
     ) -> None:
-        """See :meth:`simulator.admin.Admin.inject_fault`."""
+        """See :meth:`exsdk.simulator.admin.Admin.inject_fault`."""
         await self.call(
             "inject_fault",
             kind=kind,
@@ -91,45 +91,45 @@ class AdminClient:
         )
 
     async def clear_faults(self) -> None:
-        """See :meth:`simulator.admin.Admin.clear_faults`."""
+        """See :meth:`exsdk.simulator.admin.Admin.clear_faults`."""
         await self.call("clear_faults")
 
     async def set_rate_limit(self, market: str, limit_type: str, interval: str, limit: int) -> None:
-        """See :meth:`simulator.admin.Admin.set_rate_limit`."""
+        """See :meth:`exsdk.simulator.admin.Admin.set_rate_limit`."""
         await self.call(
             "set_rate_limit", market=market, limit_type=limit_type, interval=interval, limit=limit
         )
 
     async def orders(self, market: str | None = None) -> list[dict[str, Any]]:
-        """See :meth:`simulator.admin.Admin.orders`."""
+        """See :meth:`exsdk.simulator.admin.Admin.orders`."""
         result: list[dict[str, Any]] = await self.call("orders", market=market)
         return result
 
     async def trades(self, market: str | None = None) -> list[dict[str, Any]]:
-        """See :meth:`simulator.admin.Admin.trades`."""
+        """See :meth:`exsdk.simulator.admin.Admin.trades`."""
         result: list[dict[str, Any]] = await self.call("trades", market=market)
         return result
 
     async def balances(self) -> dict[str, Any]:
-        """See :meth:`simulator.admin.Admin.balances`."""
+        """See :meth:`exsdk.simulator.admin.Admin.balances`."""
         result: dict[str, Any] = await self.call("balances")
         return result
 
     async def positions(self) -> list[dict[str, Any]]:
-        """See :meth:`simulator.admin.Admin.positions`."""
+        """See :meth:`exsdk.simulator.admin.Admin.positions`."""
         result: list[dict[str, Any]] = await self.call("positions")
         return result
 
     async def book(self, symbol: str, market: str = "futures") -> dict[str, Any]:
-        """See :meth:`simulator.admin.Admin.book`."""
+        """See :meth:`exsdk.simulator.admin.Admin.book`."""
         result: dict[str, Any] = await self.call("book", symbol=symbol, market=market)
         return result
 
     async def request_log(self) -> list[dict[str, Any]]:
-        """See :meth:`simulator.admin.Admin.request_log`."""
+        """See :meth:`exsdk.simulator.admin.Admin.request_log`."""
         result: list[dict[str, Any]] = await self.call("request_log")
         return result
 
     async def clear_request_log(self) -> None:
-        """See :meth:`simulator.admin.Admin.clear_request_log`."""
+        """See :meth:`exsdk.simulator.admin.Admin.clear_request_log`."""
         await self.call("clear_request_log")

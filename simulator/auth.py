@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from simulator import errors
+from exsdk.simulator import errors
 
 DEFAULT_RECV_WINDOW = 5000
 MAX_RECV_WINDOW = 60000

@@ -13,7 +13,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Dec
 
 import attrs
 
-from simulator.exchange_info import SymbolRules
+from exsdk.simulator.exchange_info import SymbolRules
 
 # Realistic reference prices per base asset (USDT quote).
 REFERENCE_PRICES: dict[str, str] = {

@@ -24,7 +24,7 @@ def load_snapshot(name: str) -> dict[str, Any]:
         with open(name, encoding="utf-8") as fh:
             data: dict[str, Any] = json.load(fh)
             return data
-    text = resources.files("simulator").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("exsdk.simulator").joinpath("data", name).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from simulator import errors
-from simulator.book import snap
-from simulator.exchange_info import SymbolRules
+from exsdk.simulator import errors
+from exsdk.simulator.book import snap
+from exsdk.simulator.exchange_info import SymbolRules
 
 SPOT_MAX_DECIMALS = 8
 

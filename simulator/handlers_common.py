@@ -6,11 +6,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from simulator import errors, params
-from simulator.book import Book
-from simulator.matching import Engine, OrderRequest
-from simulator.models import Order, Trade
-from simulator.params import Params
+from exsdk.simulator import errors, params
+from exsdk.simulator.book import Book
+from exsdk.simulator.matching import Engine, OrderRequest
+from exsdk.simulator.models import Order, Trade
+from exsdk.simulator.params import Params
 
 TIFS = frozenset({"GTC", "IOC", "FOK", "GTX", "GTD"})
 

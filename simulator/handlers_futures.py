@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator import errors, params
-from simulator import serialize as ser
-from simulator.accounts import Position
-from simulator.handlers_common import (
+from exsdk.simulator import errors, params
+from exsdk.simulator import serialize as ser
+from exsdk.simulator.accounts import Position
+from exsdk.simulator.handlers_common import (
     levels,
     lookup_order,
     order_request,
@@ -16,10 +16,10 @@ from simulator.handlers_common import (
     select_trades,
     symbols_param,
 )
-from simulator.handlers_spot import _merge_limits
-from simulator.matching import Engine
-from simulator.params import Params
-from simulator.state import VenueState
+from exsdk.simulator.handlers_spot import _merge_limits
+from exsdk.simulator.matching import Engine
+from exsdk.simulator.params import Params
+from exsdk.simulator.state import VenueState
 
 FUTURES_TYPES = frozenset({"MARKET", "LIMIT"})
 ZERO = Decimal(0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator import errors, params
-from simulator import serialize as ser
-from simulator.handlers_common import (
+from exsdk.simulator import errors, params
+from exsdk.simulator import serialize as ser
+from exsdk.simulator.handlers_common import (
     levels,
     lookup_order,
     order_request,
@@ -15,8 +15,8 @@ from simulator.handlers_common import (
     select_trades,
     symbols_param,
 )
-from simulator.params import Params
-from simulator.state import VenueState
+from exsdk.simulator.params import Params
+from exsdk.simulator.state import VenueState
 
 SPOT_TYPES = frozenset({"MARKET", "LIMIT", "LIMIT_MAKER"})
 

@@ -14,12 +14,12 @@ from decimal import Decimal
 
 import attrs
 
-from simulator import errors, filters
-from simulator.accounts import FuturesAccount, SpotAccount
-from simulator.book import Book
-from simulator.clock import Clock
-from simulator.exchange_info import ExchangeInfo, MarketKind, SymbolRules
-from simulator.models import Order, Trade
+from exsdk.simulator import errors, filters
+from exsdk.simulator.accounts import FuturesAccount, SpotAccount
+from exsdk.simulator.book import Book
+from exsdk.simulator.clock import Clock
+from exsdk.simulator.exchange_info import ExchangeInfo, MarketKind, SymbolRules
+from exsdk.simulator.models import Order, Trade
 
 ZERO = Decimal(0)
 # Spot: 0.1% maker and taker; commission is taken from what the account receives

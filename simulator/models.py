@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import attrs
 
-from simulator.exchange_info import MarketKind
+from exsdk.simulator.exchange_info import MarketKind
 
 OPEN_STATUSES = frozenset({"NEW", "PARTIALLY_FILLED"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from simulator import errors
+from exsdk.simulator import errors
 
 Params = dict[str, str]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from simulator import errors
+from exsdk.simulator import errors
 
 _UNIT = {"SECOND": ("S", 1), "MINUTE": ("M", 60), "HOUR": ("H", 3600), "DAY": ("D", 86400)}
 _UNIT_BY_LETTER = {letter: (name, secs) for name, (letter, secs) in _UNIT.items()}

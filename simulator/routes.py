@@ -7,10 +7,10 @@ from typing import Any
 
 import attrs
 
-from simulator.exchange_info import MarketKind
-from simulator.params import Params
-from simulator.ratelimit import futures_weight, spot_weight
-from simulator.state import VenueState
+from exsdk.simulator.exchange_info import MarketKind
+from exsdk.simulator.params import Params
+from exsdk.simulator.ratelimit import futures_weight, spot_weight
+from exsdk.simulator.state import VenueState
 
 Handler = Callable[[VenueState, Params], Any]
 
@@ -37,8 +37,8 @@ class Route:
 
 def build_routes() -> dict[tuple[str, str], Route]:
     """All endpoints served by the simulator."""
-    from simulator import handlers_futures as hf
-    from simulator import handlers_spot as hs
+    from exsdk.simulator import handlers_futures as hf
+    from exsdk.simulator import handlers_spot as hs
 
     table: list[Route] = [
         Route("GET", "/api/v3/ping", hs.ping, False, "spot"),

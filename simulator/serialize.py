@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator.exchange_info import SymbolRules
-from simulator.models import Order, Trade
+from exsdk.simulator.exchange_info import SymbolRules
+from exsdk.simulator.models import Order, Trade
 
 _SPOT_PLACES = Decimal("0.00000001")
 

@@ -7,7 +7,7 @@ import signal
 import sys
 from typing import Any
 
-from simulator.venue import SimulatedBinance
+from exsdk.simulator.venue import SimulatedBinance
 
 
 async def serve(port: int, seed: int, host: str = "127.0.0.1", **kwargs: Any) -> None:

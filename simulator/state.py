@@ -9,18 +9,18 @@ from typing import Any
 
 import attrs
 
-from simulator.accounts import FuturesAccount, SpotAccount
-from simulator.book import Book
-from simulator.clock import Clock
-from simulator.exchange_info import (
+from exsdk.simulator.accounts import FuturesAccount, SpotAccount
+from exsdk.simulator.book import Book
+from exsdk.simulator.clock import Clock
+from exsdk.simulator.exchange_info import (
     DEFAULT_FUTURES_SNAPSHOT,
     DEFAULT_SPOT_SNAPSHOT,
     ExchangeInfo,
     MarketKind,
 )
-from simulator.faults import FaultPlan
-from simulator.matching import Engine
-from simulator.ratelimit import RateLimiter
+from exsdk.simulator.faults import FaultPlan
+from exsdk.simulator.matching import Engine
+from exsdk.simulator.ratelimit import RateLimiter
 
 DEFAULT_API_KEY = "sim-test-api-key-0000000000000000000000000000000000000000000000"
 DEFAULT_SECRET = "sim-test-secret-00000000000000000000000000000000000000000000000"

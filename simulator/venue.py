@@ -12,13 +12,17 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from simulator import auth, errors
-from simulator.admin import ADMIN_PREFIX, Admin, handle_admin
-from simulator.errors import BinanceError
-from simulator.exchange_info import DEFAULT_FUTURES_SNAPSHOT, DEFAULT_SPOT_SNAPSHOT, MarketKind
-from simulator.faults import Fault
-from simulator.routes import Route, build_routes
-from simulator.state import (
+from exsdk.simulator import auth, errors
+from exsdk.simulator.admin import ADMIN_PREFIX, Admin, handle_admin
+from exsdk.simulator.errors import BinanceError
+from exsdk.simulator.exchange_info import (
+    DEFAULT_FUTURES_SNAPSHOT,
+    DEFAULT_SPOT_SNAPSHOT,
+    MarketKind,
+)
+from exsdk.simulator.faults import Fault
+from exsdk.simulator.routes import Route, build_routes
+from exsdk.simulator.state import (
     DEFAULT_API_KEY,
     DEFAULT_FUTURES_BALANCE,
     DEFAULT_SECRET,
@@ -164,7 +168,7 @@ class SimulatedBinance:
     """A Binance-protocol venue (spot + USD-M futures) on 127.0.0.1.
 
     Use as ``async with SimulatedBinance(seed=7) as venue:`` and point ccxt at
-    ``venue.base_url`` with :func:`simulator.ccxt_helper.point_ccxt_at`.
+    ``venue.base_url`` with :func:`exsdk.simulator.ccxt_helper.point_ccxt_at`.
     """
 
     def __init__(

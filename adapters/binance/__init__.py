@@ -1,4 +1,4 @@
 """Binance adapters: spot (``binance-spot``) and USD-M futures (``binance-futures``).
 
-Import the modules directly (``adapters.binance.spot``); nothing registers on import.
+Import the modules directly (``exsdk.adapters.binance.spot``); nothing registers on import.
 """

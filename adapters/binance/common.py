@@ -1,7 +1,7 @@
 """What Binance spot and USD-M futures share: error codes, filter reading, clock sync on
 -1021, and client order id rules.
 
-The SDK class of each error code is decided in :mod:`sdk.errors` (one table for every
+The SDK class of each error code is decided in :mod:`exsdk.errors` (one table for every
 adapter); :data:`ERROR_CODES` here says what each code means on Binance, for messages and
 docs.
 """
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sdk.adapter import LIST_REPLY, CcxtAdapter, ReplyShape, Venue
-from sdk.errors import ClockSkew, InvalidOrderInput, SdkError
-from sdk.models import MarketLimits, Side
+from exsdk.adapter import LIST_REPLY, CcxtAdapter, ReplyShape, Venue
+from exsdk.errors import ClockSkew, InvalidOrderInput, SdkError
+from exsdk.models import MarketLimits, Side
 
 __all__ = [
     "CLIENT_ORDER_ID_MAX_LEN",

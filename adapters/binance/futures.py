@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from adapters.binance.common import BinanceAdapter
-from sdk.adapter import Capabilities, ReplyShape, Venue
-from sdk.pacing import OrderLimit
+from exsdk.adapter import Capabilities, ReplyShape, Venue
+from exsdk.adapter.pacing import OrderLimit
+from exsdk.adapters.binance.common import BinanceAdapter
 
 __all__ = ["BinanceFuturesAdapter"]
 

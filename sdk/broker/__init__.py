@@ -4,10 +4,10 @@
 client order ids, limit pricing and the TWAP plan are small modules of their own.
 """
 
-from sdk.broker.broker import PENDING, TERMINAL, Broker
-from sdk.broker.client_ids import child_client_order_id, new_run_id
-from sdk.broker.clock import AcceleratedClock, Clock, VirtualClock, WallClock
-from sdk.broker.events import (
+from exsdk.broker.broker import PENDING, TERMINAL, Broker
+from exsdk.broker.client_ids import child_client_order_id, new_run_id
+from exsdk.broker.clock import AcceleratedClock, Clock, VirtualClock, WallClock
+from exsdk.broker.events import (
     BrokerEvent,
     CancelStarted,
     ChildAdopted,
@@ -23,10 +23,10 @@ from sdk.broker.events import (
     WaveSkipped,
     WaveStarted,
 )
-from sdk.broker.limit_price import LimitPriceComputer, UnusableBook
-from sdk.broker.resume import broker_for_run, resume_run
-from sdk.broker.submission import RetrySettings
-from sdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
+from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
+from exsdk.broker.resume import broker_for_run, resume_run
+from exsdk.broker.submission import RetrySettings
+from exsdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
 
 __all__ = [
     "PENDING",

@@ -1,9 +1,9 @@
 """The broker: parent orders in, child orders to the venue, one OMS fill per parent out.
 
 ``Broker.submit_orders`` dispatches each parent by type: ``market`` and ``limit`` send one
-child at once; ``price@twap`` runs the window as waves (:mod:`sdk.broker.twap`). Every
+child at once; ``price@twap`` runs the window as waves (:mod:`exsdk.broker.twap`). Every
 child is sized by the venue's limits and the environment policy, journaled as an intent
-with a deterministic client order id, then sent by :class:`~sdk.broker.submission.Session`.
+with a deterministic client order id, then sent by :class:`~exsdk.broker.submission.Session`.
 Execution is idempotent given the journal, which is what makes :meth:`Broker.resume`
 possible: a (parent, wave) that already has a child is never sent again.
 """
@@ -17,17 +17,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sdk.adapter import ExchangeAdapter
-from sdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
-from sdk.broker.clock import Clock, WallClock
-from sdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
-from sdk.broker.limit_price import LimitPriceComputer, UnusableBook
-from sdk.broker.submission import RetrySettings, Session
-from sdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
-from sdk.errors import InvalidOrderInput, LiquidityRejected, SdkError
-from sdk.fills import cross_check, fold_fill
-from sdk.journal import Journal
-from sdk.limits import (
+from exsdk.adapter import ExchangeAdapter
+from exsdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
+from exsdk.broker.clock import Clock, WallClock
+from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
+from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
+from exsdk.broker.submission import RetrySettings, Session
+from exsdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
+from exsdk.errors import InvalidOrderInput, LiquidityRejected, SdkError
+from exsdk.fills import cross_check, fold_fill
+from exsdk.journal import Journal
+from exsdk.limits import (
     DEFAULT_POLICIES,
     Environment,
     EnvironmentPolicy,
@@ -35,7 +35,7 @@ from sdk.limits import (
     minimal_order_amount,
     quantize_amount,
 )
-from sdk.models import (
+from exsdk.models import (
     Balances,
     CcxtOrder,
     ChildOrder,
@@ -46,7 +46,7 @@ from sdk.models import (
     OrderKind,
     Side,
 )
-from sdk.universe import DEFAULT_UNIVERSE, Universe
+from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = ["PENDING", "TERMINAL", "Broker"]
 
@@ -77,7 +77,7 @@ class Broker:
 
     ``run_id`` (1-12 of ``[a-z0-9]``, generated when not given) names the run in the
     journal and in every client order id. ``clock`` defaults to the wall clock; tests pass
-    a :class:`~sdk.broker.clock.VirtualClock`. ``observer`` receives typed progress events.
+    a :class:`~exsdk.broker.clock.VirtualClock`. ``observer`` receives typed progress events.
     """
 
     def __init__(

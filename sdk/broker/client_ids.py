@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sdk.errors import InvalidOrderInput
+from exsdk.errors import InvalidOrderInput
 
 __all__ = ["BINANCE_CLIENT_ID", "child_client_order_id", "new_run_id", "validate_run_id"]
 

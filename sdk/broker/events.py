@@ -7,7 +7,7 @@ from datetime import datetime
 
 import attrs
 
-from sdk.models import ChildOrder
+from exsdk.models import ChildOrder
 
 __all__ = [
     "BrokerEvent",

@@ -12,9 +12,9 @@ from decimal import Decimal
 
 import attrs
 
-from sdk.errors import SdkError
-from sdk.limits import quantize_price
-from sdk.models import BidAsk, MarketLimits, Side
+from exsdk.errors import SdkError
+from exsdk.limits import quantize_price
+from exsdk.models import BidAsk, MarketLimits, Side
 
 __all__ = ["LimitPriceComputer", "UnusableBook"]
 

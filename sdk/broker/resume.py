@@ -7,16 +7,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sdk.adapter import ExchangeAdapter
-from sdk.broker.broker import Broker
-from sdk.broker.clock import Clock
-from sdk.broker.events import Observer
-from sdk.broker.limit_price import LimitPriceComputer
-from sdk.broker.twap import TwapConfig
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import ChildOrder
-from sdk.universe import DEFAULT_UNIVERSE, Universe
+from exsdk.adapter import ExchangeAdapter
+from exsdk.broker.broker import Broker
+from exsdk.broker.clock import Clock
+from exsdk.broker.events import Observer
+from exsdk.broker.limit_price import LimitPriceComputer
+from exsdk.broker.twap import TwapConfig
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import ChildOrder
+from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = ["broker_for_run", "resume_run"]
 

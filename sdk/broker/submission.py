@@ -4,7 +4,7 @@ The invariant is that one child is at most one venue order. The intent is journa
 before any request; after an error whose outcome is unknown (a timeout, a dropped
 connection, a 5xx, -1007) the child is looked up by its client order id before anything
 is resent, and an order that exists is adopted. Which errors are retried, and how, comes
-from :data:`sdk.errors.RETRY_POLICY` only.
+from :data:`exsdk.errors.RETRY_POLICY` only.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any, TypeVar
 import attrs
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
-from sdk.adapter import ExchangeAdapter
-from sdk.broker.clock import Clock
-from sdk.broker.events import (
+from exsdk.adapter import ExchangeAdapter
+from exsdk.broker.clock import Clock
+from exsdk.broker.events import (
     BrokerEvent,
     CancelStarted,
     ChildAdopted,
@@ -34,7 +34,7 @@ from sdk.broker.events import (
     Observer,
     Warned,
 )
-from sdk.errors import (
+from exsdk.errors import (
     ClockSkew,
     OrderNotFound,
     RateLimited,
@@ -44,8 +44,8 @@ from sdk.errors import (
     retry_rule_for,
     translate,
 )
-from sdk.journal import Journal
-from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
+from exsdk.journal import Journal
+from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
 
 __all__ = ["RetrySettings", "Session", "child_status_of", "request_expiry"]
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import attrs
 
-from sdk.errors import InvalidOrderInput
-from sdk.limits import quantize_amount
-from sdk.models import MarketLimits
+from exsdk.errors import InvalidOrderInput
+from exsdk.limits import quantize_amount
+from exsdk.models import MarketLimits
 
 __all__ = ["TwapConfig", "TwapPlan", "Wave", "child_amount", "plan_waves"]
 

@@ -1,7 +1,7 @@
 """Pydantic models: the ccxt side (orders, trades, fees, markets, positions, balances)
 and the OMS side (parent orders, child orders, one folded fill per parent)."""
 
-from sdk.models.ccxt import (
+from exsdk.models.ccxt import (
     Balance,
     Balances,
     BidAsk,
@@ -15,7 +15,7 @@ from sdk.models.ccxt import (
     Side,
     TakerOrMaker,
 )
-from sdk.models.oms import ChildOrder, ChildStatus, OmsFill, Order, OrderKind
+from exsdk.models.oms import ChildOrder, ChildStatus, OmsFill, Order, OrderKind
 
 __all__ = [
     "Balance",

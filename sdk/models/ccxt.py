@@ -14,8 +14,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
-from sdk.errors import VenueRejected
-from sdk.models.base import CcxtModel, FrozenModel, Money, Timestamp, lenient_enum
+from exsdk.errors import VenueRejected
+from exsdk.models.base import CcxtModel, FrozenModel, Money, Timestamp, lenient_enum
 
 
 class Side(enum.StrEnum):

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from sdk.models.base import FrozenModel, Money, Timestamp, lenient_enum
-from sdk.models.ccxt import Side, SideField
+from exsdk.models.base import FrozenModel, Money, Timestamp, lenient_enum
+from exsdk.models.ccxt import Side, SideField
 
 
 class OrderKind(enum.StrEnum):

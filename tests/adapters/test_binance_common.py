@@ -6,17 +6,17 @@ from decimal import Decimal
 
 import pytest
 
-from adapters.binance.common import (
+from exsdk.adapter import Venue
+from exsdk.adapters.binance.common import (
     CLIENT_ORDER_ID_MAX_LEN,
     describe_error,
     percent_price_band,
     validate_client_order_id,
 )
-from adapters.binance.futures import BinanceFuturesAdapter
-from adapters.binance.spot import BinanceSpotAdapter
-from sdk.adapter import Venue
-from sdk.errors import InvalidOrderInput
-from sdk.models import Side
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.adapters.binance.spot import BinanceSpotAdapter
+from exsdk.errors import InvalidOrderInput
+from exsdk.models import Side
 
 from .adapter_fakes import FakeVenue
 

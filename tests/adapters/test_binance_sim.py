@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.binance.common import BinanceAdapter
-from adapters.binance.futures import BinanceFuturesAdapter
-from adapters.binance.spot import BinanceSpotAdapter
-from sdk.adapter import Venue
-from sdk.credentials import Credentials
-from sdk.errors import (
+import exsdk.simulator
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.adapters.binance.common import BinanceAdapter
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.adapters.binance.spot import BinanceSpotAdapter
+from exsdk.errors import (
     AuthenticationFailed,
     ClockSkew,
     InvalidOrderInput,
@@ -21,11 +22,10 @@ from sdk.errors import (
     OrderNotFound,
     UnsupportedMethod,
 )
-from sdk.models import MarketLimits, OrderStatus, Side
-from sdk.registry import get_adapter
+from exsdk.models import MarketLimits, OrderStatus, Side
+from exsdk.registry import get_adapter
 
-simulator = pytest.importorskip("simulator")
-SimulatedBinance = simulator.SimulatedBinance
+SimulatedBinance = exsdk.simulator.SimulatedBinance
 
 
 @pytest.fixture
@@ -252,7 +252,7 @@ async def test_testnet_and_demo_modes_against_the_simulator(
         secret=venue.secret,  # type: ignore[attr-defined]
     )
     adapter = cls(venue_kind, creds, markets_cache=False, ccxt_options={"enableRateLimit": False})
-    simulator.point_ccxt_at(adapter.exchange, venue.base_url)  # type: ignore[attr-defined]
+    exsdk.simulator.point_ccxt_at(adapter.exchange, venue.base_url)  # type: ignore[attr-defined]
     async with adapter:
         symbol = adapter.symbol_for("ETH", "USDT")
         await adapter.load_markets()
@@ -270,9 +270,9 @@ async def test_testnet_and_demo_modes_against_the_simulator(
 
 
 async def test_order_limits_are_learnt_from_exchange_info_and_429s_hold_orders() -> None:
-    from sdk.errors import RateLimited
-    from sdk.pacing import OrderLimit
-    from simulator import SimulatedBinance
+    from exsdk.adapter.pacing import OrderLimit
+    from exsdk.errors import RateLimited
+    from exsdk.simulator import SimulatedBinance
 
     async with SimulatedBinance(seed=7, rate_limits={"futures:ORDERS:10S": 7}) as venue:
         adapter = get_adapter(

@@ -17,11 +17,11 @@ import aiohttp
 import ccxt
 import pytest
 
-from adapters.binance.futures import BinanceFuturesAdapter
-from adapters.binance.spot import BinanceSpotAdapter
-from sdk.adapter import MarketsCache, Venue
-from sdk.credentials import Credentials
-from sdk.errors import (
+from exsdk.adapter import MarketsCache, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.adapters.binance.spot import BinanceSpotAdapter
+from exsdk.errors import (
     BelowMinimum,
     ClockSkew,
     InsufficientFunds,
@@ -33,7 +33,7 @@ from sdk.errors import (
     UnsupportedMethod,
     VenueRejected,
 )
-from sdk.models import Side
+from exsdk.models import Side
 
 from .adapter_fakes import FUTURES_INFO, FakeVenue, VenueError, sample
 

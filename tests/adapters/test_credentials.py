@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.binance.futures import BinanceFuturesAdapter
-from sdk.adapter import Venue
-from sdk.credentials import Credentials, CredentialsError
-from sdk.errors import SdkError
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials, CredentialsError
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.errors import SdkError
 
 KEY, SECRET = "k3y-Abc123", "s3cr3t-Xyz789"
 

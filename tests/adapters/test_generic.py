@@ -7,10 +7,10 @@ from typing import Any
 import ccxt
 import pytest
 
-from adapters.generic import REQUIRED_METHODS, GenericCcxtAdapter, missing_methods
-from sdk.adapter import Venue
-from sdk.errors import OrderNotFound, SdkError, UnsupportedMethod
-from sdk.registry import get_adapter
+from exsdk.adapter import Venue
+from exsdk.adapters.generic import REQUIRED_METHODS, GenericCcxtAdapter, missing_methods
+from exsdk.errors import OrderNotFound, SdkError, UnsupportedMethod
+from exsdk.registry import get_adapter
 
 
 def _build(exchange_id: str) -> GenericCcxtAdapter:

@@ -16,10 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.binance.futures import BinanceFuturesAdapter
-from adapters.binance.spot import BinanceSpotAdapter
-from contracts.harness import CassetteMiss
-from sdk.adapter import (
+from exsdk.adapter import (
     CCXT_LOGGERS,
     LIST_REPLY,
     ReplyShape,
@@ -27,9 +24,12 @@ from sdk.adapter import (
     Venue,
     redact_secrets,
 )
-from sdk.credentials import Credentials
-from sdk.errors import OrderOutcomeUnknown, TransientVenueError, VenueRejected
-from sdk.models import Side
+from exsdk.adapter.credentials import Credentials
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.adapters.binance.spot import BinanceSpotAdapter
+from exsdk.contracts.harness import CassetteMiss
+from exsdk.errors import OrderOutcomeUnknown, TransientVenueError, VenueRejected
+from exsdk.models import Side
 
 from .adapter_fakes import FakeVenue, sample
 

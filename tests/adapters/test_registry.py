@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from adapters.binance.futures import BinanceFuturesAdapter
-from adapters.binance.spot import BinanceSpotAdapter
-from sdk import registry
-from sdk.adapter import CcxtAdapter, ExchangeAdapter, Venue
-from sdk.errors import SdkError, UnsupportedMethod
-from sdk.limits import Environment
-from sdk.registry import (
+from exsdk import registry
+from exsdk.adapter import CcxtAdapter, ExchangeAdapter, Venue
+from exsdk.adapters.binance.futures import BinanceFuturesAdapter
+from exsdk.adapters.binance.spot import BinanceSpotAdapter
+from exsdk.errors import SdkError, UnsupportedMethod
+from exsdk.limits import Environment
+from exsdk.registry import (
     AdapterNotFound,
     adapter_class,
     adapter_names,
@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_importing_sdk_imports_no_adapter() -> None:
     code = (
-        "import sys, sdk, sdk.adapter, sdk.registry, sdk.credentials\n"
-        "bad = [m for m in sys.modules if m == 'adapters' or m.startswith('adapters.')]\n"
+        "import sys, exsdk, exsdk.adapter, exsdk.registry, exsdk.adapter.credentials\n"
+        "bad = [m for m in sys.modules if m.partition('.')[2].startswith('adapters')]\n"
         "assert not bad, bad\n"
-        "sdk.registry.adapter_class('binance-spot')\n"
-        "assert 'adapters.binance.spot' in sys.modules\n"
-        "assert 'adapters.binance.futures' not in sys.modules\n"
+        "exsdk.registry.adapter_class('binance-spot')\n"
+        "assert 'exsdk.adapters.binance.spot' in sys.modules\n"
+        "assert 'exsdk.adapters.binance.futures' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sdk.broker import VirtualClock
-from sdk.journal import Journal
-from sdk.models import Order
-from sdk.universe import asset_id_for
+from exsdk.broker import VirtualClock
+from exsdk.journal import Journal
+from exsdk.models import Order
+from exsdk.universe import asset_id_for
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 BTC_ID = asset_id_for("binance", "BTC", "USDT")

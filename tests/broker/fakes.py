@@ -14,8 +14,8 @@ from typing import ClassVar
 
 import attrs
 
-from sdk.adapter import Capabilities, ExchangeAdapter
-from sdk.errors import (
+from exsdk.adapter import Capabilities, ExchangeAdapter
+from exsdk.errors import (
     ClockSkew,
     InsufficientFunds,
     LiquidityRejected,
@@ -26,7 +26,7 @@ from sdk.errors import (
     TransientVenueError,
     VenueRejected,
 )
-from sdk.models import (
+from exsdk.models import (
     Balances,
     BidAsk,
     CcxtOrder,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sdk.broker import (
+from exsdk.broker import (
     Broker,
     BrokerEvent,
     ChildAdopted,
@@ -22,9 +22,9 @@ from sdk.broker import (
     WaveStarted,
     resume_run,
 )
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import ChildStatus, Side
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import ChildStatus, Side
 
 from .conftest import BTC_ID, ETH_ID, T0, parent
 from .fakes import (

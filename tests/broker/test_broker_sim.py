@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
-from sdk.adapter import ExchangeAdapter, Venue
-from sdk.broker import (
+import exsdk.simulator
+from exsdk.adapter import ExchangeAdapter, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import (
     Broker,
     BrokerEvent,
     ChildAdopted,
@@ -26,16 +28,13 @@ from sdk.broker import (
     WaveSkipped,
     WaveStarted,
 )
-from sdk.credentials import Credentials
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import ChildStatus
-from sdk.registry import get_adapter
-from sdk.universe import asset_id_for
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import ChildStatus
+from exsdk.registry import get_adapter
+from exsdk.universe import asset_id_for
 
 from .conftest import BTC_ID, ETH_ID, T0, parent
-
-simulator = pytest.importorskip("simulator")
 
 HNT_ID = asset_id_for("binance", "HNT", "USDT")
 ORDER_PATH = {"binance-futures": "/fapi/v1/order", "binance-spot": "/api/v3/order"}
@@ -44,7 +43,7 @@ MARKET = {"binance-futures": "futures", "binance-spot": "spot"}
 
 @pytest.fixture
 async def venue() -> AsyncIterator[Any]:
-    async with simulator.SimulatedBinance(seed=7) as sim:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as sim:
         yield sim
 
 
@@ -300,7 +299,7 @@ async def test_kill_mid_twap_then_resume(
     import signal
     import sys
 
-    from sdk.broker import WallClock, resume_run
+    from exsdk.broker import WallClock, resume_run
 
     path = tmp_path / "killed.sqlite"
     script = Path(__file__).with_name("twap_child.py")

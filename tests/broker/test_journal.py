@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sdk.errors import LiquidityRejected
-from sdk.journal import Journal, scrub
-from sdk.models import CcxtTrade, ChildOrder, ChildStatus
+from exsdk.errors import LiquidityRejected
+from exsdk.journal import Journal, scrub
+from exsdk.models import CcxtTrade, ChildOrder, ChildStatus
 
 from .conftest import ETH_ID, parent
 

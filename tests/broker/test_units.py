@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sdk.broker import (
+from exsdk.broker import (
     LimitPriceComputer,
     TwapConfig,
     UnusableBook,
@@ -20,9 +20,9 @@ from sdk.broker import (
     new_run_id,
     plan_waves,
 )
-from sdk.broker.client_ids import BINANCE_CLIENT_ID
-from sdk.errors import InvalidOrderInput
-from sdk.models import BidAsk, Side
+from exsdk.broker.client_ids import BINANCE_CLIENT_ID
+from exsdk.errors import InvalidOrderInput
+from exsdk.models import BidAsk, Side
 
 from .conftest import T0
 from .fakes import BTC, ETH, futures_limits

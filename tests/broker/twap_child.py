@@ -14,14 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from sdk.adapter import Venue
-from sdk.broker import Broker, BrokerEvent, ChildSent, LimitPriceComputer, TwapConfig
-from sdk.credentials import Credentials
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import Order
-from sdk.registry import get_adapter
-from sdk.universe import asset_id_for
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import Broker, BrokerEvent, ChildSent, LimitPriceComputer, TwapConfig
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import Order
+from exsdk.registry import get_adapter
+from exsdk.universe import asset_id_for
 
 WAVE_SECONDS = 1.5
 WAVES = 3

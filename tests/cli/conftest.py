@@ -22,8 +22,8 @@ def runner() -> CliRunner:
 def nothing_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Record any attempt to build an adapter or start the simulator (there must be none)."""
     calls: list[str] = []
-    import sdk.registry
-    import simulator
+    import exsdk.registry
+    import exsdk.simulator
 
     def no_adapter(*args: Any, **kwargs: Any) -> Any:
         calls.append("get_adapter")
@@ -33,7 +33,7 @@ def nothing_sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         calls.append("simulator")
         raise AssertionError("the simulator was started for bad input")
 
-    monkeypatch.setattr(sdk.registry, "get_adapter", no_adapter)
-    monkeypatch.setattr(simulator.SimulatedBinance, "start", no_sim)
+    monkeypatch.setattr(exsdk.registry, "get_adapter", no_adapter)
+    monkeypatch.setattr(exsdk.simulator.SimulatedBinance, "start", no_sim)
     yield calls
     assert calls == []

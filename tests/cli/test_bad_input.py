@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sdk.cli import app
+from exsdk.app.cli import app
 
 from .conftest import DEFAULT_ORDERS
 
@@ -113,7 +113,7 @@ def test_bad_passivity(runner: CliRunner, nothing_sent: list[str]) -> None:
 
 
 def test_report_of_unknown_run(runner: CliRunner, tmp_path: Path) -> None:
-    from sdk.journal import Journal
+    from exsdk.journal import Journal
 
     path = tmp_path / "j.sqlite"
     with Journal.open(path) as journal:

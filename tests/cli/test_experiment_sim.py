@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sdk.cli import app
-from sdk.journal import Journal
+from exsdk.app.cli import app
+from exsdk.journal import Journal
 
 from .conftest import DEFAULT_ORDERS
 

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from sdk.experiment import MID_SAMPLE
-from sdk.journal import Journal
-from sdk.models import CcxtTrade, ChildOrder, ChildStatus, Fee, Order
-from sdk.quality import (
+from exsdk.app.experiment import MID_SAMPLE
+from exsdk.app.quality import (
     ClockMap,
     execution_quality,
     rejection_reason,
     slippage_bps,
     time_weighted_mean,
 )
-from sdk.report import write_report
-from sdk.universe import asset_id_for
+from exsdk.app.report import write_report
+from exsdk.journal import Journal
+from exsdk.models import CcxtTrade, ChildOrder, ChildStatus, Fee, Order
+from exsdk.universe import asset_id_for
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 RUN = "q1"

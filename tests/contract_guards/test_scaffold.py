@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from contracts.scaffold import new_adapter
-from sdk.errors import InvalidOrderInput
+from exsdk.contracts.scaffold import new_adapter
+from exsdk.errors import InvalidOrderInput
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,7 @@ def test_scaffold_writes_adapter_tests_and_entry_point(repo: Path) -> None:
     assert "class TestKrakenSpot(AdapterContract)" in tests
     assert 'adapter_name = "kraken-spot"' in tests
     pyproject = (repo / "pyproject.toml").read_text()
-    assert 'kraken-spot = "adapters.kraken_spot:KrakenSpotAdapter"' in pyproject
+    assert 'kraken-spot = "exsdk.adapters.kraken_spot:KrakenSpotAdapter"' in pyproject
     assert any("exsdk record --adapter kraken-spot" in step for step in done.next_steps)
 
 

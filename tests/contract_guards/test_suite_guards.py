@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from contracts import AdapterContract
-from contracts.cassettes import CASSETTES_ROOT
-from simulator import DEFAULT_API_KEY, DEFAULT_SECRET
+from exsdk.contracts import AdapterContract
+from exsdk.contracts.cassettes import CASSETTES_ROOT
+from exsdk.simulator import DEFAULT_API_KEY, DEFAULT_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
 

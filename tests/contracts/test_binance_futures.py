@@ -1,6 +1,6 @@
 """Binance USD-M futures against the shared contract suite."""
 
-from contracts import AdapterContract
+from exsdk.contracts import AdapterContract
 
 
 class TestBinanceFutures(AdapterContract):

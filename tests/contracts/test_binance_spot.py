@@ -1,6 +1,6 @@
 """Binance spot against the shared contract suite."""
 
-from contracts import AdapterContract
+from exsdk.contracts import AdapterContract
 
 
 class TestBinanceSpot(AdapterContract):

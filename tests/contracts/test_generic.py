@@ -1,6 +1,6 @@
 """Generic ccxt adapters: the method contract, which needs no venue and no cassette."""
 
-from contracts import MethodContract
+from exsdk.contracts import MethodContract
 
 
 class TestGenericBitfinex(MethodContract):

@@ -8,7 +8,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from sdk.errors import (
+from exsdk.errors import (
     RETRY_POLICY,
     AuthenticationFailed,
     BelowMinimum,

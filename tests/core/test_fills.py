@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.fills import FillDiscrepancy, base_of, cross_check, fold_fill
-from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, Order
-from sdk.orders_text import load_orders
+from exsdk.fills import FillDiscrepancy, base_of, cross_check, fold_fill
+from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, Order
+from exsdk.orders_text import load_orders
 
 from .helpers import EXAMPLES, futures_exchange, load_sample
 

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sdk.fills import FOLD_FRAME_COLUMNS, fold_fill, fold_frame
-from sdk.models import CcxtTrade, ChildOrder, Order
+from exsdk.fills import FOLD_FRAME_COLUMNS, fold_fill, fold_frame
+from exsdk.models import CcxtTrade, ChildOrder, Order
 
 T0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
 SYMBOLS = ("BTC/USDT:USDT", "ETH/USDT", "DOGE/USDT:USDT")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from sdk.errors import InvalidOrderInput
-from sdk.limits import (
+from exsdk.errors import InvalidOrderInput
+from exsdk.limits import (
     DEFAULT_POLICIES,
     Action,
     Environment,
@@ -24,9 +24,9 @@ from sdk.limits import (
     quantize_amount,
     quantize_price,
 )
-from sdk.models import MarketLimits, Order
-from sdk.orders_text import load_orders
-from sdk.universe import DEFAULT_UNIVERSE
+from exsdk.models import MarketLimits, Order
+from exsdk.orders_text import load_orders
+from exsdk.universe import DEFAULT_UNIVERSE
 
 from .helpers import EXAMPLES, futures_exchange, load_sample
 

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sdk.errors import VenueRejected
-from sdk.models import (
+from exsdk.errors import VenueRejected
+from exsdk.models import (
     Balances,
     BidAsk,
     CcxtOrder,

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.errors import InvalidOrderInput
-from sdk.models import Order, OrderKind
-from sdk.orders_text import FIELDS, format_orders, load_orders, parse_orders
+from exsdk.errors import InvalidOrderInput
+from exsdk.models import Order, OrderKind
+from exsdk.orders_text import FIELDS, format_orders, load_orders, parse_orders
 
 from .helpers import EXAMPLES
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sdk.errors import InvalidOrderInput
-from sdk.orders_text import load_orders
-from sdk.universe import DEFAULT_UNIVERSE, Asset, Universe, asset_id_for
+from exsdk.errors import InvalidOrderInput
+from exsdk.orders_text import load_orders
+from exsdk.universe import DEFAULT_UNIVERSE, Asset, Universe, asset_id_for
 
 from .helpers import EXAMPLES
 

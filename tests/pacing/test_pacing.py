@@ -5,7 +5,12 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sdk.pacing import OrderLimit, OrderPacer, limits_from_message, limits_from_rate_limits
+from exsdk.adapter.pacing import (
+    OrderLimit,
+    OrderPacer,
+    limits_from_message,
+    limits_from_rate_limits,
+)
 
 
 class FakeTime:

@@ -2,7 +2,7 @@
 commands run as child processes, their event lines, and a blocking admin view.
 
 Every process listens or connects on 127.0.0.1 only. The simulator is driven through
-:class:`simulator.admin_client.AdminClient`, wrapped so that plain (non-async) tests can
+:class:`exsdk.simulator.admin_client.AdminClient`, wrapped so that plain (non-async) tests can
 call it while a child process runs.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from simulator.admin_client import AdminClient
+from exsdk.simulator.admin_client import AdminClient
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ORDERS = ROOT / "examples" / "default_orders.txt"
@@ -41,7 +41,7 @@ def child_env() -> dict[str, str]:
 
 def exsdk_command(*args: str) -> list[str]:
     """``exsdk ARGS`` through the interpreter running the tests (the same ``main()``)."""
-    return [sys.executable, "-m", "sdk.cli", *args]
+    return [sys.executable, "-m", "exsdk.app.cli", *args]
 
 
 class Admin:
@@ -93,7 +93,7 @@ class Admin:
 
 
 class SimulatorProcess:
-    """``python -m simulator --port 0 --seed 7``: it survives the clients killed under it."""
+    """``python -m exsdk.simulator --port 0 --seed 7``: it survives the clients killed under it."""
 
     def __init__(self, *, seed: int = 7, tick_seconds: float | None = None) -> None:
         args = [sys.executable, "-m", "simulator", "--port", "0", "--seed", str(seed)]

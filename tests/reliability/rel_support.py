@@ -11,8 +11,9 @@ from typing import Any
 
 import attrs
 
-from sdk.adapter import ExchangeAdapter, Venue
-from sdk.broker import (
+from exsdk.adapter import ExchangeAdapter, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import (
     Broker,
     BrokerEvent,
     ChildAdopted,
@@ -21,13 +22,12 @@ from sdk.broker import (
     TwapConfig,
     VirtualClock,
 )
-from sdk.credentials import Credentials
-from sdk.errors import SdkError
-from sdk.journal import Journal
-from sdk.limits import Environment
-from sdk.models import Order
-from sdk.registry import get_adapter
-from sdk.universe import asset_id_for
+from exsdk.errors import SdkError
+from exsdk.journal import Journal
+from exsdk.limits import Environment
+from exsdk.models import Order
+from exsdk.registry import get_adapter
+from exsdk.universe import asset_id_for
 
 T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 BTC_ID = asset_id_for("binance", "BTC", "USDT")

@@ -19,12 +19,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from sdk.cli import app
-from sdk.journal import Journal
+from exsdk.app.cli import app
+from exsdk.journal import Journal
 
 from .crash_support import ROOT, SimulatorProcess, child_env, exsdk_command
-
-pytest.importorskip("simulator")
 
 ORDERS_LINE = (ROOT / "examples" / "default_orders.txt").read_text().splitlines()[0]
 
@@ -231,9 +229,9 @@ IN_ROOT = {"demo-unknown-adapter"}
 @pytest.fixture
 def nothing_built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
     """Any adapter built, in-process simulator started or scaffold written, recorded."""
-    import contracts.scaffold
-    import sdk.registry
-    import simulator
+    import exsdk.contracts.scaffold
+    import exsdk.registry
+    import exsdk.simulator
 
     calls: list[str] = []
 
@@ -245,13 +243,13 @@ def nothing_built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[l
         calls.append("simulator")
         raise AssertionError("an in-process simulator was started for bad input")
 
-    monkeypatch.setattr(sdk.registry, "get_adapter", no_adapter)
-    monkeypatch.setattr(simulator.SimulatedBinance, "start", no_sim)
+    monkeypatch.setattr(exsdk.registry, "get_adapter", no_adapter)
+    monkeypatch.setattr(exsdk.simulator.SimulatedBinance, "start", no_sim)
     # Were a check to let a case through, the scaffold writes into tmp_path, not the repo.
     monkeypatch.setattr(
-        contracts.scaffold,
+        exsdk.contracts.scaffold,
         "new_adapter",
-        functools.partial(contracts.scaffold.new_adapter, root=tmp_path),
+        functools.partial(exsdk.contracts.scaffold.new_adapter, root=tmp_path),
     )
     yield calls
     assert calls == []
@@ -337,9 +335,9 @@ def test_help_documents_the_crash_options(command: str) -> None:
 def test_sim_keys_come_from_the_environment_or_a_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from sdk.adapter import Venue
-    from sdk.credentials import CredentialsError
-    from sdk.experiment import sim_or_venue_credentials
+    from exsdk.adapter import Venue
+    from exsdk.adapter.credentials import CredentialsError
+    from exsdk.app.experiment import sim_or_venue_credentials
 
     monkeypatch.delenv("EXSDK_SIM_API_KEY", raising=False)
     monkeypatch.delenv("EXSDK_SIM_SECRET", raising=False)

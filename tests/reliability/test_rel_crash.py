@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from sdk.broker import TERMINAL
-from sdk.journal import Journal
-from sdk.models import ChildStatus
+from exsdk.broker import TERMINAL
+from exsdk.journal import Journal
+from exsdk.models import ChildStatus
 
 from .crash_support import DEFAULT_ORDERS, ExsdkProcess, SimulatorProcess, run_exsdk
 from .rel_support import (
@@ -39,8 +39,6 @@ from .rel_support import (
     open_orders_left,
     venue_orders,
 )
-
-pytest.importorskip("simulator")
 
 # Binance's recvWindow of the runs (ms): a lost create is waited for this long (+1 s).
 RECV_WINDOW_MS = "600"
@@ -228,9 +226,9 @@ def test_event_lines_and_the_run_clock(tmp_path: Path) -> None:
     import json
     from datetime import UTC, datetime, timedelta
 
-    from sdk.broker import AcceleratedClock, CancelStarted, ChildIntent, WallClock
-    from sdk.experiment import CLOCK_EVENT, EventLines, clock_for_run
-    from sdk.models import ChildOrder
+    from exsdk.app.experiment import CLOCK_EVENT, EventLines, clock_for_run
+    from exsdk.broker import AcceleratedClock, CancelStarted, ChildIntent, WallClock
+    from exsdk.models import ChildOrder
 
     child = ChildOrder(
         parent_order_id=1,

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from sdk.journal import Journal
+import exsdk.simulator
+from exsdk.journal import Journal
 
 from .rel_support import (
     ADAPTERS,
@@ -29,8 +30,6 @@ from .rel_support import (
     open_orders_left,
     run_twap,
 )
-
-simulator = pytest.importorskip("simulator")
 
 # fault name -> inject_fault keyword arguments
 FAULTS: dict[str, dict[str, Any]] = {
@@ -62,7 +61,7 @@ def endpoints(operation: str, adapter: str) -> list[tuple[str, str]]:
 async def test_fault_cell(adapter_name: str, operation: str, fault: str, tmp_path: Path) -> None:
     cell = (fault, operation, adapter_name)
     MATRIX[cell] = "crashed"
-    async with simulator.SimulatedBinance(seed=7) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
         for method, path in endpoints(operation, adapter_name):
             venue.admin.inject_fault(method=method, path=path, calls=[1, 2], **FAULTS[fault])
         with Journal.open(tmp_path / "journal.sqlite") as journal:

@@ -18,9 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sdk.errors import InvalidOrderInput, SdkError
-from sdk.models import Balances, CcxtOrder, CcxtTrade, Fee, MarketLimits, Position
-from sdk.orders_text import parse_orders
+from exsdk.errors import InvalidOrderInput, SdkError
+from exsdk.models import Balances, CcxtOrder, CcxtTrade, Fee, MarketLimits, Position
+from exsdk.orders_text import parse_orders
 
 from .rel_support import FUZZ_COUNTS
 

@@ -14,10 +14,11 @@ from typing import ClassVar
 
 import pytest
 
-from sdk.broker import BrokerEvent, VirtualClock, resume_run
-from sdk.broker.submission import request_expiry
-from sdk.journal import Journal
-from sdk.models import ChildStatus
+import exsdk.simulator
+from exsdk.broker import BrokerEvent, VirtualClock, resume_run
+from exsdk.broker.submission import request_expiry
+from exsdk.journal import Journal
+from exsdk.models import ChildStatus
 
 from .rel_support import (
     ETH_ID,
@@ -32,8 +33,6 @@ from .rel_support import (
     twap_parent,
     venue_orders,
 )
-
-simulator = pytest.importorskip("simulator")
 
 
 def test_request_expiry_comes_from_the_adapter() -> None:
@@ -53,7 +52,7 @@ def test_request_expiry_comes_from_the_adapter() -> None:
 
 @pytest.mark.parametrize("name", ["binance-futures", "binance-spot"])
 async def test_a_late_create_is_adopted_not_duplicated(name: str, tmp_path: Path) -> None:
-    async with simulator.SimulatedBinance(seed=7) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
         # Longer than ccxt's timeout, shorter than recvWindow: executed after the
         # client gave up, and after the first lookup found nothing.
         venue.admin.inject_fault("latency", "POST", ORDER_PATH[name], calls=[1], seconds=0.5)
@@ -69,7 +68,7 @@ async def test_a_late_create_is_adopted_not_duplicated(name: str, tmp_path: Path
 async def test_resume_waits_for_a_request_still_on_its_way(tmp_path: Path) -> None:
     """The process dies with a create in the venue's queue; resume runs at once."""
     name = "binance-futures"
-    async with simulator.SimulatedBinance(seed=7) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
         venue.admin.inject_fault("latency", "POST", ORDER_PATH[name], calls=[1], seconds=0.5)
         path = tmp_path / "j.sqlite"
         with Journal.open(path) as journal:
@@ -98,7 +97,7 @@ async def test_resume_waits_for_a_request_still_on_its_way(tmp_path: Path) -> No
 
 
 async def _fills(adapter: object, journal: Journal) -> list[object]:
-    from sdk.broker import broker_for_run
+    from exsdk.broker import broker_for_run
 
     broker = broker_for_run("crash1", adapter, journal, VirtualClock(T0))  # type: ignore[arg-type]
     return list(await broker.get_fills())

@@ -16,13 +16,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from sdk.adapter import ExchangeAdapter
-from sdk.errors import TransientVenueError, VenueRejected
-from sdk.journal import Journal
+import exsdk.simulator
+from exsdk.adapter import ExchangeAdapter
+from exsdk.errors import TransientVenueError, VenueRejected
+from exsdk.journal import Journal
 
 from .rel_support import ADAPTERS, TRADES_PATH, build_adapter, check_invariants, run_twap
-
-simulator = pytest.importorskip("simulator")
 
 # One venue and two adapters for the whole module: hundreds of cells stay fast.
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -120,7 +119,7 @@ OPERATIONS = list(ENDPOINTS["binance-futures"])
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def venue() -> AsyncIterator[Any]:
-    async with simulator.SimulatedBinance(seed=7) as sim:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as sim:
         yield sim
 
 
@@ -177,7 +176,7 @@ async def test_a_garbled_trades_reply_loses_no_fill(name: str, body: str, tmp_pa
     """ccxt reads some garbage trade lists as "no trades"; the venue's filled quantity
     says otherwise, so the broker fetches them again instead of losing the fill."""
     status, content_type, text = BODIES[body]
-    async with simulator.SimulatedBinance(seed=7) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
         venue.admin.inject_fault(
             "malformed",
             "GET",

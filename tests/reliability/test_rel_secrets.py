@@ -20,15 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from sdk.adapter import Venue
-from sdk.credentials import Credentials, CredentialsError
-from sdk.errors import AuthenticationFailed, ClockSkew, SdkError
-from sdk.journal import Journal
-from sdk.registry import get_adapter
+import exsdk.simulator
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials, CredentialsError
+from exsdk.errors import AuthenticationFailed, ClockSkew, SdkError
+from exsdk.journal import Journal
+from exsdk.registry import get_adapter
 
 from .rel_support import ADAPTERS, ORDER_PATH, build_adapter, journal_files, run_twap
-
-simulator = pytest.importorskip("simulator")
 
 KEY = "relKEYrelKEYrelKEYrelKEYrelKEYrelKEYrelKEYrelKEYrelKEYrelKEY0001"
 SECRET = "relSECRETrelSECRETrelSECRETrelSECRETrelSECRETrelSECRETrelSEC0002"
@@ -48,7 +47,7 @@ async def _full_run(
 ) -> dict[str, bytes]:
     caplog.set_level(logging.DEBUG)  # the root logger: sdk, ccxt, aiohttp, asyncio
     messages: list[str] = []
-    async with simulator.SimulatedBinance(seed=7, api_key=KEY, secret=SECRET) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7, api_key=KEY, secret=SECRET) as venue:
         order = ORDER_PATH[name]
         # Errors with venue bodies, retried and journaled; a clock rejection; a lost reply.
         venue.admin.inject_fault("http_error", "POST", order, calls=[1], status=500)
@@ -103,14 +102,14 @@ def test_no_cassette_holds_a_secret() -> None:
         data = path.read_bytes()
         assert KEY.encode() not in data and SECRET.encode() not in data, path
         assert SIGNATURE.search(data) is None, f"{path}: something shaped like a signature"
-        for default in (simulator.DEFAULT_API_KEY, simulator.DEFAULT_SECRET):
+        for default in (exsdk.simulator.DEFAULT_API_KEY, exsdk.simulator.DEFAULT_SECRET):
             assert default.encode() not in data, f"{path}: the simulator's key"
 
 
 async def test_bad_credentials_are_clear_sdk_errors() -> None:
     """Through the adapter (real ccxt signing): a bad signature (-1022), an unknown key
     (-2015) and a stale timestamp (-1021) become typed errors without the secret."""
-    async with simulator.SimulatedBinance(seed=7, api_key=KEY, secret=SECRET) as venue:
+    async with exsdk.simulator.SimulatedBinance(seed=7, api_key=KEY, secret=SECRET) as venue:
         cases: list[tuple[dict[str, str], type[SdkError], str]] = [
             ({"api_key": KEY, "secret": "x" * 64}, AuthenticationFailed, "-1022"),
             ({"api_key": "nobody" * 10, "secret": SECRET}, AuthenticationFailed, "-2015"),

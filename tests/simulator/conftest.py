@@ -13,8 +13,8 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 import pytest
 
-from simulator import SimulatedBinance, point_ccxt_at
-from simulator.auth import sign
+from exsdk.simulator import SimulatedBinance, point_ccxt_at
+from exsdk.simulator.auth import sign
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 

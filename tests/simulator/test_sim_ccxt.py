@@ -10,7 +10,7 @@ from ccxt.test.exchange.base.test_market import test_market as check_market
 from ccxt.test.exchange.base.test_order import test_order as check_order
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
 
-from simulator import SimulatedBinance
+from exsdk.simulator import SimulatedBinance
 
 from .conftest import make_exchange
 

@@ -9,7 +9,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from simulator import SimulatedBinance
+from exsdk.simulator import SimulatedBinance
 
 from .conftest import Raw, sample
 

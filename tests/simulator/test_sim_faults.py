@@ -8,7 +8,7 @@ from typing import Any
 import ccxt
 import pytest
 
-from simulator import SimulatedBinance
+from exsdk.simulator import SimulatedBinance
 
 SYM = "BTC/USDT:USDT"
 PATH = "/fapi/v1/order"

@@ -1,4 +1,4 @@
-"""``python -m simulator`` as a process, driven over HTTP by AdminClient."""
+"""``python -m exsdk.simulator`` as a process, driven over HTTP by AdminClient."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import ccxt.async_support as ccxt_async
 
-from simulator import (
+from exsdk.simulator import (
     DEFAULT_API_KEY,
     DEFAULT_SECRET,
     AdminClient,

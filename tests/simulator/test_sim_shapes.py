@@ -8,7 +8,7 @@ import pytest
 from binance_sdk_derivatives_trading_usds_futures.rest_api import models as fm
 from binance_sdk_spot.rest_api import models as sm
 
-from simulator import SimulatedBinance
+from exsdk.simulator import SimulatedBinance
 
 from .conftest import Raw, assert_same_shape, sample
 

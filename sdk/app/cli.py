@@ -20,11 +20,11 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from sdk.errors import SdkError
+from exsdk.errors import SdkError
 
 if TYPE_CHECKING:
-    from sdk.broker.events import Observer
-    from sdk.journal import Journal
+    from exsdk.broker.events import Observer
+    from exsdk.journal import Journal
 
 console = Console()
 err_console = Console(stderr=True)
@@ -119,8 +119,8 @@ def orders_command(
     path: Annotated[Path, typer.Argument(help="A file of orders in the seed's text format.")],
 ) -> None:
     """Parse an orders file and show it as a table (nothing is sent)."""
-    from sdk.orders_text import load_orders
-    from sdk.universe import DEFAULT_UNIVERSE
+    from exsdk.orders_text import load_orders
+    from exsdk.universe import DEFAULT_UNIVERSE
 
     orders = load_orders(path)
     table = Table(title=f"{len(orders)} orders from {path}")
@@ -174,7 +174,7 @@ SecretsFileOption = Annotated[
 
 def _event_lines(events: str | None) -> Observer | None:
     """The ``--events`` observer (``None`` when not asked for)."""
-    from sdk.experiment import EventLines
+    from exsdk.app.experiment import EventLines
 
     if events is None or events in ("", "none"):
         return None
@@ -191,13 +191,13 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
     """Run a prepared experiment, starting the bundled simulator when the venue is sim."""
     import asyncio
 
-    from sdk.adapter import Venue
-    from sdk.experiment import fills_table, run_experiment, summary_lines
+    from exsdk.adapter import Venue
+    from exsdk.app.experiment import fills_table, run_experiment, summary_lines
 
     async def go() -> Any:
         if prepared.venue is Venue.SIM and prepared.config.base_url is None:
             # The CLI is the composition root: only here does sdk meet the simulator.
-            from simulator import SimulatedBinance
+            from exsdk.simulator import SimulatedBinance
 
             async with SimulatedBinance(
                 seed=prepared.config.sim_seed, tick_seconds=prepared.config.sim_tick_seconds
@@ -211,7 +211,7 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
         if prepared.config.base_url is not None:
             # Keys from the environment or --secrets-file win (prepare loaded them); the
             # simulator's public test keys are only the fallback of venue sim.
-            from simulator import DEFAULT_API_KEY, DEFAULT_SECRET
+            from exsdk.simulator import DEFAULT_API_KEY, DEFAULT_SECRET
 
             local = _ExternalSim(prepared.config.base_url, DEFAULT_API_KEY, DEFAULT_SECRET)
         return await run_experiment(prepared, local=local, console=console, observer=observer)
@@ -290,7 +290,7 @@ def experiment_command(
     """Run parent orders through the broker and journal everything (default: on the simulator)."""
     from decimal import Decimal, InvalidOperation
 
-    from sdk.experiment import ExperimentConfig, RandomOrders, prepare
+    from exsdk.app.experiment import ExperimentConfig, RandomOrders, prepare
 
     if orders is None and random_count is None:
         raise fail("give --orders FILE or --random N")
@@ -337,7 +337,7 @@ def _open_journal(path: Path) -> Journal:
     """An existing journal, or one clear line saying why not."""
     import sqlite3
 
-    from sdk.journal import Journal
+    from exsdk.journal import Journal
 
     if not path.is_file():
         raise fail(f"no journal at {path} (pass --journal PATH)")
@@ -350,8 +350,8 @@ def _open_journal(path: Path) -> Journal:
 
 
 def _write_report(run_id: str, journal_path: Path, out: Path | None) -> Path:
-    from sdk.quality import execution_quality, quality_table
-    from sdk.report import write_report
+    from exsdk.app.quality import execution_quality, quality_table
+    from exsdk.app.report import write_report
 
     journal = _open_journal(journal_path)
     with journal:
@@ -380,7 +380,7 @@ def report_command(
     ] = None,
 ) -> None:
     """Execution quality of a run, from its journal alone, as a table and an HTML report."""
-    from sdk.broker.client_ids import validate_run_id
+    from exsdk.broker.client_ids import validate_run_id
 
     validate_run_id(run_id)
     _write_report(run_id, journal or Path("runs") / f"{run_id}.sqlite", out)
@@ -398,7 +398,7 @@ def demo_command(
 
     What ``make demo`` runs: 5 TWAP waves over the orders' 2-minute window, the clock 20x.
     """
-    from sdk.experiment import ExperimentConfig, prepare
+    from exsdk.app.experiment import ExperimentConfig, prepare
 
     if not EXAMPLE_ORDERS.exists():
         raise fail(f"{EXAMPLE_ORDERS} not found; run the demo from the repository root")
@@ -457,11 +457,9 @@ def resume_command(
     """
     import asyncio
 
-    from sdk.adapter import Venue
-    from sdk.broker import TERMINAL, broker_for_run
-    from sdk.broker.client_ids import validate_run_id
-    from sdk.credentials import Credentials
-    from sdk.experiment import (
+    from exsdk.adapter import Venue
+    from exsdk.adapter.credentials import Credentials
+    from exsdk.app.experiment import (
         MAX_RECV_WINDOW_MS,
         ExperimentResult,
         ProgressDisplay,
@@ -469,8 +467,10 @@ def resume_command(
         fills_table,
         sim_or_venue_credentials,
     )
-    from sdk.journal import Journal
-    from sdk.registry import adapter_class, get_adapter
+    from exsdk.broker import TERMINAL, broker_for_run
+    from exsdk.broker.client_ids import validate_run_id
+    from exsdk.journal import Journal
+    from exsdk.registry import adapter_class, get_adapter
 
     validate_run_id(run_id)
     path = journal or Path("runs") / f"{run_id}.sqlite"
@@ -501,7 +501,7 @@ def resume_command(
     adapter_class(record.adapter)
     credentials = sim_or_venue_credentials(where, secrets_file)
     if credentials is None:
-        from simulator import DEFAULT_API_KEY, DEFAULT_SECRET
+        from exsdk.simulator import DEFAULT_API_KEY, DEFAULT_SECRET
 
         credentials = Credentials(venue=where, api_key=DEFAULT_API_KEY, secret=DEFAULT_SECRET)
     ccxt_options: dict[str, Any] = {}
@@ -575,7 +575,7 @@ def simulator_command(
     ] = None,
 ) -> None:
     """Serve the bundled Binance-protocol simulator until interrupted."""
-    from simulator.server import run_forever
+    from exsdk.simulator.server import run_forever
 
     if not 0 <= port <= 65535:
         raise fail(f"--port {port}: not a TCP port")
@@ -596,7 +596,7 @@ def adapters_command(
     ] = None,
 ) -> None:
     """The known adapters and what each supports."""
-    from sdk.registry import capability_table
+    from exsdk.registry import capability_table
 
     rows = capability_table(exchange or [])
     fields: list[str] = []
@@ -633,8 +633,8 @@ def record_command(
     reproduces the same requests and replays offline.
     """
     # The CLI is the composition root: contracts (and through it the simulator) load here only.
-    from contracts.harness import record_venue
-    from contracts.record import contract_module, record, recordable_adapters
+    from exsdk.contracts.harness import record_venue
+    from exsdk.contracts.record import contract_module, record, recordable_adapters
 
     try:
         record_venue()
@@ -661,7 +661,7 @@ def new_adapter_command(
     ] = "spot",
 ) -> None:
     """Write an adapter module, its contract tests and its entry point."""
-    from contracts.scaffold import new_adapter
+    from exsdk.contracts.scaffold import new_adapter
 
     done = new_adapter(name, ccxt_id, market_type=market_type)
     console.print(f"wrote {done.adapter_module}")

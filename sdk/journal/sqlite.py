@@ -8,7 +8,7 @@ process killed at any point leaves a journal that opens and resumes. Rows are ne
 deleted (triggers refuse it); a child's current state is its latest event.
 
 Raw payloads are scrubbed of anything that looks like a credential before they are
-written. Readers return pandas DataFrames; a few typed readers serve :mod:`sdk.broker`.
+written. Readers return pandas DataFrames; a few typed readers serve :mod:`exsdk.broker`.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 import attrs
 
-from sdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
+from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
 
 if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
     import pandas as pd
 
-__all__ = ["SECRET_KEYS", "Journal", "RunRecord", "scrub"]
+__all__ = ["SCHEMA_VERSION", "SECRET_KEYS", "Journal", "RunRecord", "scrub"]
 
 SCHEMA_VERSION = 1
 

@@ -1,7 +1,7 @@
 """API credentials, held as secrets and bound to the venue they were issued for.
 
 A :class:`Credentials` never shows its key or secret in ``repr``/``str`` (they are pydantic
-``SecretStr``), and records its :class:`~sdk.adapter.Venue`: an adapter given credentials
+``SecretStr``), and records its :class:`~exsdk.adapter.Venue`: an adapter given credentials
 for another venue refuses them, so a key set for one venue is never sent to another.
 
 Two loaders:
@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 from pydantic import SecretStr
 
-from sdk.adapter import Venue
-from sdk.errors import SdkError
+from exsdk.adapter.venue import Venue
+from exsdk.errors import SdkError
 
 __all__ = ["Credentials", "CredentialsError"]
 

@@ -3,7 +3,7 @@
 Per asset: the mid price over the TWAP window with the waves shaded, each child's limit
 price as a segment over its life, and the fills as markers sized by quantity. Per wave:
 the fill rate and what became of the children. Per parent: slippage against the arrival
-mid and the wave TWAP, and the tables of :mod:`sdk.quality`. Everything comes from the
+mid and the wave TWAP, and the tables of :mod:`exsdk.app.quality`. Everything comes from the
 journal; floats appear only here, at plotting.
 """
 
@@ -21,9 +21,9 @@ from typing import Any
 
 import pandas as pd
 
-from sdk.fills import base_of
-from sdk.journal import Journal
-from sdk.quality import ExecutionQuality, execution_quality
+from exsdk.app.quality import ExecutionQuality, execution_quality
+from exsdk.fills import base_of
+from exsdk.journal import Journal
 
 __all__ = ["render_report", "write_report"]
 

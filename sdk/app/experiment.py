@@ -5,7 +5,7 @@ environment, credentials, live consent) before anything is built, so bad input n
 reaches a venue. :func:`run_experiment` then builds the adapter, journal and broker, moves
 the orders' time windows to now (keeping their durations), samples the top of the book
 of every traded symbol into the journal while the broker works (so that execution quality
-can be computed from the journal alone, see :mod:`sdk.quality`), and folds the fills.
+can be computed from the journal alone, see :mod:`exsdk.app.quality`), and folds the fills.
 
 The CLI is the composition root: it starts the bundled simulator and passes it in as a
 :class:`LocalVenue`, so this module never imports ``simulator`` or ``adapters``.
@@ -31,8 +31,9 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from sdk.adapter import ExchangeAdapter, Venue
-from sdk.broker import (
+from exsdk.adapter import ExchangeAdapter, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.broker import (
     AcceleratedClock,
     Broker,
     BrokerEvent,
@@ -51,13 +52,12 @@ from sdk.broker import (
     WaveStarted,
     new_run_id,
 )
-from sdk.broker.client_ids import validate_run_id
-from sdk.credentials import Credentials
-from sdk.errors import InvalidOrderInput, SdkError
-from sdk.journal import Journal
-from sdk.limits import Environment, minimal_order_amount, quantize_amount
-from sdk.models import ChildOrder, MarketLimits, OmsFill, Order
-from sdk.universe import DEFAULT_UNIVERSE, Universe
+from exsdk.broker.client_ids import validate_run_id
+from exsdk.errors import InvalidOrderInput, SdkError
+from exsdk.journal import Journal
+from exsdk.limits import Environment, minimal_order_amount, quantize_amount
+from exsdk.models import ChildOrder, MarketLimits, OmsFill, Order
+from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = [
     "CLOCK_EVENT",
@@ -194,12 +194,12 @@ def prepare(
 ) -> PreparedExperiment:
     """Check every input and load what the run needs, without touching any venue.
 
-    Raises :class:`~sdk.errors.SdkError` (one line naming what and where) on bad input:
+    Raises :class:`~exsdk.errors.SdkError` (one line naming what and where) on bad input:
     a missing or malformed orders file, an unknown adapter, venue or environment, a live
     venue without ``allow_live`` or outside ``prod``, missing keys.
     """
-    from sdk.orders_text import load_orders
-    from sdk.registry import adapter_class
+    from exsdk.orders_text import load_orders
+    from exsdk.registry import adapter_class
 
     venue: Venue = _choice(config.venue, Venue, "venue")
     if config.environment is None:
@@ -329,7 +329,7 @@ def sim_or_venue_credentials(venue: Venue, secrets_file: Path | None) -> Credent
 def clock_for_run(journal: Journal, run_id: str) -> Clock:
     """The clock a journaled experiment ran on, continued: a resume keeps its time base.
 
-    An experiment on the simulator runs an :class:`~sdk.broker.AcceleratedClock`, and its
+    An experiment on the simulator runs an :class:`~exsdk.broker.AcceleratedClock`, and its
     TWAP windows are in that clock's time; resumed on the wall clock they would be hours
     away. Runs without the experiment's clock event (API callers) get the wall clock.
     """
@@ -562,7 +562,7 @@ async def _sample_books(
 
     The broker journals the children it priced but not the books it priced them from;
     these samples are the reference (arrival mid, wave TWAP of the mid) that
-    :mod:`sdk.quality` measures slippage against.
+    :mod:`exsdk.app.quality` measures slippage against.
     """
     while True:
         await _sample_once(adapter, journal, run_id, clock, symbols)
@@ -602,7 +602,7 @@ async def _sample_once(
 async def _adapter(
     prepared: PreparedExperiment, local: LocalVenue | None
 ) -> AsyncIterator[ExchangeAdapter]:
-    from sdk.registry import get_adapter
+    from exsdk.registry import get_adapter
 
     credentials = prepared.credentials
     base_url = None

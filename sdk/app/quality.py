@@ -9,7 +9,7 @@ Sign convention (kaizenflow's): slippage is a cost. For a buy it is ``(price - r
 ref``, for a sell ``(ref - price) / ref``, times 10,000; positive means the trade did worse
 than the reference, negative that it improved on it.
 
-Reference prices come from the top-of-book samples :mod:`sdk.experiment` journals as raw
+Reference prices come from the top-of-book samples :mod:`exsdk.app.experiment` journals as raw
 responses of kind ``mid_sample``; a run without them (a broker used directly) still gets
 fill rates, fees and times, with slippage left empty. Times are on the broker's clock: an
 experiment on an accelerated clock journals the mapping from venue (wall) time, and venue
@@ -31,10 +31,10 @@ import attrs
 import pandas as pd
 from rich.table import Table
 
-from sdk.broker.twap import TwapConfig, plan_waves
-from sdk.fills import base_of, fold_fill
-from sdk.journal import Journal
-from sdk.models import CcxtTrade, ChildOrder, ChildStatus, OmsFill, Order, OrderKind, Side
+from exsdk.broker.twap import TwapConfig, plan_waves
+from exsdk.fills import base_of, fold_fill
+from exsdk.journal import Journal
+from exsdk.models import CcxtTrade, ChildOrder, ChildStatus, OmsFill, Order, OrderKind, Side
 
 __all__ = [
     "BPS",

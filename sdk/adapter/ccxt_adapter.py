@@ -1,43 +1,44 @@
-"""The adapter interface: the only place that talks to ccxt.
-
-``ExchangeAdapter`` is the async base every exchange adapter subclasses. Every return
-value is an SDK model and every ccxt exception is translated (``sdk.errors.translate``)
-at this boundary. ``Capabilities`` are declared per adapter, not read from ccxt's
-``has`` (``has['setLeverage']`` is true for Binance spot and still fails there).
+"""The ccxt boundary: ``CcxtAdapter``, the only caller of ccxt.
 
 ``CcxtAdapter`` is the concrete base over a ``ccxt.async_support`` exchange: venue URL
 sets (``sim`` rewrites every API URL to the simulator, ``testnet`` is ccxt's sandbox,
 ``demo`` its demo trading, ``live`` only with ``allow_live=True``), venue-bound
 credentials, a JSON markets snapshot on disk (``MarketsCache``), and one boundary helper
-(``CcxtAdapter._call``) through which every ccxt request goes.
+(``CcxtAdapter._call``) through which every ccxt request goes; every ccxt exception is
+translated (``exsdk.errors.translate``) there.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 import logging
-import os
 import re
-import tempfile
-import time
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
-import attrs
 import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NotSupported as CcxtNotSupported
 from pydantic import ValidationError
 
-from sdk.errors import (
+from exsdk.adapter.base import METHOD_PURPOSES, ExchangeAdapter
+from exsdk.adapter.markets_cache import MarketsCache, default_cache_dir
+from exsdk.adapter.pacing import (
+    OrderLimit,
+    OrderPacer,
+    limits_from_message,
+    limits_from_rate_limits,
+)
+from exsdk.adapter.redaction import install_log_redaction
+from exsdk.adapter.replies import PARSER_ERRORS, ReplyShape, json_of, one_line
+from exsdk.adapter.urls import rewrite_urls
+from exsdk.adapter.venue import Venue
+from exsdk.errors import (
     InvalidOrderInput,
     OrderNotFound,
     OrderOutcomeUnknown,
@@ -48,7 +49,7 @@ from sdk.errors import (
     VenueRejected,
     translate,
 )
-from sdk.models import (
+from exsdk.models import (
     Balances,
     BidAsk,
     CcxtOrder,
@@ -57,285 +58,24 @@ from sdk.models import (
     Position,
     Side,
 )
-from sdk.pacing import OrderLimit, OrderPacer, limits_from_message, limits_from_rate_limits
 
 if TYPE_CHECKING:
-    from sdk.credentials import Credentials
-    from sdk.limits import Environment
+    from exsdk.adapter.credentials import Credentials
+    from exsdk.limits import Environment
 
 log = logging.getLogger(__name__)
 
 
-class Venue(enum.StrEnum):
-    """Where requests go. ``live`` must always be asked for explicitly."""
-
-    SIM = "sim"
-    TESTNET = "testnet"
-    DEMO = "demo"
-    LIVE = "live"
-
-
-@attrs.frozen
-class Capabilities:
-    """What an adapter supports; the contract suite skips by these, the broker checks them."""
-
-    market_orders: bool = True
-    limit_orders: bool = True
-    cancel: bool = True
-    fetch_by_client_order_id: bool = True
-    open_orders: bool = True
-    order_trades: bool = True
-    balances: bool = True
-    positions: bool = False
-    leverage: bool = False
-    reduce_only: bool = False
-    liquidity_error: bool = False  # the venue can answer -4131 style liquidity rejections
-
-    def names(self) -> dict[str, bool]:
-        """Every capability by name, for tables and skip reasons."""
-        return attrs.asdict(self)
-
-
-class ExchangeAdapter(ABC):
-    """Async base of every exchange adapter.
-
-    Subclasses declare ``name``, ``ccxt_id`` and ``capabilities`` and implement the
-    hooks; shared code never asks "am I spot or futures?".
-    """
-
-    name: ClassVar[str]
-    ccxt_id: ClassVar[str]
-    capabilities: ClassVar[Capabilities]
-
-    @property
-    @abstractmethod
-    def exchange_id(self) -> str:
-        """The ccxt exchange id this adapter talks to."""
-
-    @abstractmethod
-    def symbol_for(self, base: str, quote: str) -> str:
-        """The ccxt symbol of ``base``/``quote`` in this adapter's market type."""
-
-    @abstractmethod
-    async def load_markets(self, *, reload: bool = False) -> dict[str, MarketLimits]:
-        """Markets with their typed limits, from the cache when there is one."""
-
-    @abstractmethod
-    async def best_bid_ask(self, symbol: str) -> BidAsk:
-        """Top of the book now."""
-
-    @abstractmethod
-    async def create_order(
-        self,
-        symbol: str,
-        order_type: str,
-        side: Side,
-        amount: Decimal,
-        price: Decimal | None = None,
-        *,
-        client_order_id: str,
-        reduce_only: bool = False,
-    ) -> CcxtOrder:
-        """Send one order with the given client order id (the idempotency key)."""
-
-    @abstractmethod
-    async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
-        """Cancel one order; an order already gone raises ``OrderNotFound``."""
-
-    @abstractmethod
-    async def fetch_order(
-        self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
-    ) -> CcxtOrder:
-        """One order by exchange id or by client order id."""
-
-    @abstractmethod
-    async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
-        """Open orders of one symbol."""
-
-    @abstractmethod
-    async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:
-        """The trades (partial fills) of one order."""
-
-    @abstractmethod
-    async def fetch_balances(self) -> Balances:
-        """Account balances."""
-
-    @abstractmethod
-    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
-        """Open positions (non-zero only)."""
-
-    @abstractmethod
-    async def set_leverage(self, symbol: str, leverage: int) -> None:
-        """Set the leverage of one symbol."""
-
-    @abstractmethod
-    async def close(self) -> None:
-        """Release the HTTP session."""
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-# What each ccxt unified method is needed for; named in every ``UnsupportedMethod``.
-METHOD_PURPOSES: Mapping[str, str] = {
-    "loadMarkets": "market limits (minimal orders, quantizing)",
-    "fetchOrderBook": "best bid/ask for limit prices",
-    "createOrder": "broker submission of child orders",
-    "createMarketOrder": "market orders (market parents, minimal-order forcing)",
-    "cancelOrder": "cancelling open children at the end of a TWAP wave",
-    "fetchOrder": "order status by exchange id (reconciliation)",
-    "fetchOrders": "order lookup by client order id after an unknown outcome",
-    "fetchOpenOrders": "open orders at the end of a wave",
-    "fetchClosedOrders": "order lookup by client order id after an unknown outcome",
-    "fetchMyTrades": "trades of each child order (OMS fills and fees)",
-    "fetchBalance": "balances",
-    "fetchPositions": "positions",
-    "setLeverage": "leverage",
-    "fetchTime": "clock sync after a timestamp rejection",
-}
-
-_CACHE_FORMAT = 1
 _SECRET_CONFIG_KEYS = frozenset(
     {"apiKey", "secret", "password", "uid", "privateKey", "walletAddress", "token"}
 )
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-# What ccxt's parsers raise on a reply of the wrong shape or types (``int("NaN")``,
-# ``"x" in 5``, ``"".keys()``). Control flow (CancelledError, KeyboardInterrupt) and test
-# machinery (vcrpy's cassette misses) are other types and pass through untouched.
-_PARSER_ERRORS: tuple[type[Exception], ...] = (
-    TypeError,
-    ValueError,
-    AttributeError,
-    KeyError,
-    IndexError,
-    ArithmeticError,
-    RecursionError,
-)
 
 # ccxt methods whose malformed reply leaves the outcome unknown: the venue answered, so it
 # may well have placed the order; the broker must look it up before any resend.
 _OUTCOME_UNKNOWN_ON_MALFORMED = frozenset({"create_order"})
 
 _T = TypeVar("_T")
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _json_of(body: str) -> tuple[bool, Any]:
-    """``(True, value)`` when ``body`` is JSON, else ``(False, None)``."""
-    try:
-        return True, json.loads(body)
-    except (ValueError, RecursionError):
-        return False, None
-
-
-def _kind_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "null"
-    name = type(value).__name__
-    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
-
-
-@attrs.frozen
-class ReplyShape:
-    """The top-level JSON shape of one endpoint's reply.
-
-    ccxt reads some bodies of the wrong shape as an empty result (a non-list trades body
-    becomes ``[]``, an account body without ``balances`` no balances at all); declaring
-    the shape lets the adapter tell "nothing" from "garbage". ``kind`` is ``list`` or
-    ``dict``; ``fields`` are keys a ``dict`` reply must hold, with the type of each.
-    """
-
-    kind: type[list[Any]] | type[dict[str, Any]]
-    fields: Mapping[str, type] = attrs.field(factory=dict)
-
-    def mismatch(self, value: Any) -> str | None:
-        """What is wrong with a parsed reply, or ``None`` when it has this shape."""
-        if not isinstance(value, self.kind):
-            return f"expected {_kind_of(self.kind())}, got {_kind_of(value)}"
-        if isinstance(value, dict):
-            for key, kind in self.fields.items():
-                if not isinstance(value.get(key), kind):
-                    found = _kind_of(value[key]) if key in value else "nothing"
-                    return f"expected {key!r} to be {_kind_of(kind())}, got {found}"
-        return None
-
-
-LIST_REPLY = ReplyShape(list)
-"""A reply that is a JSON list (trades, open orders, order history)."""
-
-
-# ----- secrets in logs ------------------------------------------------------------------
-
-# Names whose values are credentials: headers (X-MBX-APIKEY), query strings and form
-# bodies (signature=..., apiKey=...), dict and JSON reprs ('secret': '...').
-_SECRET_NAMES = (
-    r"x-mbx-apikey|api[-_]?key|api[-_]?secret|secret(?:[-_]?key)?|signature|password"
-    r"|passphrase|private[-_]?key|access[-_]?token|token|listen[-_]?key"
-)
-_SECRET_IN_QUERY = re.compile(rf"(?i)(?<![\w-])({_SECRET_NAMES})=([^&\s'\",;]+)")
-_SECRET_IN_MAPPING = re.compile(rf"""(?i)(['"])({_SECRET_NAMES})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4""")
-_SECRET_IN_HEADER = re.compile(rf"(?im)^(\s*(?:{_SECRET_NAMES})\s*:\s*)(\S+)")
-REDACTED = "***"
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with API keys, secrets and request signatures replaced by ``***``."""
-    text = _SECRET_IN_QUERY.sub(rf"\1={REDACTED}", text)
-    text = _SECRET_IN_MAPPING.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
-    return _SECRET_IN_HEADER.sub(rf"\1{REDACTED}", text)
-
-
-class SecretRedactingFilter(logging.Filter):
-    """Masks credentials in a log record before any handler sees it.
-
-    ccxt logs every request at DEBUG with its headers (``X-MBX-APIKEY``) and its signed
-    URL or body (``signature=...``); this filter rewrites the formatted message (and a
-    traceback's text) through :func:`redact_secrets`.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record: logging reports it when a handler formats
-            return True
-        redacted = redact_secrets(message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact_secrets(logging.Formatter().formatException(record.exc_info))
-        return True
-
-
-# The logger ccxt writes requests to (ccxt.async_support's exchanges inherit it).
-CCXT_LOGGERS = ("ccxt.base.exchange", "ccxt.async_support.base.exchange")
-_REDACTING_FILTER = SecretRedactingFilter()
-
-
-def install_log_redaction(*loggers: logging.Logger) -> None:
-    """Add the one :class:`SecretRedactingFilter` to ccxt's loggers and to ``loggers``.
-
-    Idempotent: ``Logger.addFilter`` adds the shared instance at most once per logger.
-    """
-    for logger in (*(logging.getLogger(name) for name in CCXT_LOGGERS), *loggers):
-        logger.addFilter(_REDACTING_FILTER)
 
 
 def _retry_after(headers: object) -> float | None:
@@ -357,80 +97,11 @@ def _camel(method: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def default_cache_dir() -> Path:
-    """Where the SDK caches files: ``$EXSDK_CACHE_DIR``, else ``$XDG_CACHE_HOME/exsdk``,
-    else ``~/.cache/exsdk``."""
-    explicit = os.environ.get("EXSDK_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "exsdk"
-
-
-@attrs.frozen
-class MarketsCache:
-    """A JSON snapshot of one exchange's ccxt markets, so a restart does not reload them.
-
-    The snapshot records the exchange id and the ccxt version that parsed it; a snapshot
-    from another exchange, another ccxt version, or older than ``max_age`` is ignored.
-    """
-
-    path: Path = attrs.field(converter=Path)
-    max_age: timedelta | None = timedelta(hours=24)
-
-    def load(self, exchange_id: str) -> dict[str, Any] | None:
-        """The cached markets, or ``None`` when missing, stale or unreadable."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("format") != _CACHE_FORMAT:
-            return None
-        if data.get("exchange") != exchange_id or data.get("ccxt") != ccxt_async.__version__:
-            return None
-        saved_at = data.get("saved_at")
-        if not isinstance(saved_at, int | float):
-            return None
-        if self.max_age is not None and time.time() - saved_at > self.max_age.total_seconds():
-            return None
-        markets = data.get("markets")
-        return markets if isinstance(markets, dict) and markets else None
-
-    def save(self, exchange_id: str, markets: Mapping[str, Any]) -> None:
-        """Write the snapshot atomically (a reader never sees half a file)."""
-        payload = {
-            "format": _CACHE_FORMAT,
-            "exchange": exchange_id,
-            "ccxt": ccxt_async.__version__,
-            "saved_at": time.time(),
-            "markets": markets,
-        }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(payload, fh, default=str)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def _rewrite_urls(urls: Any, base_url: str) -> Any:
-    """Every URL in ``urls`` (a string or nested dicts) moved to ``base_url``, path kept."""
-    if isinstance(urls, str):
-        parts = urlsplit(urls)
-        return base_url + parts.path + (f"?{parts.query}" if parts.query else "")
-    if isinstance(urls, dict):
-        return {key: _rewrite_urls(value, base_url) for key, value in urls.items()}
-    return urls
-
-
 class CcxtAdapter(ExchangeAdapter):
     """An adapter over one ``ccxt.async_support`` exchange.
 
     Every ccxt request goes through :meth:`_call`, which translates ccxt and transport
-    exceptions with :func:`sdk.errors.translate`. Subclasses declare ``name``,
+    exceptions with :func:`exsdk.errors.translate`. Subclasses declare ``name``,
     ``ccxt_id``, ``market_type``, ``capabilities`` and ``default_options``, and override
     the small hooks (client order id rules, lookup by client order id, trades of an
     order, what to do after an error).
@@ -483,7 +154,7 @@ class CcxtAdapter(ExchangeAdapter):
                 "pass allow_live=True to ask for it explicitly"
             )
         if credentials is not None and credentials.venue is not venue:
-            from sdk.credentials import CredentialsError
+            from exsdk.adapter.credentials import CredentialsError
 
             raise CredentialsError(
                 f"{self.name}: credentials were issued for venue '{credentials.venue}', "
@@ -558,7 +229,7 @@ class CcxtAdapter(ExchangeAdapter):
                 assert self._base_url is not None
                 # ccxt builds request URLs from urls['api'] only, so moving every entry to
                 # the simulator keeps paths (and ccxt's per-path behaviour) untouched.
-                exchange.urls["api"] = _rewrite_urls(exchange.urls["api"], self._base_url)
+                exchange.urls["api"] = rewrite_urls(exchange.urls["api"], self._base_url)
         except CcxtNotSupported as exc:
             raise UnsupportedMethod(
                 f"{self.name}: venue '{self.venue}' is not available: {exc}",
@@ -620,7 +291,7 @@ class CcxtAdapter(ExchangeAdapter):
                 error.retry_after = _retry_after(self._exchange.last_response_headers)
             await self._after_error(error)
             raise error from exc
-        except _PARSER_ERRORS as exc:
+        except PARSER_ERRORS as exc:
             body = None if token in self._tainted else self._exchange.last_http_response
             if body is None and token not in self._tainted and self._records_replies():
                 # No reply arrived: the error is in the request (ours or ccxt's), not the
@@ -643,7 +314,7 @@ class CcxtAdapter(ExchangeAdapter):
         body = self._exchange.last_http_response
         if not isinstance(body, str) or not self._records_replies():
             return
-        is_json, value = _json_of(body)
+        is_json, value = json_of(body)
         problem = shape.mismatch(value) if is_json else "not JSON"
         if problem is not None:
             raise self._malformed(method, problem, body)
@@ -654,7 +325,7 @@ class CcxtAdapter(ExchangeAdapter):
         ``body`` is the raw reply when known to be this call's; a body that is not JSON at
         all (an HTML page, an empty or truncated reply) is a transport problem.
         """
-        is_json = None if body is None else _json_of(body)[0]
+        is_json = None if body is None else json_of(body)[0]
         cls: type[SdkError]
         if method in _OUTCOME_UNKNOWN_ON_MALFORMED:
             cls = OrderOutcomeUnknown
@@ -664,7 +335,7 @@ class CcxtAdapter(ExchangeAdapter):
             cls = VenueRejected
         what = "malformed reply" if is_json is not False else "unreadable reply"
         return cls(
-            _one_line(f"{self.exchange_id} {method}: {what}: {detail}"),
+            one_line(f"{self.exchange_id} {method}: {what}: {detail}"),
             exchange=self.exchange_id,
             body=body[:2000] if body else None,
         )
@@ -675,7 +346,7 @@ class CcxtAdapter(ExchangeAdapter):
             return parse(raw)
         except VenueRejected as exc:
             raise self._malformed(method, exc.message, None) from None
-        except _PARSER_ERRORS as exc:  # e.g. ccxt handed back a raw body, not a list
+        except PARSER_ERRORS as exc:  # e.g. ccxt handed back a raw body, not a list
             raise self._malformed(method, f"{type(exc).__name__}: {exc}", None) from None
 
     def _translate(self, exc: BaseException, method: str, body: str | None = None) -> SdkError:
@@ -975,21 +646,3 @@ class CcxtAdapter(ExchangeAdapter):
         # Never shows credentials: only what the adapter is and where it sends requests.
         where = f" base_url={self._base_url}" if self._base_url else ""
         return f"<{type(self).__name__} {self.name} venue={self.venue.value}{where}>"
-
-
-__all__ = [
-    "CCXT_LOGGERS",
-    "LIST_REPLY",
-    "METHOD_PURPOSES",
-    "REDACTED",
-    "Capabilities",
-    "CcxtAdapter",
-    "ExchangeAdapter",
-    "MarketsCache",
-    "ReplyShape",
-    "SecretRedactingFilter",
-    "Venue",
-    "default_cache_dir",
-    "install_log_redaction",
-    "redact_secrets",
-]

@@ -1,0 +1,51 @@
+"""The lazy public surfaces: every listed name resolves, and what type checkers see agrees.
+
+``exsdk`` and ``exsdk.adapter`` export their names lazily (``exsdk._lazy``): a table for
+the runtime, ``TYPE_CHECKING`` imports for type checkers, ``__all__`` for readers. The three
+must name the same things, from the same modules.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+import exsdk
+
+PACKAGES = ["exsdk", "exsdk.adapter"]
+
+
+def _type_checking_imports(package: str) -> dict[str, str]:
+    init = Path(importlib.import_module(package).__file__ or "")
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for stmt in node.body:
+                assert isinstance(stmt, ast.ImportFrom) and stmt.module, ast.dump(stmt)
+                names.update({alias.name: stmt.module for alias in stmt.names})
+    return names
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_table_all_and_type_checking_agree(package: str) -> None:
+    module = importlib.import_module(package)
+    table: dict[str, str] = module._EXPORTS
+    assert _type_checking_imports(package) == table
+    assert sorted(set(module.__all__) - {"__version__"}) == sorted(table)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_name_resolves_to_its_module_object(package: str) -> None:
+    module = importlib.import_module(package)
+    for name, source in module._EXPORTS.items():
+        assert getattr(module, name) is getattr(importlib.import_module(source), name), name
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _ = exsdk.no_such_name  # type: ignore[attr-defined]
+    assert "Broker" in dir(exsdk)
