@@ -67,7 +67,7 @@ class Admin:
             raise KeyError(symbol)
 
     def tick(self, n: int = 1) -> None:
-        """Advance all prices ``n`` steps of the seeded random walk."""
+        """Advance all prices ``n`` steps (one clock second each) of the price process."""
         self.state.tick(n)
 
     def thin(self, symbol: str, market: str = "futures") -> None:
@@ -247,9 +247,14 @@ async def handle_admin(admin: Admin, request: web.Request) -> web.Response:
         return web.json_response({"error": f"unknown operation {op!r}"}, status=404)
     kwargs: dict[str, Any] = {}
     if request.can_read_body:
-        text = await request.text()
-        if text:
-            kwargs = json.loads(text)
+        raw = await request.read()
+        if raw:
+            try:
+                kwargs = json.loads(raw)
+            except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+                return web.json_response({"error": "the body is not a JSON object"}, status=400)
+            if not isinstance(kwargs, dict):
+                return web.json_response({"error": "the body is not a JSON object"}, status=400)
     try:
         result = getattr(admin, op)(**kwargs)
     except (KeyError, ValueError, TypeError) as exc:

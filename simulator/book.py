@@ -7,13 +7,14 @@ Prices move only when :meth:`Book.step` or :meth:`Book.set_mid` is called.
 
 from __future__ import annotations
 
-import math
 import random
+from collections import deque
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 import attrs
 
 from exsdk.simulator.exchange_info import SymbolRules
+from exsdk.simulator.price_process import PriceProcess, annual_volatility
 
 # Realistic reference prices per base asset (USDT quote).
 REFERENCE_PRICES: dict[str, str] = {
@@ -33,15 +34,25 @@ REFERENCE_PRICES: dict[str, str] = {
 }
 
 LEVELS = 25
-# Notional of the best level and growth per level: a few hundred USDT walks 2+ levels
-# while the whole side holds millions, so large orders still fill.
-FIRST_LEVEL_NOTIONAL = Decimal(40)
+# Depth and spread, from the real BTCUSDT books in tests/samples: the best levels of
+# spot_order_book_real_btcusdt_limit2.json (0.0107 BTC bid and 0.0087 BTC ask at 42 574:
+# about 455 and 370 USDT) and spot_ticker_24hr_real_btcusdt.json (6.27 BTC bid, 0.033 BTC
+# ask at 73 370: 460 000 and 2 400 USDT) put the best level at a few thousand USDT, and
+# both have a spread of one tick (42574.30/42574.31, 73369.83/73369.84). The best level
+# therefore holds FIRST_LEVEL_NOTIONAL and the spread is one tick. (The futures sample
+# futures_order_book_real_btcusdt_limit5.json, 227 USDT wide, is a testnet-like thin
+# book and is not used.) Deeper levels, one LEVEL_SPACING apart and LEVEL_GROWTH times
+# larger each, are an assumption, not a measured figure: they let orders of any size
+# fill while a few thousand USDT still walks one or two levels.
+FIRST_LEVEL_NOTIONAL = Decimal(2000)
 LEVEL_GROWTH = Decimal("1.6")
-# Relative distance between levels, and of a thin book's best level from the mark.
-LEVEL_SPACING = Decimal("0.0002")
+LEVEL_SPACING = Decimal("0.0001")
+# A thin book's best level lies this far from the mark (outside PERCENT_PRICE: -4131).
 THIN_OFFSET = Decimal("0.25")
-# Per-tick relative volatility of the random walk.
-TICK_VOLATILITY = 0.001
+# One admin ``tick`` is this many seconds of clock time of the price process.
+TICK_CLOCK_SECONDS = 1.0
+# Mid-price samples kept per book for klines and avgPrice.
+HISTORY_SIZE = 20_000
 
 
 def snap(value: Decimal, unit: Decimal, rounding: str = ROUND_HALF_EVEN) -> Decimal:
@@ -85,13 +96,27 @@ class Book:
     """Order book of one symbol on one market, regenerated around ``mid``."""
 
     rules: SymbolRules
-    rng: random.Random
+    process: PriceProcess
     mid: Decimal
     thin: bool = False
+    # The unrounded fair price the book is quoted around (set exactly by set_mid).
+    fair: Decimal = Decimal(0)
     bids: list[Level] = attrs.field(factory=list)
     asks: list[Level] = attrs.field(factory=list)
     update_id: int = 1
     stats: TickerStats | None = None
+    # (server ms, mid) after every move, oldest first: what klines and avgPrice read.
+    history: deque[tuple[int, Decimal]] = attrs.field(factory=lambda: deque(maxlen=HISTORY_SIZE))
+
+    def remember(self, now_ms: int) -> None:
+        """Record the current mid at ``now_ms`` in :attr:`history`."""
+        self.history.append((now_ms, self.mid))
+
+    def mids_between(self, start_ms: int, end_ms: int) -> list[Decimal]:
+        """The mid at ``start_ms`` (the last one before it) and every later one up to ``end_ms``."""
+        before = [m for t, m in self.history if t <= start_ms]
+        inside = [m for t, m in self.history if start_ms < t <= end_ms]
+        return ([before[-1]] if before else []) + inside
 
     @classmethod
     def create(cls, rules: SymbolRules, seed: int, thin: bool = False) -> Book:
@@ -100,7 +125,8 @@ class Book:
         ref = Decimal(REFERENCE_PRICES.get(rules.base, "10"))
         jitter = Decimal(str(round(rng.uniform(-0.01, 0.01), 6)))
         mid = snap(ref * (1 + jitter), rules.tick)
-        book = cls(rules=rules, rng=rng, mid=mid, thin=thin)
+        process = PriceProcess(float(mid), annual_volatility(rules.base), rng)
+        book = cls(rules=rules, process=process, mid=mid, thin=thin, fair=mid)
         book.stats = TickerStats(open_price=mid, high=mid, low=mid, last_price=mid)
         book.rebuild()
         return book
@@ -114,10 +140,12 @@ class Book:
         """Regenerate all levels around ``mid`` (restores depleted liquidity)."""
         tick = self.rules.tick
         spacing = max(tick, snap(self.mid * LEVEL_SPACING, tick))
-        offset = self.mid * THIN_OFFSET if self.thin else spacing / 2
-        best_bid = snap(self.mid - offset, tick, ROUND_FLOOR)
-        best_ask = snap(self.mid + offset, tick, ROUND_CEILING)
-        if best_ask <= best_bid:
+        if self.thin:
+            best_bid = snap(self.mid * (1 - THIN_OFFSET), tick, ROUND_FLOOR)
+            best_ask = snap(self.mid * (1 + THIN_OFFSET), tick, ROUND_CEILING)
+        else:
+            # One tick wide around the fair price, as the real books are.
+            best_bid = max(snap(self.fair - tick / 2, tick, ROUND_FLOOR), tick)
             best_ask = best_bid + tick
         self.bids = []
         self.asks = []
@@ -135,15 +163,25 @@ class Book:
         qty = floor_to(notional / price, step)
         return max(qty, step, self.rules.min_qty)
 
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of clock time pass for the price process, then rebuild."""
+        if seconds <= 0:
+            return
+        self._quote(Decimal(repr(self.process.advance(seconds))))
+
     def step(self) -> None:
-        """Advance the reference price by one random-walk step."""
-        shock = self.rng.gauss(0.0, TICK_VOLATILITY)
-        factor = Decimal(str(round(math.exp(shock), 10)))
-        self.set_mid(self.mid * factor)
+        """One admin tick: :data:`TICK_CLOCK_SECONDS` of clock time."""
+        self.advance(TICK_CLOCK_SECONDS)
 
     def set_mid(self, price: Decimal) -> None:
-        """Move the reference price to ``price`` (snapped to tick) and rebuild."""
-        self.mid = max(snap(price, self.rules.tick), self.rules.tick)
+        """Move the reference price to ``price`` and rebuild (the process continues from it)."""
+        fair = max(price, self.rules.tick)
+        self.process.price = float(fair)
+        self._quote(fair)
+
+    def _quote(self, fair: Decimal) -> None:
+        self.fair = fair
+        self.mid = max(snap(fair, self.rules.tick), self.rules.tick)
         self.rebuild()
 
     def best_bid(self) -> Decimal | None:

@@ -227,6 +227,6 @@ def backend_timeout(status: int = 408) -> BinanceError:
     )
 
 
-def not_found_path() -> BinanceError:
-    """Unknown path; Binance answers 404 with an HTML page, we keep JSON for clarity."""
-    return BinanceError(404, -1000, "Not found.")
+def illegal_chars_any() -> BinanceError:
+    """A parameter that is not legal text, e.g. a body that is not UTF-8 (-1100)."""
+    return BinanceError(400, -1100, "Illegal characters found in a parameter.")

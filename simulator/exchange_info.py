@@ -12,10 +12,38 @@ import attrs
 
 MarketKind = Literal["spot", "futures"]
 
+# The newest bundled snapshot of each market is the default; older ones stay selectable
+# (the 2021-09 futures one is the only one listing HNTUSDT, the -4131 scenario's symbol).
 DEFAULT_SPOT_SNAPSHOT = "spot_exchange_info_2024-09_selected.json"
-DEFAULT_FUTURES_SNAPSHOT = "futures_exchange_info_2021-09_selected_with_hntusdt.json"
+DEFAULT_FUTURES_SNAPSHOT = "futures_exchange_info_2025-11_selected.json"
+FUTURES_2021_SNAPSHOT = "futures_exchange_info_2021-09_selected_with_hntusdt.json"
+_PREFIX = {"spot": "spot_exchange_info_", "futures": "futures_exchange_info_"}
 
 _ZERO = Decimal(0)
+
+
+def bundled_snapshots(kind: MarketKind) -> list[str]:
+    """File names of the snapshots shipped for ``kind``, oldest first (names sort by date)."""
+    folder = resources.files("exsdk.simulator").joinpath("data")
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name.startswith(_PREFIX[kind]) and entry.name.endswith(".json")
+    )
+
+
+def resolve_snapshot(kind: MarketKind, name: str) -> str:
+    """A bundled file name, a path, or a date prefix such as ``2021-09`` -> what to load.
+
+    Raises ``ValueError`` naming the bundled snapshots when a prefix matches none or several.
+    """
+    if "/" in name or name in bundled_snapshots(kind):
+        return name
+    matches = [n for n in bundled_snapshots(kind) if n.startswith(_PREFIX[kind] + name)]
+    if len(matches) != 1:
+        known = ", ".join(bundled_snapshots(kind))
+        raise ValueError(f"{kind} snapshot {name!r}: not one of the bundled ones ({known})")
+    return matches[0]
 
 
 def load_snapshot(name: str) -> dict[str, Any]:
@@ -135,8 +163,8 @@ class ExchangeInfo:
 
     @classmethod
     def load(cls, kind: MarketKind, name: str) -> ExchangeInfo:
-        """Load snapshot ``name`` for market ``kind``."""
-        raw = load_snapshot(name)
+        """Load snapshot ``name`` (see :func:`resolve_snapshot`) for market ``kind``."""
+        raw = load_snapshot(resolve_snapshot(kind, name))
         rules = {s["symbol"]: rules_from_symbol(s, kind) for s in raw.get("symbols", [])}
         return cls(kind=kind, raw=raw, rules=rules)
 

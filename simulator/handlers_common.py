@@ -50,6 +50,14 @@ def order_request(p: Params, allowed_types: frozenset[str]) -> OrderRequest:
     )
 
 
+def response_type(p: Params, allowed: tuple[str, ...], default: str) -> str:
+    """``newOrderRespType``, or ``default`` when absent (-1136 when not one of ``allowed``)."""
+    value = p.get("newOrderRespType") or default
+    if value.upper() not in allowed:
+        raise errors.BinanceError(400, -1136, "Invalid newOrderRespType.")
+    return value.upper()
+
+
 def lookup_order(engine: Engine, p: Params, missing: Callable[[], errors.BinanceError]) -> Order:
     """Find the order named by orderId / origClientOrderId, or raise ``missing()``."""
     symbol = params.text(p, "symbol")
@@ -136,3 +144,91 @@ def levels(
         "bids": [[fmt(lv.price), qfmt(lv.qty)] for lv in book.bids if lv.qty > 0][:limit],
         "asks": [[fmt(lv.price), qfmt(lv.qty)] for lv in book.asks if lv.qty > 0][:limit],
     }
+
+
+# ----- market data built from the book's mid history --------------------------------
+
+_INTERVAL_MS = {
+    "1s": 1_000,
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+    "3d": 259_200_000,
+    "1w": 604_800_000,
+}
+
+
+def klines(
+    engine: Engine,
+    p: Params,
+    now_ms: int,
+    fmt: Callable[[Decimal], str],
+    qfmt: Callable[[Decimal], str],
+    *,
+    max_limit: int,
+    intervals: frozenset[str],
+) -> list[list[Any]]:
+    """GET klines: one row per interval since the venue started (nothing is older).
+
+    Prices are the book's mid samples (the simulated market trades at its mid); volume,
+    quote volume and counts are the account's own trades, the only trades there are.
+    """
+    symbol = params.text(p, "symbol")
+    book = engine.book(symbol)
+    interval = params.text(p, "interval")
+    if interval not in intervals:
+        raise errors.BinanceError(400, -1120, "Invalid interval.")
+    step = _INTERVAL_MS[interval]
+    limit = min(params.int_opt(p, "limit") or 500, max_limit)
+    first = book.history[0][0] if book.history else now_ms
+    start = params.int_opt(p, "startTime")
+    end = params.int_opt(p, "endTime")
+    last_open = (min(end, now_ms) if end is not None else now_ms) // step * step
+    first_open = max(first // step * step, (start if start is not None else 0) // step * step)
+    if start is None:
+        first_open = max(first_open, last_open - (limit - 1) * step)
+    rows: list[list[Any]] = []
+    open_ms = first_open
+    while open_ms <= last_open and len(rows) < limit:
+        close_ms = open_ms + step - 1
+        mids = book.mids_between(open_ms, close_ms)
+        trades = [t for t in engine.trades if t.symbol == symbol and open_ms <= t.time <= close_ms]
+        if mids:
+            volume = sum((t.qty for t in trades), Decimal(0))
+            quote = sum((t.quote_qty for t in trades), Decimal(0))
+            buys = [t for t in trades if t.side == "BUY"]
+            rows.append(
+                [
+                    open_ms,
+                    fmt(mids[0]),
+                    fmt(max(mids)),
+                    fmt(min(mids)),
+                    fmt(mids[-1]),
+                    qfmt(volume),
+                    close_ms,
+                    fmt(quote),
+                    len(trades),
+                    qfmt(sum((t.qty for t in buys), Decimal(0))),
+                    fmt(sum((t.quote_qty for t in buys), Decimal(0))),
+                    "0",
+                ]
+            )
+        open_ms += step
+    return rows
+
+
+def average_mid(book: Book, now_ms: int, minutes: int) -> Decimal:
+    """Mean of the mid samples of the last ``minutes`` (the current mid when none)."""
+    mids = book.mids_between(now_ms - minutes * 60_000, now_ms)
+    if not mids:
+        return book.mid
+    return sum(mids, Decimal(0)) / len(mids)

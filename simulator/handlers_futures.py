@@ -9,9 +9,11 @@ from exsdk.simulator import errors, params
 from exsdk.simulator import serialize as ser
 from exsdk.simulator.accounts import Position
 from exsdk.simulator.handlers_common import (
+    klines,
     levels,
     lookup_order,
     order_request,
+    response_type,
     select_orders,
     select_trades,
     symbols_param,
@@ -150,6 +152,43 @@ def ticker_24hr(state: VenueState, p: Params) -> Any:
     return [_ticker(state, s) for s in (wanted or list(state.futures.books))]
 
 
+def ticker_price(state: VenueState, p: Params) -> Any:
+    """GET /fapi/v1/ticker/price and /fapi/v2/ticker/price: the last price (the mid)."""
+    engine = state.futures
+
+    def one(symbol: str) -> dict[str, Any]:
+        rules = engine.rules(symbol)
+        return {
+            "symbol": symbol,
+            "price": ser.fixed(engine.books[symbol].mid, rules.price_precision),
+            "time": state.clock.now_ms(),
+        }
+
+    if p.get("symbol"):
+        return one(p["symbol"])
+    return [one(s) for s in engine.books]
+
+
+FUTURES_INTERVALS = frozenset(
+    {"1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w"}
+)
+
+
+def futures_klines(state: VenueState, p: Params) -> Any:
+    """GET /fapi/v1/klines (limit at most 1500)."""
+    engine = state.futures
+    rules = engine.rules(params.text(p, "symbol"))
+    return klines(
+        engine,
+        p,
+        state.clock.now_ms(),
+        lambda d: ser.fixed(d, rules.price_precision),
+        lambda d: ser.fixed(d, rules.qty_precision),
+        max_limit=1500,
+        intervals=FUTURES_INTERVALS,
+    )
+
+
 def premium_index(state: VenueState, p: Params) -> Any:
     """GET /fapi/v1/premiumIndex: mark price per symbol."""
     engine = state.futures
@@ -174,10 +213,14 @@ def premium_index(state: VenueState, p: Params) -> Any:
 
 
 def new_order(state: VenueState, p: Params) -> Any:
-    """POST /fapi/v1/order; answers the RESULT shape (ccxt asks for RESULT)."""
+    """POST /fapi/v1/order: ``ACK`` by default (status NEW), ``RESULT`` when asked."""
     engine = state.futures
+    resp_type = response_type(p, ("ACK", "RESULT"), "ACK")
     order = engine.place(order_request(p, FUTURES_TYPES))
-    return ser.futures_order_result(order, engine.info.rules[order.symbol])
+    rules = engine.info.rules[order.symbol]
+    if resp_type == "RESULT":
+        return ser.futures_order_result(order, rules)
+    return ser.futures_order_ack(order, rules)
 
 
 def query_order(state: VenueState, p: Params) -> Any:
@@ -192,6 +235,15 @@ def cancel_order(state: VenueState, p: Params) -> Any:
     engine = state.futures
     order = engine.cancel(lookup_order(engine, p, errors.unknown_order_sent))
     return ser.futures_order_result(order, engine.info.rules[order.symbol])
+
+
+def open_order(state: VenueState, p: Params) -> Any:
+    """GET /fapi/v1/openOrder: one open order; -2013 once it is filled or cancelled."""
+    engine = state.futures
+    order = lookup_order(engine, p, errors.order_does_not_exist)
+    if not order.is_open:
+        raise errors.order_does_not_exist()
+    return ser.futures_order_query(order, engine.info.rules[order.symbol])
 
 
 def open_orders(state: VenueState, p: Params) -> Any:
@@ -344,7 +396,6 @@ def account_v2(state: VenueState, p: Params) -> Any:
     t = _totals(engine)
     body: dict[str, Any] = {
         "feeTier": 0,
-        "feeBurn": True,
         "canTrade": True,
         "canDeposit": True,
         "canWithdraw": True,
@@ -384,7 +435,7 @@ def account_v2(state: VenueState, p: Params) -> Any:
 
 
 def balance_v2(state: VenueState, p: Params) -> Any:
-    """GET /fapi/v2/balance."""
+    """GET /fapi/v2/balance and /fapi/v3/balance (the same rows)."""
     engine = state.futures
     t = _totals(engine)
     return [

@@ -8,9 +8,12 @@ from typing import Any
 from exsdk.simulator import errors, params
 from exsdk.simulator import serialize as ser
 from exsdk.simulator.handlers_common import (
+    average_mid,
+    klines,
     levels,
     lookup_order,
     order_request,
+    response_type,
     select_orders,
     select_trades,
     symbols_param,
@@ -137,11 +140,49 @@ def ticker_24hr(state: VenueState, p: Params) -> Any:
     return [_ticker(state, s) for s in (wanted or list(state.spot.books))]
 
 
+def ticker_price(state: VenueState, p: Params) -> Any:
+    """GET /api/v3/ticker/price: the last price, which is the mid (the market trades there)."""
+    wanted = symbols_param(state.spot, p)
+
+    def one(symbol: str) -> dict[str, Any]:
+        return {"symbol": symbol, "price": ser.s8(state.spot.books[symbol].mid)}
+
+    if p.get("symbol"):
+        return one(p["symbol"])
+    return [one(s) for s in (wanted or list(state.spot.books))]
+
+
+SPOT_INTERVALS = frozenset(
+    {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w"}
+)
+
+
+def spot_klines(state: VenueState, p: Params) -> Any:
+    """GET /api/v3/klines (limit at most 1000)."""
+    now = state.clock.now_ms()
+    return klines(state.spot, p, now, ser.s8, ser.s8, max_limit=1000, intervals=SPOT_INTERVALS)
+
+
+AVG_PRICE_MINUTES = 5
+
+
+def avg_price(state: VenueState, p: Params) -> Any:
+    """GET /api/v3/avgPrice: the mean price of the last 5 minutes."""
+    book = state.spot.book(params.text(p, "symbol"))
+    now = state.clock.now_ms()
+    return {
+        "mins": AVG_PRICE_MINUTES,
+        "price": ser.s8(average_mid(book, now, AVG_PRICE_MINUTES)),
+        "closeTime": now,
+    }
+
+
 def new_order(state: VenueState, p: Params) -> Any:
     """POST /api/v3/order honouring newOrderRespType ACK/RESULT/FULL."""
     req = order_request(p, SPOT_TYPES)
+    default = "FULL" if req.type in ("MARKET", "LIMIT") else "ACK"
+    resp_type = response_type(p, ("ACK", "RESULT", "FULL"), default)
     order = state.spot.place(req)
-    resp_type = p.get("newOrderRespType", "FULL" if req.type in ("MARKET", "LIMIT") else "ACK")
     if resp_type == "ACK":
         return ser.spot_order_ack(order)
     if resp_type == "RESULT":

@@ -343,12 +343,24 @@ class Engine:
             book.consume(order.side, plan)
 
     def tick(self) -> None:
-        """Advance every book one step and let resting orders fill."""
+        """Advance every book one admin step and let resting orders fill."""
+        now = self.clock.now_ms()
         for symbol, book in self.books.items():
             book.step()
+            book.remember(now)
+            self.match_resting(symbol)
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of clock time pass on every book; resting orders fill."""
+        now = self.clock.now_ms()
+        for symbol, book in self.books.items():
+            book.advance(seconds)
+            book.remember(now)
             self.match_resting(symbol)
 
     def set_mid(self, symbol: str, price: Decimal) -> None:
         """Move one symbol's reference price and let resting orders fill."""
-        self.book(symbol).set_mid(price)
+        book = self.book(symbol)
+        book.set_mid(price)
+        book.remember(self.clock.now_ms())
         self.match_resting(symbol)

@@ -146,6 +146,9 @@ def spot_weight(method: str, path: str, params: Mapping[str, str]) -> int:
         "/api/v3/allOrders": 20,
         "/api/v3/myTrades": 5 if "orderId" in params else 20,
         "/api/v3/account": 20,
+        "/api/v3/ticker/price": 2 if has_symbol else 4,
+        "/api/v3/klines": 2,
+        "/api/v3/avgPrice": 2,
     }
     if path == "/api/v3/order":
         return 4 if method == "GET" else 1
@@ -160,6 +163,9 @@ def futures_weight(method: str, path: str, params: Mapping[str, str]) -> int:
         return 2 if limit <= 50 else 5 if limit <= 100 else 10 if limit <= 500 else 20
     if path == "/fapi/v1/order":
         return 0 if method == "POST" else 1
+    if path == "/fapi/v1/klines":
+        limit = int(params.get("limit", "500"))
+        return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
     table = {
         "/fapi/v1/openOrders": 1 if has_symbol else 40,
         "/fapi/v1/allOrders": 5,
@@ -169,6 +175,9 @@ def futures_weight(method: str, path: str, params: Mapping[str, str]) -> int:
         "/fapi/v2/account": 5,
         "/fapi/v3/account": 5,
         "/fapi/v2/balance": 5,
+        "/fapi/v3/balance": 5,
+        "/fapi/v1/ticker/price": 1 if has_symbol else 2,
+        "/fapi/v2/ticker/price": 1 if has_symbol else 2,
         "/fapi/v1/ticker/bookTicker": 2 if has_symbol else 5,
         "/fapi/v1/ticker/24hr": 1 if has_symbol else 40,
     }

@@ -113,7 +113,6 @@ def spot_order_cancel(o: Order, cancel_client_id: str, now: int) -> dict[str, An
         "price": s8(o.price),
         "origQty": s8(o.orig_qty),
         "executedQty": s8(o.executed_qty),
-        "origQuoteOrderQty": s8(o.orig_quote_qty),
         "cummulativeQuoteQty": s8(o.cum_quote),
         "status": o.status,
         "timeInForce": o.time_in_force,
@@ -196,6 +195,27 @@ def futures_order_result(o: Order, rules: SymbolRules) -> dict[str, Any]:
     body["cumQuote"] = _quote(rules, o.cum_quote)
     body.update(_futures_tail(o, rules))
     body["updateTime"] = o.update_time
+    return body
+
+
+def futures_order_ack(o: Order, rules: SymbolRules) -> dict[str, Any]:
+    """POST /fapi/v1/order with newOrderRespType=ACK (Binance's default on USD-M).
+
+    The RESULT field set, but the order as the venue accepted it: ``NEW`` with nothing
+    executed, whatever matching did next. The fill is learnt by querying afterwards.
+    """
+    body = futures_order_result(o, rules)
+    zero = Decimal(0)
+    body.update(
+        {
+            "status": "NEW",
+            "avgPrice": fixed(zero, rules.price_precision + 3),
+            "executedQty": _qty(rules, zero),
+            "cumQty": _qty(rules, zero),
+            "cumQuote": _quote(rules, zero),
+            "updateTime": o.time,
+        }
+    )
     return body
 
 

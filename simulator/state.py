@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +39,11 @@ DEFAULT_SPOT_BALANCES: Mapping[str, str] = {
     "APE": "5000",
 }
 DEFAULT_FUTURES_BALANCE = "100000"
-# Symbols whose futures book starts thin (best prices far from the mark).
+# Symbols whose futures book starts thin (best prices far from the mark), when the
+# snapshot in use lists them (HNTUSDT: only the 2021-09 futures snapshot does).
 DEFAULT_THIN: tuple[str, ...] = ("HNTUSDT",)
+# Requests the log keeps (about 1 KB each): the oldest are dropped beyond this.
+REQUEST_LOG_SIZE = 10_000
 
 
 @attrs.define
@@ -52,7 +56,11 @@ class VenueState:
     engines: dict[MarketKind, Engine]
     limiters: dict[MarketKind, RateLimiter]
     faults: FaultPlan = attrs.field(factory=FaultPlan)
-    request_log: list[dict[str, Any]] = attrs.field(factory=list)
+    request_log: deque[dict[str, Any]] = attrs.field(
+        factory=lambda: deque(maxlen=REQUEST_LOG_SIZE)
+    )
+    # Clock time (Clock.elapsed) up to which the price process has been run.
+    market_time: float = 0.0
 
     @classmethod
     def create(
@@ -65,12 +73,20 @@ class VenueState:
         futures_balance: str | Decimal = DEFAULT_FUTURES_BALANCE,
         thin_symbols: Sequence[str] = DEFAULT_THIN,
         rate_limits: Mapping[str, int] | None = None,
+        clock_speed: float = 1.0,
+        time_source: Callable[[], float] | None = None,
+        request_log_size: int = REQUEST_LOG_SIZE,
     ) -> VenueState:
         """Build the venue state from snapshots and starting balances.
 
-        ``rate_limits`` keys look like ``futures:ORDERS:10S`` or ``spot:REQUEST_WEIGHT:1M``.
+        ``rate_limits`` keys look like ``futures:ORDERS:10S`` or ``spot:REQUEST_WEIGHT:1M``;
+        ``clock_speed`` and ``time_source`` make the :class:`Clock` (see there).
         """
-        clock = Clock()
+        clock = (
+            Clock(speed=clock_speed)
+            if time_source is None
+            else Clock(speed=clock_speed, source=time_source)
+        )
         engines: dict[MarketKind, Engine] = {}
         limiters: dict[MarketKind, RateLimiter] = {}
         start_ids = {"spot": (28_000_001, 560_000_001), "futures": (4_087_922_101, 272_536_301)}
@@ -81,6 +97,8 @@ class VenueState:
                 sym: Book.create(rules, seed, thin=(mk == "futures" and sym in thin_symbols))
                 for sym, rules in info.rules.items()
             }
+            for book in books.values():
+                book.remember(clock.now_ms())
             order_id, trade_id = start_ids[kind]
             engines[mk] = Engine(
                 kind=mk,
@@ -112,6 +130,7 @@ class VenueState:
             keys=dict(keys or {DEFAULT_API_KEY: DEFAULT_SECRET}),
             engines=engines,
             limiters=limiters,
+            request_log=deque(maxlen=request_log_size),
         )
 
     @property
@@ -125,7 +144,18 @@ class VenueState:
         return self.engines["futures"]
 
     def tick(self, n: int = 1) -> None:
-        """Advance every book ``n`` random-walk steps, filling crossed resting orders."""
+        """Advance every book ``n`` fixed steps of clock time, filling crossed resting orders."""
         for _ in range(n):
             for engine in self.engines.values():
                 engine.tick()
+
+    def advance_clock(self) -> float:
+        """Run the price process up to the clock's time now; return the seconds advanced."""
+        now = self.clock.elapsed()
+        seconds = now - self.market_time
+        if seconds <= 0:
+            return 0.0
+        self.market_time = now
+        for engine in self.engines.values():
+            engine.advance(seconds)
+        return seconds

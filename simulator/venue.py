@@ -27,6 +27,7 @@ from exsdk.simulator.state import (
     DEFAULT_FUTURES_BALANCE,
     DEFAULT_SECRET,
     DEFAULT_THIN,
+    REQUEST_LOG_SIZE,
     VenueState,
 )
 
@@ -49,6 +50,16 @@ def _error(err: BinanceError, headers: Mapping[str, str] | None = None) -> web.R
     merged = dict(headers or {})
     merged.update(dict(err.headers))
     return _json(err.status, err.body(), merged)
+
+
+def not_found() -> web.Response:
+    """What Binance answers for a path it does not serve: HTTP 404 with an empty body.
+
+    Seen on api.binance.com for the removed ``/api/v3/userDataStream`` (python-binance
+    issue #1614, 2025-10: ``404 Not Found``, ``Content-Length: 0``, server nginx); no
+    JSON code, so ccxt raises its HTTP-status error and Binance clients their own.
+    """
+    return web.Response(status=404, body=b"")
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
@@ -90,7 +101,11 @@ class App:
             return await handle_admin(self.admin, request)
         method = request.method.upper()
         raw_query = request.raw_path.partition("?")[2]
-        raw_body = (await request.read()).decode() if request.can_read_body else ""
+        try:
+            raw_body = (await request.read()).decode() if request.can_read_body else ""
+        except UnicodeDecodeError:
+            # Binance reads parameters as UTF-8 text; bytes that are not are illegal chars.
+            return _error(errors.illegal_chars_any())
         params: dict[str, str] = dict(parse_qsl(raw_query, keep_blank_values=True))
         params.update(parse_qsl(raw_body, keep_blank_values=True))
         self._log(request, method, path, params)
@@ -126,7 +141,7 @@ class App:
                     headers={"Content-Type": action.content_type},
                 )
         if route is None:
-            return _error(errors.not_found_path())
+            return not_found()
         try:
             limiter.admit(route.weight(params), is_order)
             if route.signed:
@@ -169,6 +184,13 @@ class SimulatedBinance:
 
     Use as ``async with SimulatedBinance(seed=7) as venue:`` and point ccxt at
     ``venue.base_url`` with :func:`exsdk.simulator.ccxt_helper.point_ccxt_at`.
+
+    ``spot_snapshot`` / ``futures_snapshot`` choose the exchangeInfo served and enforced
+    (a bundled file name, a date prefix such as ``"2021-09"``, or a path; the newest
+    bundled one by default). ``tick_seconds`` samples the price process every that many
+    wall seconds (never by default); ``clock_speed`` is how fast the venue's clock runs
+    against wall time, so prices move per clock second as they do on Binance.
+    The request log keeps the last ``request_log_size`` requests.
     """
 
     def __init__(
@@ -187,6 +209,8 @@ class SimulatedBinance:
         thin_symbols: Sequence[str] = DEFAULT_THIN,
         rate_limits: Mapping[str, int] | None = None,
         tick_seconds: float | None = None,
+        clock_speed: float = 1.0,
+        request_log_size: int = REQUEST_LOG_SIZE,
     ) -> None:
         keys = {api_key: secret, **(extra_keys or {})}
         self.state = VenueState.create(
@@ -198,6 +222,8 @@ class SimulatedBinance:
             futures_balance=futures_balance,
             thin_symbols=thin_symbols,
             rate_limits=rate_limits,
+            clock_speed=clock_speed,
+            request_log_size=request_log_size,
         )
         self.api_key = api_key
         self.secret = secret
@@ -239,9 +265,11 @@ class SimulatedBinance:
         await self._app.wait_idle()
 
     async def _auto_tick(self, every: float) -> None:
+        # Sampling every ``every`` wall seconds; how far prices move depends only on the
+        # clock time that passed (see exsdk.simulator.price_process).
         while True:
             await asyncio.sleep(every)
-            self.state.tick(1)
+            self.state.advance_clock()
 
     async def stop(self) -> None:
         """Stop serving and release the port."""

@@ -199,8 +199,11 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
             # The CLI is the composition root: only here does sdk meet the simulator.
             from exsdk.simulator import SimulatedBinance
 
+            # The venue's prices move per clock second: its clock runs as fast as the run's.
             async with SimulatedBinance(
-                seed=prepared.config.sim_seed, tick_seconds=prepared.config.sim_tick_seconds
+                seed=prepared.config.sim_seed,
+                tick_seconds=prepared.config.sim_tick_seconds,
+                clock_speed=prepared.speed,
             ) as sim:
                 console.print(
                     f"Simulated Binance started in process on {sim.base_url} "
@@ -573,16 +576,38 @@ def simulator_command(
     tick_seconds: Annotated[
         float | None, typer.Option(help="Move prices every N seconds (default: never).")
     ] = None,
+    futures_snapshot: Annotated[
+        str | None,
+        typer.Option(help="USD-M exchangeInfo: a date such as 2021-09 (default: the newest)."),
+    ] = None,
+    spot_snapshot: Annotated[
+        str | None,
+        typer.Option(help="Spot exchangeInfo: a date such as 2021-10 (default: the newest)."),
+    ] = None,
+    clock_speed: Annotated[
+        float, typer.Option(help="How fast prices move: N clock seconds per wall second.")
+    ] = 1.0,
 ) -> None:
     """Serve the bundled Binance-protocol simulator until interrupted."""
+    from exsdk.simulator.exchange_info import resolve_snapshot
     from exsdk.simulator.server import run_forever
 
     if not 0 <= port <= 65535:
         raise fail(f"--port {port}: not a TCP port")
     if tick_seconds is not None and not tick_seconds > 0:
         raise fail(f"--tick-seconds {tick_seconds}: must be positive")
+    if not clock_speed > 0:
+        raise fail(f"--clock-speed {clock_speed}: must be positive")
+    snapshots: dict[str, str] = {}
     try:
-        run_forever(port, seed, tick_seconds=tick_seconds)
+        if futures_snapshot is not None:
+            snapshots["futures_snapshot"] = resolve_snapshot("futures", futures_snapshot)
+        if spot_snapshot is not None:
+            snapshots["spot_snapshot"] = resolve_snapshot("spot", spot_snapshot)
+    except ValueError as exc:
+        raise fail(f"--futures-snapshot/--spot-snapshot: {exc}") from None
+    try:
+        run_forever(port, seed, tick_seconds=tick_seconds, clock_speed=clock_speed, **snapshots)
     except OSError as exc:  # the port is taken, or not ours to bind
         raise fail(f"--port {port}: cannot listen on 127.0.0.1:{port} ({exc.strerror})") from None
 

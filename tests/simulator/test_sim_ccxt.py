@@ -18,7 +18,7 @@ SKIP = {"currency": True}
 
 
 @pytest.mark.parametrize(
-    ("futures", "symbol", "qty"), [(False, "BTC/USDT", 0.01), (True, "BTC/USDT:USDT", 0.01)]
+    ("futures", "symbol", "qty"), [(False, "BTC/USDT", 0.1), (True, "BTC/USDT:USDT", 0.1)]
 )
 async def test_trading_flow(
     venue: SimulatedBinance, futures: bool, symbol: str, qty: float
@@ -69,9 +69,9 @@ async def test_trading_flow(
         await ex.close()
 
 
-async def test_hnt_market_order_rejected(fut_ex: Any) -> None:
+async def test_hnt_market_order_rejected(fut_ex_2021: Any) -> None:
     with pytest.raises(ccxt.ExchangeError, match="-4131"):
-        await fut_ex.create_order("HNT/USDT:USDT", "market", "buy", 10)
+        await fut_ex_2021.create_order("HNT/USDT:USDT", "market", "buy", 10)
 
 
 async def test_reduce_only_and_spot_fees(
@@ -113,9 +113,9 @@ async def test_auth_failures_through_ccxt(venue: SimulatedBinance) -> None:
 async def test_order_rate_limit_through_ccxt(venue: SimulatedBinance, fut_ex: Any) -> None:
     venue.admin.set_rate_limit("futures", "ORDERS", "10S", 3)
     for _ in range(3):
-        await fut_ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.001, 58000)
+        await fut_ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.002, 58000)
     with pytest.raises(ccxt.DDoSProtection, match="-1015"):
-        await fut_ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.001, 58000)
+        await fut_ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.002, 58000)
     log = venue.admin.request_log()
     assert all(e["headers"].get("X-MBX-APIKEY") in (None, "***") for e in log)
     assert all("signature" not in e["params"] for e in log)

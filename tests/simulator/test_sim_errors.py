@@ -118,10 +118,27 @@ async def test_spot_duplicate_client_id(raw: Raw) -> None:
     assert body["msg"] == "Duplicate order sent."
 
 
-async def test_futures_errors(raw: Raw, venue: SimulatedBinance) -> None:
-    st, body = await order(raw, FUT, symbol="HNTUSDT", side="BUY", type="MARKET", quantity="10")
+async def test_futures_thin_book_is_refused_on_the_2021_snapshot(raw_2021: Raw) -> None:
+    st, body = await order(
+        raw_2021, FUT, symbol="HNTUSDT", side="BUY", type="MARKET", quantity="10"
+    )
     assert body["code"] == -4131
     assert_matches_sample(st, body)
+
+
+async def test_futures_minimum_notional_comes_from_the_snapshot(
+    raw: Raw, raw_2021: Raw
+) -> None:
+    """BTCUSDT's MIN_NOTIONAL is 100 in the 2025-11 exchangeInfo (default), 5 in 2021-09."""
+    btc = dict(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
+    st, body = await order(raw, FUT, **btc)
+    assert (st, body["code"]) == (400, -4164)
+    assert "no smaller than 100.0" in body["msg"]
+    st, body = await order(raw_2021, FUT, **btc)
+    assert st == 200, body
+
+
+async def test_futures_errors(raw: Raw, venue: SimulatedBinance) -> None:
     st, body = await order(raw, FUT, symbol="DOGEUSDT", side="BUY", type="MARKET", quantity="10")
     assert body == {
         "code": -4164,
@@ -139,10 +156,10 @@ async def test_futures_errors(raw: Raw, venue: SimulatedBinance) -> None:
     assert_matches_sample(st, body)  # -1111 precision
 
 
-async def test_futures_hnt_unthinned_fills(raw: Raw, venue: SimulatedBinance) -> None:
-    venue.admin.unthin("HNTUSDT")
+async def test_futures_hnt_unthinned_fills(raw_2021: Raw, venue_2021: SimulatedBinance) -> None:
+    venue_2021.admin.unthin("HNTUSDT")
     st, body = await order(
-        raw,
+        raw_2021,
         FUT,
         symbol="HNTUSDT",
         side="BUY",
@@ -151,8 +168,10 @@ async def test_futures_hnt_unthinned_fills(raw: Raw, venue: SimulatedBinance) ->
         newOrderRespType="RESULT",
     )
     assert st == 200 and body["status"] == "FILLED"
-    venue.admin.thin("BTCUSDT")
-    st, body = await order(raw, FUT, symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.01")
+    venue_2021.admin.thin("BTCUSDT")
+    st, body = await order(
+        raw_2021, FUT, symbol="BTCUSDT", side="SELL", type="MARKET", quantity="0.01"
+    )
     assert body["code"] == -4131
 
 

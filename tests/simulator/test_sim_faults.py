@@ -33,17 +33,17 @@ async def test_error_faults_do_not_place(
     venue: SimulatedBinance, fut_ex: Any, kind: str, status: int, exc: type
 ) -> None:
     venue.admin.inject_fault(kind, "POST", PATH, calls=[2], status=status)
-    await fut_ex.create_order(SYM, "market", "buy", 0.001)
+    await fut_ex.create_order(SYM, "market", "buy", 0.002)
     with pytest.raises(exc):
-        await fut_ex.create_order(SYM, "market", "buy", 0.001)
-    await fut_ex.create_order(SYM, "market", "buy", 0.001)
+        await fut_ex.create_order(SYM, "market", "buy", 0.002)
+    await fut_ex.create_order(SYM, "market", "buy", 0.002)
     assert len(venue.admin.orders("futures")) == 2
 
 
 async def test_internal_error_body(venue: SimulatedBinance, fut_ex: Any) -> None:
     venue.admin.inject_fault("http_error", "POST", PATH, status=500)
     with pytest.raises(ccxt.BaseError, match="-1001"):
-        await fut_ex.create_order(SYM, "market", "buy", 0.001)
+        await fut_ex.create_order(SYM, "market", "buy", 0.002)
     assert venue.admin.orders("futures") == []
 
 
@@ -53,7 +53,7 @@ async def test_timeout_unknown_places_order(
 ) -> None:
     venue.admin.inject_fault("timeout_unknown", "POST", PATH, calls=1, status=status)
     with pytest.raises(ccxt.RequestTimeout, match="-1007"):
-        await fut_ex.create_order(SYM, "market", "buy", 0.001, None, {"clientOrderId": "t-1"})
+        await fut_ex.create_order(SYM, "market", "buy", 0.002, None, {"clientOrderId": "t-1"})
     placed = await fut_ex.fetch_order(None, SYM, {"clientOrderId": "t-1"})
     assert placed["status"] == "closed"
 
@@ -61,17 +61,17 @@ async def test_timeout_unknown_places_order(
 async def test_drop_after_accept_places_order(venue: SimulatedBinance, fut_ex: Any) -> None:
     venue.admin.inject_fault("drop_after_accept", "POST", PATH, calls=1)
     with pytest.raises(ccxt.NetworkError):
-        await fut_ex.create_order(SYM, "market", "buy", 0.001, None, {"clientOrderId": "d-1"})
+        await fut_ex.create_order(SYM, "market", "buy", 0.002, None, {"clientOrderId": "d-1"})
     assert [o["clientOrderId"] for o in venue.admin.orders("futures")] == ["d-1"]
 
 
 async def test_reset_before_does_not_place(venue: SimulatedBinance, fut_ex: Any) -> None:
     venue.admin.inject_fault("reset_before", "POST", PATH)
     with pytest.raises(ccxt.NetworkError):
-        await fut_ex.create_order(SYM, "market", "buy", 0.001)
+        await fut_ex.create_order(SYM, "market", "buy", 0.002)
     assert venue.admin.orders("futures") == []
     venue.admin.clear_faults()
-    await fut_ex.create_order(SYM, "market", "buy", 0.001)
+    await fut_ex.create_order(SYM, "market", "buy", 0.002)
     assert len(venue.admin.orders("futures")) == 1
 
 

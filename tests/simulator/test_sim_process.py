@@ -55,7 +55,7 @@ async def test_process_and_admin_client() -> None:
             )
             try:
                 await ex.load_markets()
-                order = await ex.create_order("ETH/USDT:USDT", "market", "buy", 0.05)
+                order = await ex.create_order("ETH/USDT:USDT", "market", "buy", 1)
                 assert order["status"] == "closed"
             finally:
                 await ex.close()
