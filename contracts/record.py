@@ -75,7 +75,13 @@ def _provenance(adapter_name: str, venue: str) -> None:
     import ccxt
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    where = "bundled simulator (seed 7)" if venue == "sim" else f"Binance {venue}"
+    where = f"Binance {venue}"
+    if venue == "sim":
+        from exsdk.simulator.exchange_info import DEFAULT_FUTURES_SNAPSHOT, DEFAULT_SPOT_SNAPSHOT
+
+        where = (
+            f"bundled simulator (seed 7; `{DEFAULT_SPOT_SNAPSHOT}`, `{DEFAULT_FUTURES_SNAPSHOT}`)"
+        )
     rows[adapter_name] = f"| {adapter_name} | {where} | {when} | {ccxt.__version__} |"
     readme.write_text("\n".join(header + [rows[k] for k in sorted(rows)]) + "\n")
 

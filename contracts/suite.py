@@ -115,7 +115,8 @@ class AdapterContract(MethodContract):
 
     Subclasses set ``adapter_name``, ``liquid_symbol`` (trades freely), ``cheap_symbol``
     (one step of it is below the venue minimum) and, when the adapter declares
-    ``liquidity_error``, ``thin_symbol`` (a market order on it is refused for liquidity).
+    ``liquidity_error``, ``thin_symbol`` (a market order on it is refused for liquidity;
+    the simulator's book of it is made thin while recording).
     """
 
     liquid_symbol: ClassVar[str]
@@ -351,9 +352,13 @@ class AdapterContract(MethodContract):
     @_requires("liquidity_error")
     @pytest.mark.vcr
     async def test_liquidity_rejection_is_recorded_not_retried(
-        self, adapter: CcxtAdapter, journal: Journal, vcr: Any
+        self, adapter: CcxtAdapter, journal: Journal, harness: VenueHarness, vcr: Any
     ) -> None:
         assert self.thin_symbol, "an adapter declaring liquidity_error names a thin symbol"
+        # While recording on the simulator its book is made thin (best prices far from
+        # the mark); on replay the cassette holds the venue's refusal.
+        thin_id = (await self.limits(adapter, self.thin_symbol)).market_id
+        harness.control("thin", thin_id, self.market_kind)
         liquid = await self.limits(adapter, self.liquid_symbol)
         broker = self.broker(adapter, journal, Environment.LOCAL)
         orders = [

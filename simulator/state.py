@@ -56,9 +56,7 @@ class VenueState:
     engines: dict[MarketKind, Engine]
     limiters: dict[MarketKind, RateLimiter]
     faults: FaultPlan = attrs.field(factory=FaultPlan)
-    request_log: deque[dict[str, Any]] = attrs.field(
-        factory=lambda: deque(maxlen=REQUEST_LOG_SIZE)
-    )
+    request_log: deque[dict[str, Any]] = attrs.field(factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     # Clock time (Clock.elapsed) up to which the price process has been run.
     market_time: float = 0.0
 

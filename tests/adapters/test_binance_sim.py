@@ -176,16 +176,25 @@ async def test_futures_positions_leverage_reduce_only(futures: BinanceFuturesAda
     assert await futures.fetch_positions([symbol]) == []
 
 
-async def test_futures_thin_market_is_a_liquidity_rejection(
-    futures: BinanceFuturesAdapter,
-) -> None:
+async def test_futures_thin_market_is_a_liquidity_rejection() -> None:
     symbol = "HNT/USDT:USDT"
-    markets = await futures.load_markets()
-    limits = markets[symbol]
-    amount = max(limits.amount_min or Decimal(1), Decimal(10))
-    with pytest.raises(LiquidityRejected) as info:
-        await futures.create_order(symbol, "market", Side.BUY, amount, client_order_id="hnt-1")
-    assert info.value.code == -4131
+    # HNTUSDT, thin on the venue, is listed only by the 2021-09 futures exchangeInfo.
+    async with SimulatedBinance(seed=7, futures_snapshot="2021-09") as sim:
+        futures = BinanceFuturesAdapter(
+            Venue.SIM,
+            _creds(sim),
+            base_url=sim.base_url,
+            ccxt_options={"enableRateLimit": False},
+        )
+        async with futures:
+            markets = await futures.load_markets()
+            limits = markets[symbol]
+            amount = max(limits.amount_min or Decimal(1), Decimal(10))
+            with pytest.raises(LiquidityRejected) as info:
+                await futures.create_order(
+                    symbol, "market", Side.BUY, amount, client_order_id="hnt-1"
+                )
+            assert info.value.code == -4131
 
 
 async def test_bad_client_order_id_never_leaves(

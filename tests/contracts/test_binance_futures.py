@@ -9,5 +9,5 @@ class TestBinanceFutures(AdapterContract):
     adapter_name = "binance-futures"
     liquid_symbol = "BTC/USDT:USDT"
     cheap_symbol = "DOGE/USDT:USDT"
-    thin_symbol = "HNT/USDT:USDT"
+    thin_symbol = "APE/USDT:USDT"
     market_kind = "futures"

@@ -130,7 +130,9 @@ async def run_twap(
     """Run a small TWAP (two parents unless given) and collect its OMS fills."""
     events: list[BrokerEvent] = []
     broker = make_broker(adapter, journal, run_id, events, waves=waves)
-    parents = parents or [twap_parent(1, ETH_ID, "0.1"), twap_parent(2, BTC_ID, "-0.003")]
+    # Each wave's child is larger than the simulator's best level (about 2000 USDT), so
+    # crossing limits fill partly and the rest is cancelled: every operation is exercised.
+    parents = parents or [twap_parent(1, ETH_ID, "3"), twap_parent(2, BTC_ID, "-0.15")]
     error: SdkError | None = None
     fills: dict[int, Decimal] = {}
     try:

@@ -126,9 +126,7 @@ async def test_futures_thin_book_is_refused_on_the_2021_snapshot(raw_2021: Raw) 
     assert_matches_sample(st, body)
 
 
-async def test_futures_minimum_notional_comes_from_the_snapshot(
-    raw: Raw, raw_2021: Raw
-) -> None:
+async def test_futures_minimum_notional_comes_from_the_snapshot(raw: Raw, raw_2021: Raw) -> None:
     """BTCUSDT's MIN_NOTIONAL is 100 in the 2025-11 exchangeInfo (default), 5 in 2021-09."""
     btc = dict(symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.001")
     st, body = await order(raw, FUT, **btc)

@@ -4,6 +4,7 @@ often the venue samples it. The clock is driven by hand; no wall time is involve
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import statistics
@@ -50,7 +51,7 @@ def small_snapshots(tmp_path: Path) -> tuple[str, str]:
 
 def realised(mids: list[float], seconds: float) -> float:
     """Annualised standard deviation of the log returns between successive samples."""
-    returns = [math.log(b / a) for a, b in zip(mids, mids[1:], strict=False)]
+    returns = [math.log(b / a) for a, b in itertools.pairwise(mids)]
     return statistics.pstdev(returns) * math.sqrt(SECONDS_PER_YEAR / seconds)
 
 

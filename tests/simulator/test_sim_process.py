@@ -8,6 +8,7 @@ import re
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import ccxt.async_support as ccxt_async
 
@@ -84,3 +85,28 @@ async def test_manual_ticks_only_by_default(venue: SimulatedBinance) -> None:
     assert venue.state.spot.books["BTCUSDT"].mid == before
     venue.admin.tick(3)
     assert venue.state.spot.books["BTCUSDT"].mid != before
+
+
+def test_simulator_command_serves_the_newest_snapshots_unless_told(monkeypatch: Any) -> None:
+    from typer.testing import CliRunner
+
+    import exsdk.simulator.server
+    from exsdk.app.cli import app
+
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(exsdk.simulator.server, "run_forever", lambda *a, **kw: served.append(kw))
+    runner = CliRunner()
+    assert runner.invoke(app, ["simulator"]).exit_code == 0
+    assert "futures_snapshot" not in served[0] and "spot_snapshot" not in served[0]
+    assert SimulatedBinance().state.futures.info.raw["serverTime"] == 1764128170037  # 2025-11
+    result = runner.invoke(
+        app, ["simulator", "--futures-snapshot", "2021-09", "--clock-speed", "20"]
+    )
+    assert result.exit_code == 0, result.output
+    assert served[1]["futures_snapshot"] == (
+        "futures_exchange_info_2021-09_selected_with_hntusdt.json"
+    )
+    assert served[1]["clock_speed"] == 20
+    bad = runner.invoke(app, ["simulator", "--futures-snapshot", "1999-01"])
+    assert bad.exit_code != 0
+    assert "futures_exchange_info_2025-11_selected.json" in bad.output

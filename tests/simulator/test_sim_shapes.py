@@ -321,9 +321,7 @@ async def test_futures_bodies(raw: Raw) -> None:
     )
     assert "feeBurn" not in account2
     # The recorded v2 account had no positions; the rows follow the doc example.
-    assert_same_shape(
-        account2["positions"], sample("futures_account_v2_doc.json")["positions"]
-    )
+    assert_same_shape(account2["positions"], sample("futures_account_v2_doc.json")["positions"])
     for version in ("v2", "v3"):
         await c.call(
             "GET",
