@@ -50,11 +50,16 @@ class SdkError(Exception):
         code: int | None = None,
         body: str | None = None,
     ) -> None:
+        # Every message and body is redacted here, once for all raisers: a signed request
+        # that failed in transit is named by its URL, signature and all.
+        from exsdk.adapter.redaction import redact_secrets
+
+        message = redact_secrets(message)
         super().__init__(message)
         self.message = message
         self.exchange = exchange
         self.code = code
-        self.body = body
+        self.body = None if body is None else redact_secrets(body)
 
     def __str__(self) -> str:
         where = f"[{self.exchange}] " if self.exchange else ""

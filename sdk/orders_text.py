@@ -17,6 +17,7 @@ the field; nothing else escapes for any input string.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import zoneinfo
@@ -29,9 +30,16 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from exsdk.errors import InvalidOrderInput
-from exsdk.models.oms import Order
+from exsdk.models.oms import MAX_ID, Order
 
-__all__ = ["FIELDS", "format_orders", "load_orders", "parse_orders"]
+__all__ = [
+    "FIELDS",
+    "MAX_FILE_BYTES",
+    "format_orders",
+    "load_orders",
+    "parse_orders",
+    "quote_value",
+]
 
 FIELDS: tuple[str, ...] = (
     "order_id",
@@ -62,10 +70,33 @@ _TOKEN = re.compile(r"[A-Za-z0-9_@.+\-/]+")
 # exponent would make formatting allocate gigabytes.
 _MAX_EXPONENT = 30
 _ZONES = zoneinfo.available_timezones()
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""The largest orders file :func:`load_orders` reads (about 250,000 orders)."""
+# The longest word value (an order type, a time zone name): far above any real one.
+_MAX_TOKEN = 64
+# How much of an offending value an error message quotes.
+_QUOTE_CHARS = 40
 
 
-def _line_of(text: str, pos: int) -> int:
-    return text.count("\n", 0, pos) + 1
+def quote_value(value: str, limit: int = _QUOTE_CHARS) -> str:
+    """``repr(value)``, cut to ``limit`` characters with the full length said.
+
+    A 10 MB value must not become a 10 MB error line.
+    """
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+class _Lines:
+    """Line numbers of positions in one text, from one scan of its newlines."""
+
+    def __init__(self, text: str) -> None:
+        self._newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def of(self, pos: int) -> int:
+        """The 1-based line holding ``pos``."""
+        return bisect.bisect_left(self._newlines, pos) + 1
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -75,15 +106,16 @@ def _reject_constant(name: str) -> NoReturn:
 class _Reader:
     """Parses one order's text; errors name the line of the offending field."""
 
-    def __init__(self, text: str, start: int, end: int, source: str | None) -> None:
+    def __init__(self, text: str, start: int, end: int, source: str | None, lines: _Lines) -> None:
         self.text = text
         self.start = start
         self.end = end
         self.source = source
-        self.line = _line_of(text, start)
+        self.lines = lines
+        self.line = lines.of(start)
 
     def fail(self, message: str, *, field: str | None = None, pos: int | None = None) -> NoReturn:
-        line = self.line if pos is None else _line_of(self.text, pos)
+        line = self.line if pos is None else self.lines.of(pos)
         raise InvalidOrderInput(message, line=line, field=field, source=self.source)
 
     def pairs(self) -> dict[str, tuple[str | dict[str, Any], int]]:
@@ -102,8 +134,9 @@ class _Reader:
                 self.fail(f"expected key=value, got {snippet!r}", pos=pos)
             key, key_pos, pos = match.group(1), pos, match.end()
             if key not in _KNOWN:
+                name = key if len(key) <= _QUOTE_CHARS else f"{key[:_QUOTE_CHARS]}..."
                 self.fail(
-                    f"unknown key (known: {', '.join(FIELDS + _OPTIONAL)})", field=key, pos=key_pos
+                    f"unknown key (known: {', '.join(FIELDS + _OPTIONAL)})", field=name, pos=key_pos
                 )
             if key in out:
                 self.fail("key given twice", field=key, pos=key_pos)
@@ -121,9 +154,13 @@ class _Reader:
     def _json(self, pos: int, key_pos: int) -> tuple[dict[str, Any], int]:
         decoder = json.JSONDecoder(parse_constant=_reject_constant)
         try:
-            value, end = decoder.raw_decode(self.text[: self.end], pos)
+            # The whole text, not a slice of it: a copy per order made parsing quadratic.
+            value, end = decoder.raw_decode(self.text, pos)
+            if end > self.end:
+                raise ValueError("the object runs into the next order")
         except (ValueError, RecursionError) as exc:
-            self.fail(f"not valid JSON: {exc}", field="extra_params", pos=key_pos)
+            detail = quote_value(str(exc), 120)
+            self.fail(f"not valid JSON: {detail}", field="extra_params", pos=key_pos)
         if not isinstance(value, dict):
             self.fail("must be a JSON object", field="extra_params", pos=key_pos)
         if end < self.end and not self.text[end].isspace():
@@ -132,20 +169,23 @@ class _Reader:
 
 
 def _parse_int(value: str) -> int:
-    if not _INT.fullmatch(value) or len(value) > 30:
-        raise ValueError(f"not a non-negative integer: {value!r}")
-    return int(value)
+    if len(value) > 30 or not _INT.fullmatch(value):
+        raise ValueError(f"not a non-negative integer: {quote_value(value)}")
+    number = int(value)
+    if number > MAX_ID:
+        raise ValueError(f"{value} is above the largest id, 2**63-1 = {MAX_ID}")
+    return number
 
 
 def _parse_decimal(value: str) -> Decimal:
     if not _DECIMAL.fullmatch(value):
-        raise ValueError(f"not a decimal number: {value!r}")
+        raise ValueError(f"not a decimal number: {quote_value(value)}")
     try:
         number = Decimal(value)
     except InvalidOperation:  # pragma: no cover  (the pattern admits only numbers)
-        raise ValueError(f"not a decimal number: {value!r}") from None
+        raise ValueError(f"not a decimal number: {quote_value(value)}") from None
     if not number.is_finite() or (number and abs(number.adjusted()) > _MAX_EXPONENT):
-        raise ValueError(f"out of range: {value!r}")
+        raise ValueError(f"out of range (beyond 1e±{_MAX_EXPONENT}): {quote_value(value)}")
     return number
 
 
@@ -153,15 +193,17 @@ def _parse_timestamp(value: str) -> datetime:
     try:
         stamp = datetime.fromisoformat(value)
     except (ValueError, TypeError, OverflowError):
-        raise ValueError(f"not an ISO timestamp: {value!r}") from None
+        raise ValueError(f"not an ISO timestamp: {quote_value(value)}") from None
     if stamp.tzinfo is None or stamp.utcoffset() is None:
-        raise ValueError(f"timestamp without a UTC offset: {value!r}")
+        raise ValueError(f"timestamp without a UTC offset: {quote_value(value)}")
     return stamp
 
 
 def _parse_token(value: str) -> str:
+    if len(value) > _MAX_TOKEN:
+        raise ValueError(f"longer than {_MAX_TOKEN} characters: {quote_value(value)}")
     if not _TOKEN.fullmatch(value):
-        raise ValueError(f"not a single word: {value!r}")
+        raise ValueError(f"not a single word: {quote_value(value)}")
     return value
 
 
@@ -169,7 +211,7 @@ def _parse_tz(value: str) -> str:
     _parse_token(value)
     # An empty zone database (no tzdata installed) cannot judge; accept rather than fail all.
     if _ZONES and value not in _ZONES:
-        raise ValueError(f"unknown time zone: {value!r}")
+        raise ValueError(f"unknown time zone: {quote_value(value)}")
     return value
 
 
@@ -237,20 +279,21 @@ def parse_orders(text: str, *, source: str | None = None) -> list[Order]:
     """
     if not isinstance(text, str):
         raise InvalidOrderInput(f"expected text, got {type(text).__name__}", source=source)
+    lines = _Lines(text)
     starts = [m.start() for m in _ORDER_START.finditer(text)]
     head = text[: starts[0]] if starts else text
     if head.strip():
         offset = len(head) - len(head.lstrip())
         raise InvalidOrderInput(
             f"expected a line starting with {_PREFIX!r}",
-            line=_line_of(text, offset),
+            line=lines.of(offset),
             source=source,
         )
     orders: list[Order] = []
     seen: dict[int, int] = {}
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        reader = _Reader(text, start, end, source)
+        reader = _Reader(text, start, end, source, lines)
         order = _parse_one(reader)
         if order.order_id in seen:
             reader.fail(
@@ -303,11 +346,21 @@ def format_orders(orders: Sequence[Order]) -> str:
 def load_orders(path: str | Path) -> list[Order]:
     """Parse the orders in the file at ``path`` (UTF-8).
 
-    A missing, unreadable or non-UTF-8 file raises ``InvalidOrderInput`` naming the path.
+    A missing, unreadable or non-UTF-8 file, or one larger than :data:`MAX_FILE_BYTES`,
+    raises ``InvalidOrderInput`` naming the path.
     """
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # Read at most one byte past the limit: /dev/zero or a runaway file must not fill memory.
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise InvalidOrderInput(
+                f"larger than the limit of {MAX_FILE_BYTES // (1024 * 1024)} MiB", source=name
+            )
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidOrderInput(f"cannot read order file: {exc}", source=name) from None
+        # The path is the source already; strerror names the cause without repeating it.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidOrderInput(f"cannot read order file: {reason}", source=name) from None
     return parse_orders(text, source=name)

@@ -77,6 +77,53 @@ _OUTCOME_UNKNOWN_ON_MALFORMED = frozenset({"create_order"})
 
 _T = TypeVar("_T")
 
+# ccxt config keys that make ccxt print requests (API key header and signatures included)
+# to stdout, past any log filter: refused, since nothing downstream could redact them.
+_PRINTING_CONFIG_KEYS = frozenset({"verbose"})
+# Amounts and prices beyond this many powers of ten are typos; beyond ~1e308 the float
+# ccxt takes is infinite.
+_MAX_EXPONENT = 30
+
+
+def _venue_url_problem(exchange: Any, exchange_id: str, venue: Venue) -> str | None:
+    """Why ccxt's ``exchange`` cannot reach ``venue``, or ``None`` when it can."""
+    if venue is Venue.TESTNET and not exchange.urls.get("test"):
+        # ccxt's set_sandbox_mode fails with a TypeError there.
+        return f"{exchange_id} has no testnet (sandbox) URL in ccxt"
+    if venue is Venue.DEMO and "demo" not in exchange.urls:
+        return f"{exchange_id} has no demo trading URL set"
+    return None
+
+
+def _order_number(name: str, value: object) -> Decimal:
+    """``value`` as a finite, positive Decimal within range, or ``InvalidOrderInput``.
+
+    Checked before any pacer slot is taken or request sent: a ``str``, a float, NaN, an
+    infinity or ``1e400`` never reaches ccxt.
+    """
+    if not isinstance(value, Decimal):
+        raise InvalidOrderInput(f"{name} must be a Decimal, not {type(value).__name__}", field=name)
+    if not value.is_finite():
+        raise InvalidOrderInput(f"{name} must be a finite number, not {value}", field=name)
+    if value <= 0:
+        raise InvalidOrderInput(
+            f"{name} must be positive (the side gives the sign), not {value}", field=name
+        )
+    if abs(value.adjusted()) > _MAX_EXPONENT:
+        raise InvalidOrderInput(
+            f"{name} {value:.3e} is out of range (1e-{_MAX_EXPONENT} to 1e{_MAX_EXPONENT})",
+            field=name,
+        )
+    return value
+
+
+def _order_side(value: object) -> Side:
+    # Side is a StrEnum: Side.BUY and "buy" both pass; "hold", None or 1 do not.
+    if isinstance(value, str) and value in Side.__members__.values():
+        return Side(value)
+    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+    raise InvalidOrderInput(f"side {shown} is not 'buy' or 'sell'", field="side")
+
 
 def _retry_after(headers: object) -> float | None:
     """Seconds from a ``Retry-After`` header (Binance sends it with 429 and 418)."""
@@ -207,6 +254,12 @@ class CcxtAdapter(ExchangeAdapter):
         options.update(self._venue_options(self.venue))
         config: dict[str, Any] = {"enableRateLimit": True}
         for key, value in overrides.items():
+            if key in _PRINTING_CONFIG_KEYS and value:
+                raise SdkError(
+                    f"{self.name}: ccxt_options[{key!r}] makes ccxt print every request, "
+                    "API key and signature included, to stdout; use logging at DEBUG instead "
+                    "(its records are redacted)"
+                )
             if key in _SECRET_CONFIG_KEYS:
                 # Keys smuggled in here would skip the venue binding of Credentials.
                 raise SdkError(f"{self.name}: pass a Credentials object, not ccxt_options[{key!r}]")
@@ -219,11 +272,12 @@ class CcxtAdapter(ExchangeAdapter):
             config.update(credentials.ccxt_config())
         try:
             exchange = self._exchange_class()(config)
+            problem = _venue_url_problem(exchange, self.exchange_id, self.venue)
+            if problem is not None:
+                raise CcxtNotSupported(problem)
             if self.venue is Venue.TESTNET:
                 exchange.set_sandbox_mode(True)
             elif self.venue is Venue.DEMO:
-                if "demo" not in exchange.urls:
-                    raise CcxtNotSupported(f"{self.exchange_id} has no demo trading URL set")
                 exchange.enable_demo_trading(True)
             elif self.venue is Venue.SIM:
                 assert self._base_url is not None
@@ -237,6 +291,26 @@ class CcxtAdapter(ExchangeAdapter):
                 exchange=self.exchange_id,
             ) from None
         return exchange
+
+    @classmethod
+    def check_venue(cls, venue: Venue | str) -> None:
+        """Raise ``UnsupportedMethod`` when ccxt has no URL set for ``venue`` here.
+
+        No request and no credentials: the bare ccxt class is built and its URL table
+        read, so a command can refuse ``--venue testnet`` for an exchange without a
+        sandbox (kraken, coinbase, bitstamp) before it starts anything.
+        """
+        venue = Venue(venue)
+        if venue not in (Venue.TESTNET, Venue.DEMO):
+            return
+        exchange = getattr(ccxt_async, cls.ccxt_id)({})
+        problem = _venue_url_problem(exchange, cls.ccxt_id, venue)
+        if problem is not None:
+            raise UnsupportedMethod(
+                f"{cls.name}: venue '{venue}' is not available: {problem}",
+                missing={str(venue): "the venue's URL set"},
+                exchange=cls.ccxt_id,
+            )
 
     def _resolve_cache(
         self, markets_cache: Path | str | Literal[False] | None
@@ -383,9 +457,16 @@ class CcxtAdapter(ExchangeAdapter):
 
     def validate_client_order_id(self, client_order_id: str) -> str:
         """The client order id if the venue accepts it, else ``InvalidOrderInput``."""
-        if not client_order_id or not client_order_id.isprintable() or " " in client_order_id:
+        if (
+            not isinstance(client_order_id, str)
+            or not client_order_id
+            or not client_order_id.isprintable()
+            or " " in client_order_id
+        ):
+            shown = repr(client_order_id)
+            shown = shown if len(shown) <= 40 else f"{shown[:40]}..."
             raise InvalidOrderInput(
-                f"client order id {client_order_id!r} must be non-empty printable text",
+                f"client order id {shown} must be non-empty printable text",
                 field="client_order_id",
             )
         return client_order_id
@@ -527,22 +608,24 @@ class CcxtAdapter(ExchangeAdapter):
         A market order's ``price`` is not sent: Binance spot would read a market buy with
         a price as a quote amount (``quoteOrderQty``).
         """
+        if not isinstance(symbol, str) or not symbol:
+            raise InvalidOrderInput("symbol must be a non-empty str", field="symbol")
         order_type = str(order_type).lower()
         if order_type == "market":
             self._require("market_orders", "createMarketOrder")
             price = None
         elif order_type == "limit":
             self._require("limit_orders", "createOrder")
-            if price is None or price <= 0:
+            if price is None:
                 raise InvalidOrderInput("a limit order needs a positive price", field="price")
+            price = _order_number("price", price)
         else:
+            shown = order_type if len(order_type) <= 40 else f"{order_type[:40]}..."
             raise InvalidOrderInput(
-                f"order type {order_type!r} is not 'market' or 'limit'", field="type"
+                f"order type {shown!r} is not 'market' or 'limit'", field="type"
             )
-        if amount <= 0:
-            raise InvalidOrderInput(
-                "amount must be positive (the side gives the sign)", field="amount"
-            )
+        amount = _order_number("amount", amount)
+        side = _order_side(side)
         params = self._client_order_id_params(self.validate_client_order_id(client_order_id))
         if reduce_only:
             self._require("reduce_only", "reduceOnly")
@@ -553,7 +636,7 @@ class CcxtAdapter(ExchangeAdapter):
             "create_order",
             symbol,
             order_type,
-            Side(side).value,
+            side.value,
             # ccxt takes floats; Decimal -> float happens here and only here.
             float(amount),
             None if price is None else float(price),

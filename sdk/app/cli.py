@@ -105,10 +105,12 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from exsdk.app.diagnosis import explain
+
         try:
             return func(*args, **kwargs)
         except SdkError as exc:
-            raise fail(str(exc)) from None
+            raise fail(explain(exc)) from None
 
     return wrapper
 
@@ -123,6 +125,9 @@ def orders_command(
     from exsdk.universe import DEFAULT_UNIVERSE
 
     orders = load_orders(path)
+    if not orders:
+        # As `experiment` refuses it: an empty table with exit 0 would read as success.
+        raise fail(f"{path}: no orders in the file")
     table = Table(title=f"{len(orders)} orders from {path}")
     for column in ("id", "asset", "pair", "type", "start", "end", "diff"):
         table.add_column(column, justify="right" if column in ("id", "diff") else "left")
@@ -219,10 +224,27 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
             local = _ExternalSim(prepared.config.base_url, DEFAULT_API_KEY, DEFAULT_SECRET)
         return await run_experiment(prepared, local=local, console=console, observer=observer)
 
-    result = asyncio.run(go())
+    try:
+        result = asyncio.run(go())
+    except SdkError as exc:
+        raise fail(_explain_on(exc, prepared.venue, prepared.adapter_name)) from None
     console.print(fills_table(result))
     console.print(summary_lines(result))
     return result
+
+
+def _explain_on(exc: SdkError, venue: Any, adapter: str) -> str:
+    """The error line of ``exc``; on venue sim, with the protocols the simulator serves."""
+    from exsdk.adapter import Venue
+    from exsdk.app.diagnosis import explain
+
+    if venue is not Venue.SIM:
+        return explain(exc)
+    from exsdk.simulator.routes import build_routes
+
+    prefixes = sorted({"/".join(path.split("/")[:3]) for _, path in build_routes()})
+    served = [p for p in prefixes if p.startswith(("/api", "/fapi"))]
+    return explain(exc, bundled_venue=served, adapter=adapter)
 
 
 class _ExternalSim:
@@ -466,8 +488,10 @@ def resume_command(
         MAX_RECV_WINDOW_MS,
         ExperimentResult,
         ProgressDisplay,
+        check_venue_of,
         clock_for_run,
         fills_table,
+        finished_children,
         sim_or_venue_credentials,
     )
     from exsdk.broker import TERMINAL, broker_for_run
@@ -489,9 +513,6 @@ def resume_command(
         if where is not Venue.SIM:
             raise fail("--base-url is only for venue 'sim'")
         _check_base_url(base_url)
-    elif where is Venue.SIM:
-        # The in-process simulator of the original run died with it.
-        raise fail("venue sim needs --base-url of the simulator the run used")
     if recv_window_ms is not None and not 1 <= recv_window_ms <= MAX_RECV_WINDOW_MS:
         raise fail(f"--recv-window-ms must be between 1 and {MAX_RECV_WINDOW_MS}")
     observer = _event_lines(events)
@@ -501,7 +522,15 @@ def resume_command(
         except KeyError:
             known = ", ".join(opened.run_ids()) or "none"
             raise fail(f"no run {run_id!r} in journal {path}; runs there: {known}") from None
-    adapter_class(record.adapter)
+        done = finished_children(opened, run_id)
+    if done is not None:
+        # Nothing to reconcile: no venue is contacted and nothing is written.
+        console.print(f"run {run_id} finished already ({done} children final): nothing to do")
+        return
+    if base_url is None and where is Venue.SIM:
+        # The in-process simulator of the original run died with it.
+        raise fail("venue sim needs --base-url of the simulator the run used")
+    check_venue_of(adapter_class(record.adapter), where)
     credentials = sim_or_venue_credentials(where, secrets_file)
     if credentials is None:
         from exsdk.simulator import DEFAULT_API_KEY, DEFAULT_SECRET
@@ -671,6 +700,14 @@ def record_command(
     for name in names:
         if not contract_module(name).exists():
             raise fail(f"--adapter {name}: no contract module at {contract_module(name)}")
+    from exsdk.registry import adapter_class
+
+    venue = record_venue()
+    for name in names:
+        # Before the first line of output: ccxt may have no URL set for the venue there.
+        check = getattr(adapter_class(name), "check_venue", None)
+        if callable(check):
+            check(venue)
     code = record(names)
     if code != 0:
         raise typer.Exit(code)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import sqlite3
+import tempfile
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -52,17 +54,25 @@ from exsdk.broker import (
     WaveStarted,
     new_run_id,
 )
-from exsdk.broker.client_ids import validate_run_id
+from exsdk.broker.client_ids import child_client_order_id, validate_run_id
 from exsdk.errors import InvalidOrderInput, SdkError
 from exsdk.journal import Journal
 from exsdk.limits import Environment, minimal_order_amount, quantize_amount
-from exsdk.models import ChildOrder, MarketLimits, OmsFill, Order
+from exsdk.models import ChildOrder, MarketLimits, OmsFill, Order, OrderKind
+from exsdk.orders_text import quote_value
 from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = [
     "CLOCK_EVENT",
+    "HORIZON",
+    "MAX_PARENTS",
     "MAX_RECV_WINDOW_MS",
+    "MAX_SPEED",
+    "MAX_WAVES",
+    "MAX_WINDOW",
     "MID_SAMPLE",
+    "MIN_SPEED",
+    "MIN_WAVE_SECONDS",
     "EventLines",
     "ExperimentConfig",
     "ExperimentResult",
@@ -70,9 +80,11 @@ __all__ = [
     "PreparedExperiment",
     "ProgressDisplay",
     "RandomOrders",
+    "check_venue_of",
     "clock_for_run",
     "event_record",
     "fills_table",
+    "finished_children",
     "prepare",
     "rebase_orders",
     "run_experiment",
@@ -85,6 +97,20 @@ CLOCK_EVENT = "experiment"
 
 # Binance refuses a recvWindow above one minute (-1131).
 MAX_RECV_WINDOW_MS = 60_000
+# Stated limits of one run: every count and duration a command line can ask for is bounded,
+# so that no input makes a run hang, sleep for years or exhaust memory.
+MAX_PARENTS = 10_000
+"""The most parent orders in one run (an orders file or ``--random N``)."""
+MAX_WAVES = 1_000
+"""The most TWAP waves in one window (``--twap-waves``, or window / ``--wave-seconds``)."""
+MIN_WAVE_SECONDS = 1.0
+"""The shortest wave, in clock seconds: a child needs time to rest before its cancel."""
+MIN_SPEED, MAX_SPEED = 0.1, 1_000.0
+"""The range of ``--speed`` (clock acceleration on the simulator)."""
+MAX_WINDOW = timedelta(days=7)
+"""The longest TWAP window of a parent."""
+HORIZON = timedelta(days=7)
+"""How far ahead of now a parent's window may start (windows in the past are re-based)."""
 # On the simulator a TWAP window runs this many times faster than the wall clock.
 DEFAULT_SIM_SPEED = 20.0
 # How long (clock time) after "now" the re-based windows start: time for the first
@@ -216,7 +242,7 @@ def prepare(
     if (config.orders_path is None) == (config.random is None):
         raise InvalidOrderInput("give either an orders file (--orders) or --random N, not both")
     # Resolving the class imports the adapter module; nothing is built yet.
-    adapter_class(config.adapter)
+    check_venue_of(adapter_class(config.adapter), venue)
     orders: tuple[Order, ...] = ()
     if config.orders_path is not None:
         orders = tuple(load_orders(config.orders_path))
@@ -230,19 +256,37 @@ def prepare(
                 raise InvalidOrderInput(
                     f"order {order.order_id}: {exc}", source=str(config.orders_path)
                 ) from None
+    if len(orders) > MAX_PARENTS:
+        raise InvalidOrderInput(
+            f"{len(orders):,} orders; a run takes at most {MAX_PARENTS:,}",
+            source=str(config.orders_path),
+        )
     if config.random is not None:
-        if config.random.count < 1:
-            raise InvalidOrderInput("--random needs at least 1 order")
-        if config.random.minutes <= 0:
-            raise InvalidOrderInput("random orders need a positive window")
-    if config.twap_waves is not None and config.twap_waves < 1:
-        raise InvalidOrderInput("--twap-waves must be at least 1")
-    if config.wave_seconds is not None and config.wave_seconds <= 0:
-        raise InvalidOrderInput("--wave-seconds must be positive")
+        if not 1 <= config.random.count <= MAX_PARENTS:
+            raise InvalidOrderInput(
+                f"--random {config.random.count}: between 1 and {MAX_PARENTS:,} orders"
+            )
+        if not 0 < config.random.minutes <= MAX_WINDOW.total_seconds() / 60:
+            raise InvalidOrderInput("random orders need a positive window of at most 7 days")
+    if config.twap_waves is not None and not 1 <= config.twap_waves <= MAX_WAVES:
+        raise InvalidOrderInput(
+            f"--twap-waves {config.twap_waves}: between 1 and {MAX_WAVES:,} waves per window"
+        )
+    if config.wave_seconds is not None and not (
+        math.isfinite(config.wave_seconds) and config.wave_seconds >= MIN_WAVE_SECONDS
+    ):
+        raise InvalidOrderInput(
+            f"--wave-seconds {config.wave_seconds:g}: a finite number of at least "
+            f"{MIN_WAVE_SECONDS:g} s"
+        )
     if not Decimal(0) <= config.passivity <= Decimal(1):
         raise InvalidOrderInput("--passivity must be between 0 and 1")
-    if config.speed is not None and config.speed <= 0:
-        raise InvalidOrderInput("--speed must be positive")
+    if config.speed is not None and not (
+        math.isfinite(config.speed) and MIN_SPEED <= config.speed <= MAX_SPEED
+    ):
+        raise InvalidOrderInput(
+            f"--speed {config.speed:g}: a finite number between {MIN_SPEED:g} and {MAX_SPEED:g}"
+        )
     speed = config.speed if config.speed is not None else 1.0
     if venue is Venue.SIM and config.speed is None:
         speed = DEFAULT_SIM_SPEED
@@ -265,6 +309,7 @@ def prepare(
     # --wave-seconds given alone means a frequency; --twap-waves wins otherwise.
     waves = config.twap_waves if config.wave_seconds is None else None
     twap = TwapConfig(waves=waves, wave_seconds=config.wave_seconds, cancel_lead=1.0)
+    _check_windows(orders, twap, run_id, str(config.orders_path))
     return PreparedExperiment(
         config=config,
         adapter_name=config.adapter,
@@ -281,12 +326,72 @@ def prepare(
     )
 
 
+def check_venue_of(cls: type[ExchangeAdapter], venue: Venue) -> None:
+    """Refuse a venue ccxt has no URLs for with this adapter (testnet on kraken...)."""
+    check = getattr(cls, "check_venue", None)
+    if callable(check):
+        check(venue)
+
+
+def _check_windows(orders: Sequence[Order], twap: TwapConfig, run_id: str, source: str) -> None:
+    """Every parent's window within the stated limits, and its client order ids valid.
+
+    Windows in the past are fine (the run re-bases them to now); one starting beyond
+    :data:`HORIZON` would sleep silently for that long, and one longer than
+    :data:`MAX_WINDOW`, or cut into more than :data:`MAX_WAVES` waves, is a typo.
+    """
+    now = datetime.now(UTC)
+    for order in orders:
+        where = f"order {order.order_id}"
+        if order.type_ not in {k.value for k in OrderKind}:
+            kinds = ", ".join(k.value for k in OrderKind)
+            raise InvalidOrderInput(
+                f"{where}: unknown type {quote_value(str(order.type_))} (one of {kinds})",
+                source=source,
+            )
+        window = order.end_timestamp - order.start_timestamp
+        if window > MAX_WINDOW:
+            raise InvalidOrderInput(
+                f"{where}: a window of {_human(window)}; at most {_human(MAX_WINDOW)}",
+                source=source,
+            )
+        if order.start_timestamp > now + HORIZON:
+            raise InvalidOrderInput(
+                f"{where}: starts {order.start_timestamp.astimezone(UTC):%Y-%m-%d %H:%M} UTC, "
+                f"more than {_human(HORIZON)} ahead (the limit); nothing would happen until then",
+                source=source,
+            )
+        last_wave = 0
+        if order.type_ == OrderKind.TWAP:
+            if twap.waves is not None:
+                last_wave = twap.waves - 1
+            else:
+                assert twap.wave_seconds is not None
+                count = math.ceil(window.total_seconds() / twap.wave_seconds - 1e-9)
+                if count > MAX_WAVES:
+                    raise InvalidOrderInput(
+                        f"{where}: --wave-seconds {twap.wave_seconds:g} cuts its "
+                        f"{_human(window)} window into {count:,} waves; at most {MAX_WAVES:,}",
+                        source=source,
+                    )
+                last_wave = max(0, count - 1)
+        try:
+            child_client_order_id(run_id, order.order_id, last_wave)
+        except InvalidOrderInput as exc:
+            raise InvalidOrderInput(
+                f"{where}: {exc}; use a shorter order id", source=source
+            ) from None
+
+
 def _check_journal(path: Path, run_id: str) -> None:
     """A journal path the run can use: a new file, or a journal without this run yet.
 
-    Read-only: a file that is not a journal is neither created nor changed.
+    A new file's folder must be one the run can create and write: the nearest existing
+    folder on the path is probed with a temporary file (removed at once). Otherwise
+    read-only: a file that is not a journal is neither created nor changed.
     """
     if not path.exists():
+        _check_writable_folder(path)
         return
     if not path.is_file():
         raise InvalidOrderInput(f"--journal {path}: not a file")
@@ -310,6 +415,23 @@ def _check_journal(path: Path, run_id: str) -> None:
         )
 
 
+def _check_writable_folder(path: Path) -> None:
+    """``path``'s folder exists or can be made, and a file can be written there."""
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InvalidOrderInput(f"--journal {path}: {ancestor} is a file, not a folder")
+    try:
+        # A real write, not os.access: /proc, read-only mounts and root all answer honestly.
+        with tempfile.NamedTemporaryFile(dir=ancestor, prefix=".exsdk-probe-"):
+            pass
+    except OSError as exc:
+        raise InvalidOrderInput(
+            f"--journal {path}: cannot write in {ancestor} ({exc.strerror or exc})"
+        ) from None
+
+
 def sim_or_venue_credentials(venue: Venue, secrets_file: Path | None) -> Credentials | None:
     """Keys for ``venue``, from a secrets file or ``EXSDK_<VENUE>_API_KEY``/``..._SECRET``.
 
@@ -324,6 +446,24 @@ def sim_or_venue_credentials(venue: Venue, secrets_file: Path | None) -> Credent
         except SdkError:
             return None
     return Credentials.from_env(venue)
+
+
+def finished_children(journal: Journal, run_id: str) -> int | None:
+    """How many children a finished run has, or ``None`` when it is not finished.
+
+    Finished: the broker's last word on the run is ``finished`` (after any ``submitted``
+    or ``resumed``) and every child is in a final state. Read-only.
+    """
+    from exsdk.broker import TERMINAL
+
+    events = journal.run_events(run_id)
+    marks = [e for e in events["event"] if e in ("submitted", "resumed", "finished")]
+    if not marks or marks[-1] != "finished":
+        return None
+    children = journal.latest_children(run_id)
+    if any(c.status not in TERMINAL for c in children):
+        return None
+    return len(children)
 
 
 def clock_for_run(journal: Journal, run_id: str) -> Clock:

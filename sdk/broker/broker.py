@@ -68,6 +68,21 @@ TERMINAL = frozenset(
 _ZERO = Decimal(0)
 
 
+def _checked_orders(orders: object) -> list[Order]:
+    """``orders`` as a list of ``Order``, or ``InvalidOrderInput`` saying what it is."""
+    if isinstance(orders, str | bytes | Mapping) or not isinstance(orders, Sequence):
+        raise InvalidOrderInput(
+            f"submit_orders takes a sequence of Order, not {type(orders).__name__}"
+        )
+    for index, order in enumerate(orders):
+        if not isinstance(order, Order):
+            raise InvalidOrderInput(
+                f"submit_orders: item {index} is a {type(order).__name__}, not an Order "
+                "(build one with Order(...) or exsdk.orders_text.parse_orders)"
+            )
+    return list(orders)
+
+
 def _signed_filled(child: ChildOrder) -> Decimal:
     return child.filled if child.side == Side.BUY else -child.filled
 
@@ -164,8 +179,10 @@ class Broker:
 
         Parents run concurrently; a failure of one child (a rejection, -4131 on a thin
         book) is recorded and never stops the others. A parent id already in this run is
-        refused: the run's client order ids would collide (use :meth:`resume`).
+        refused: the run's client order ids would collide (use :meth:`resume`). Anything
+        but a sequence of :class:`~exsdk.models.Order` raises ``InvalidOrderInput``.
         """
+        orders = _checked_orders(orders)
         if not orders:
             return []
         ids = [o.order_id for o in orders]

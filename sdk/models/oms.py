@@ -27,6 +27,9 @@ class OrderKind(enum.StrEnum):
 
 OrderKindField = Annotated[OrderKind | str, BeforeValidator(lenient_enum(OrderKind))]
 
+MAX_ID = 2**63 - 1
+"""The largest parent order or asset id: the journal keeps ids as 64-bit SQLite integers."""
+
 
 class Order(FrozenModel):
     """A parent order: what a portfolio wants, with every field of the seed's format.
@@ -35,9 +38,9 @@ class Order(FrozenModel):
     ``creation <= start < end``.
     """
 
-    order_id: int = Field(ge=0)
+    order_id: int = Field(ge=0, le=MAX_ID)
     creation_timestamp: datetime
-    asset_id: int = Field(ge=0)
+    asset_id: int = Field(ge=0, le=MAX_ID)
     type_: OrderKindField
     start_timestamp: datetime
     end_timestamp: datetime

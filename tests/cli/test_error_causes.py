@@ -1,0 +1,57 @@
+"""Errors name their cause: refused, TLS, and what the bundled venue serves."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from exsdk.app.cli import app
+from tests.reliability.crash_support import SimulatorProcess
+
+from .conftest import DEFAULT_ORDERS
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatorProcess]:
+    process = SimulatorProcess(seed=7)
+    yield process
+    process.stop()
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _error_line(args: list[str], tmp_path: Path) -> str:
+    result = CliRunner().invoke(
+        app,
+        ["experiment", "--orders", str(DEFAULT_ORDERS), *args, "--journal", str(tmp_path / "j")],
+    )
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_connection_refused(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    line = _error_line(["--base-url", url], tmp_path)
+    assert f"GET {url}/fapi/v1/exchangeInfo: connection refused" in line
+
+
+def test_tls_to_a_plain_http_venue(sim: SimulatorProcess, tmp_path: Path) -> None:
+    line = _error_line(["--base-url", sim.base_url.replace("http://", "https://")], tmp_path)
+    assert "TLS handshake failed" in line
+
+
+def test_bundled_venue_says_what_it_serves(tmp_path: Path) -> None:
+    line = _error_line(["--adapter", "ccxt:kraken"], tmp_path)
+    assert '{"code":-1000,"msg":"Not found."}' in line
+    assert "the bundled simulator speaks only the Binance protocols (/api/v3, /fapi/v1" in line
+    assert "not the one adapter 'ccxt:kraken' uses" in line
