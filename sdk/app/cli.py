@@ -197,7 +197,13 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
     import asyncio
 
     from exsdk.adapter import Venue
-    from exsdk.app.experiment import fills_table, run_experiment, summary_lines
+    from exsdk.app.experiment import run_experiment, summary_lines
+    from exsdk.app.outcomes import environment_note
+
+    # First of all: the figures below read as broken execution unless one knows this.
+    console.print(
+        environment_note(prepared.environment, venue=prepared.venue, adapter=prepared.adapter_name)
+    )
 
     async def go() -> Any:
         if prepared.venue is Venue.SIM and prepared.config.base_url is None:
@@ -228,9 +234,18 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
         result = asyncio.run(go())
     except SdkError as exc:
         raise fail(_explain_on(exc, prepared.venue, prepared.adapter_name)) from None
-    console.print(fills_table(result))
+    _print_fills(result.run_id, result.journal_path)
     console.print(summary_lines(result))
     return result
+
+
+def _print_fills(run_id: str, journal_path: Path) -> None:
+    """The OMS fills table of a journaled run, with its legend (from the journal alone)."""
+    from exsdk.app.quality import execution_quality, fills_table
+    from exsdk.journal import Journal
+
+    with Journal.open(journal_path) as journal:
+        console.print(fills_table(execution_quality(journal, run_id)))
 
 
 def _explain_on(exc: SdkError, venue: Any, adapter: str) -> str:
@@ -352,7 +367,7 @@ def experiment_command(
     prepared = prepare(config)
     result = _run_prepared(prepared, observer=observer)
     if report:
-        _write_report(result.run_id, result.journal_path, None)
+        _write_report(result.run_id, result.journal_path, None, environment_line=False)
 
 
 # -- report -------------------------------------------------------------------------
@@ -374,8 +389,10 @@ def _open_journal(path: Path) -> Journal:
     return journal
 
 
-def _write_report(run_id: str, journal_path: Path, out: Path | None) -> Path:
-    from exsdk.app.quality import execution_quality, quality_table
+def _write_report(
+    run_id: str, journal_path: Path, out: Path | None, *, environment_line: bool = True
+) -> Path:
+    from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
     from exsdk.app.report import write_report
 
     journal = _open_journal(journal_path)
@@ -386,6 +403,8 @@ def _write_report(run_id: str, journal_path: Path, out: Path | None) -> Path:
         quality = execution_quality(journal, run_id)
         target = out or Path("reports") / f"{run_id}.html"
         written = write_report(journal, run_id, target, quality=quality)
+    if environment_line:
+        console.print(quality_environment_note(quality))
     console.print(quality_table(quality))
     console.print(f"[bold]report[/]   {written}")
     return written
@@ -429,7 +448,7 @@ def demo_command(
         raise fail(f"{EXAMPLE_ORDERS} not found; run the demo from the repository root")
     prepared = prepare(ExperimentConfig(adapter=adapter, orders_path=EXAMPLE_ORDERS))
     result = _run_prepared(prepared)
-    _write_report(result.run_id, result.journal_path, None)
+    _write_report(result.run_id, result.journal_path, None, environment_line=False)
 
 
 # -- resume -------------------------------------------------------------------------
@@ -486,14 +505,13 @@ def resume_command(
     from exsdk.adapter.credentials import Credentials
     from exsdk.app.experiment import (
         MAX_RECV_WINDOW_MS,
-        ExperimentResult,
         ProgressDisplay,
         check_venue_of,
         clock_for_run,
-        fills_table,
         finished_children,
         sim_or_venue_credentials,
     )
+    from exsdk.app.outcomes import environment_note
     from exsdk.broker import TERMINAL, broker_for_run
     from exsdk.broker.client_ids import validate_run_id
     from exsdk.journal import Journal
@@ -542,7 +560,9 @@ def resume_command(
     if where is Venue.SIM:
         ccxt_options["enableRateLimit"] = False
 
-    async def go() -> tuple[list[Any], list[Any], list[Any]]:
+    console.print(environment_note(record.environment, venue=where, adapter=record.adapter))
+
+    async def go() -> list[Any]:
         adapter = get_adapter(
             record.adapter,
             venue=where,
@@ -554,36 +574,36 @@ def resume_command(
             allow_live=allow_live,
         )
         try:
-            with Journal.open(path) as j, ProgressDisplay(console, title=f"resume {run_id}") as d:
-                observe = d.observe
-                if observer is not None:
+            with Journal.open(path) as j:
+                clock = clock_for_run(j, run_id)
+                ends_at = max(o.end_timestamp for o, _ in j.parent_orders(run_id))
+                with ProgressDisplay(
+                    console,
+                    title=f"resume {run_id}",
+                    clock=clock,
+                    ends_at=ends_at,
+                    speed=float(getattr(clock, "speed", 1.0)),
+                ) as d:
+                    observe = d.observe
+                    if observer is not None:
 
-                    def observe(event: Any) -> None:
-                        d.observe(event)
-                        observer(event)
+                        def observe(event: Any) -> None:
+                            d.observe(event)
+                            observer(event)
 
-                broker = broker_for_run(
-                    run_id, adapter, j, clock_for_run(j, run_id), observer=observe
-                )
-                children = await broker.resume()
-                fills = await broker.get_fills()
-                parents = j.parent_orders(run_id)
+                    broker = broker_for_run(run_id, adapter, j, clock, observer=observe)
+                    children = await broker.resume()
+                    # The fills' cross-check against the venue is part of finishing a run.
+                    await broker.get_fills()
         finally:
             await adapter.close()
-        return children, fills, parents
+        return children
 
-    children, fills, parents = asyncio.run(go())
-    result = ExperimentResult(
-        run_id=run_id,
-        journal_path=path,
-        orders=tuple(o for o, _ in parents),
-        symbols={o.asset_id: symbol for o, symbol in parents},
-        children=tuple(children),
-        fills=tuple(fills),
-        speed=1.0,
-        rebased_by=None,
-    )
-    console.print(fills_table(result))
+    try:
+        children = asyncio.run(go())
+    except SdkError as exc:
+        raise fail(_explain_on(exc, where, record.adapter)) from None
+    _print_fills(run_id, path)
     pending = sorted(c.client_order_id for c in children if c.status not in TERMINAL)
     if pending:
         raise fail(

@@ -20,6 +20,7 @@ import math
 import random
 import sqlite3
 import tempfile
+import time
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import attrs
-from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -35,15 +35,12 @@ from rich.text import Text
 
 from exsdk.adapter import ExchangeAdapter, Venue
 from exsdk.adapter.credentials import Credentials
+from exsdk.app.outcomes import OUTCOMES, WAVE_LEGEND, child_outcome, is_sent
 from exsdk.broker import (
     AcceleratedClock,
     Broker,
     BrokerEvent,
-    ChildCanceled,
-    ChildEmpty,
-    ChildFilled,
     ChildRejected,
-    ChildSent,
     Clock,
     LimitPriceComputer,
     Observer,
@@ -83,7 +80,6 @@ __all__ = [
     "check_venue_of",
     "clock_for_run",
     "event_record",
-    "fills_table",
     "finished_children",
     "prepare",
     "rebase_orders",
@@ -594,96 +590,129 @@ def _random_orders(
 # -- progress --------------------------------------------------------------------------
 
 
-@attrs.define
-class _WaveCounts:
-    sent: int = 0
-    filled: int = 0
-    canceled: int = 0
-    rejected: int = 0
-    empty: int = 0
-
-
 class ProgressDisplay:
-    """A live per-wave table (children sent, filled, cancelled, rejected) and warning lines.
+    """A live per-wave table of disjoint child counts, elapsed time and ETA, and warnings.
 
-    Use :meth:`observe` as the broker's observer inside ``with display:``. Warnings and
-    rejections are printed above the table as one line each.
+    Use :meth:`observe` as the broker's observer inside ``with display:``. Each child is
+    counted once, in the category of its latest state (:func:`~exsdk.app.outcomes.child_outcome`),
+    so ``sent`` is always the sum of the sent categories. With ``clock`` and ``ends_at``
+    (the last window's end on the run's clock) the title shows the time left, in wall
+    seconds at the clock's ``speed``. Warnings and rejections are printed above the table
+    as one line each.
     """
 
-    def __init__(self, console: Console, *, title: str = "") -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        title: str = "",
+        clock: Clock | None = None,
+        ends_at: datetime | None = None,
+        speed: float = 1.0,
+    ) -> None:
         self.console = console
         self.title = title
-        self.waves: dict[int, _WaveCounts] = {}
+        self.clock = clock
+        self.ends_at = ends_at
+        self.speed = speed
+        self.children: dict[str, ChildOrder] = {}
+        self.waves: set[int] = set()
         self.num_waves: int | None = None
         self.skipped: dict[int, str] = {}
-        self._live = Live(self._render(), console=console, refresh_per_second=8, transient=False)
+        self._started = time.monotonic()
+        self._live = Live(
+            console=console,
+            refresh_per_second=4,
+            transient=False,
+            get_renderable=self._render,
+        )
         self._warned: set[str] = set()
 
     def __enter__(self) -> ProgressDisplay:
+        self._started = time.monotonic()
         self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._live.update(self._render())
+        self._live.refresh()
         self._live.__exit__(None, None, None)
         # Off a terminal Live leaves the cursor after the table; the next output needs a line.
         if not self.console.is_terminal:
             self.console.print()
-
-    def _wave(self, index: int) -> _WaveCounts:
-        return self.waves.setdefault(index, _WaveCounts())
 
     def line(self, text: str, style: str = "yellow") -> None:
         """Print one line above the live table."""
         self._live.console.print(Text(text, style=style), soft_wrap=True)
 
     def observe(self, event: BrokerEvent) -> None:
-        """The broker's observer: count the event and refresh the display."""
+        """The broker's observer: record the child's latest state and refresh the display."""
+        child = getattr(event, "child", None)
+        if isinstance(child, ChildOrder):
+            self.children[child.client_order_id] = child
+            self.waves.add(child.wave)
         if isinstance(event, WaveStarted):
             self.num_waves = event.num_waves
-            self._wave(event.wave)
+            self.waves.add(event.wave)
         elif isinstance(event, WaveSkipped):
             self.skipped[event.wave] = event.reason
             self.line(f"warning: wave {event.wave} skipped: {event.reason}")
-        elif isinstance(event, ChildSent):
-            self._wave(event.child.wave).sent += 1
-        elif isinstance(event, ChildFilled):
-            self._wave(event.child.wave).filled += 1
-        elif isinstance(event, ChildCanceled):
-            self._wave(event.child.wave).canceled += 1
         elif isinstance(event, ChildRejected):
-            self._wave(event.child.wave).rejected += 1
             reason = " ".join(event.reason.split())
             # -4131 gets the broker's own clearer warning line right after this event.
             if "-4131" not in reason:
                 self.line(f"rejected: {event.child.client_order_id} {event.child.symbol}: {reason}")
-        elif isinstance(event, ChildEmpty):
-            self._wave(event.child.wave).empty += 1
         elif isinstance(event, Warned):
             message = " ".join(event.message.split())
             if message not in self._warned:
                 self._warned.add(message)
                 self.line(f"warning: {message}")
-        self._live.update(self._render())
+        self._live.refresh()
+
+    def counts(self) -> dict[int, dict[str, int]]:
+        """Per wave: ``sent`` and one count per :data:`~exsdk.app.outcomes.OUTCOMES`."""
+        table = {w: {"sent": 0, **dict.fromkeys(OUTCOMES, 0)} for w in self.waves}
+        for child in self.children.values():
+            outcome = child_outcome(child)
+            if outcome is None:
+                continue
+            row = table.setdefault(child.wave, {"sent": 0, **dict.fromkeys(OUTCOMES, 0)})
+            row[outcome] += 1
+            if is_sent(outcome):
+                row["sent"] += 1
+        return table
+
+    def _timing(self) -> str:
+        elapsed = time.monotonic() - self._started
+        text = f"elapsed {_human(timedelta(seconds=elapsed))}"
+        if self.clock is not None and self.ends_at is not None:
+            left = max(0.0, (self.ends_at - self.clock.now()).total_seconds() / self.speed)
+            text += f", ETA {_human(timedelta(seconds=left))}"
+        return text
 
     def _render(self) -> Table:
         total = f" of {self.num_waves}" if self.num_waves else ""
-        table = Table(title=f"{self.title} waves{total}".strip(), title_justify="left")
-        for column in ("wave", "sent", "filled", "cancelled", "rejected", "not sent"):
+        title = f"{self.title} waves{total}".strip()
+        table = Table(
+            title=f"{title} - {self._timing()}",
+            title_justify="left",
+            caption=WAVE_LEGEND,
+            caption_justify="left",
+        )
+        for column in ("wave", "sent", *OUTCOMES):
             table.add_column(column, justify="right")
-        for index in sorted(self.waves):
-            c = self.waves[index]
-            table.add_row(
-                str(index),
-                str(c.sent),
-                str(c.filled),
-                str(c.canceled),
-                Text(str(c.rejected), style="red" if c.rejected else ""),
-                str(c.empty),
-            )
+        counts = self.counts()
+        for index in sorted(counts):
+            c = counts[index]
+            cells = [str(c[o]) for o in OUTCOMES]
+            rejected = OUTCOMES.index("rejected")
+            styled = [
+                Text(cell, style="red" if i == rejected and c["rejected"] else "")
+                for i, cell in enumerate(cells)
+            ]
+            table.add_row(str(index), str(c["sent"]), *styled)
         for index in sorted(self.skipped):
-            if index not in self.waves:
-                table.add_row(str(index), "skipped", "", "", "", "")
+            if index not in counts:
+                table.add_row(str(index), "skipped", *([""] * len(OUTCOMES)))
         return table
 
 
@@ -874,7 +903,13 @@ async def _run(
     # The simulator stamps books with its wall time while an accelerated clock runs ahead
     # of it, so the staleness check would refuse every book there; on a real venue it stays.
     max_age = None if prepared.speed != 1.0 else LimitPriceComputer().max_age
-    display = ProgressDisplay(console, title=f"run {run_id}")
+    display = ProgressDisplay(
+        console,
+        title=f"run {run_id}",
+        clock=clock,
+        ends_at=max(o.end_timestamp for o in orders),
+        speed=prepared.speed,
+    )
     observe = display.observe if observer is None else _both(display.observe, observer)
     broker = Broker(
         adapter,
@@ -939,57 +974,6 @@ def _human(span: timedelta) -> str:
     if seconds >= 120:
         return f"{seconds / 60:.1f} min"
     return f"{seconds:.1f} s"
-
-
-def _fmt(value: Decimal | None, places: int = 6) -> str:
-    if value is None:
-        return "-"
-    q = value.quantize(Decimal(1).scaleb(-places)).normalize()
-    return format(q, "f")
-
-
-def fills_table(result: ExperimentResult) -> Table:
-    """The final table: each parent with its OMS fill (asked, filled, VWAP, fees, rate)."""
-    by_parent: dict[int, list[OmsFill]] = {}
-    for fill in result.fills:
-        by_parent.setdefault(fill.parent_order_id, []).append(fill)
-    quotes = {f.quote for f in result.fills}
-    quote = quotes.pop() if len(quotes) == 1 else "quote"
-    table = Table(
-        title=f"OMS fills of run {result.run_id}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
-    )
-    for column in ("id", "symbol", "asked", "filled", "VWAP", f"fees {quote}", "fill"):
-        table.add_column(column, justify="left" if column == "symbol" else "right", no_wrap=True)
-    for order in sorted(result.orders, key=lambda o: o.order_id):
-        fills = by_parent.get(order.order_id, [])
-        qty = sum((f.quantity for f in fills), Decimal(0))
-        notional = sum((f.notional for f in fills), Decimal(0))
-        fees = sum((f.fee_in_quote for f in fills), Decimal(0))
-        filled_abs = sum((abs(f.quantity) for f in fills), Decimal(0))
-        vwap = notional / filled_abs if filled_abs else None
-        rate = qty / order.diff_num_shares if order.diff_num_shares else Decimal(0)
-        table.add_row(
-            str(order.order_id),
-            result.symbols.get(order.asset_id, str(order.asset_id)),
-            _fmt(order.diff_num_shares),
-            _fmt(qty),
-            _sig(vwap),
-            _fmt(fees, 6),
-            f"{rate * 100:.1f}%",
-        )
-    return table
-
-
-def _sig(value: Decimal | None, digits: int = 7) -> str:
-    if value is None:
-        return "-"
-    if value == 0:
-        return "0"
-    places = max(0, digits - value.adjusted() - 1)
-    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
 
 
 def summary_lines(result: ExperimentResult) -> Group:

@@ -29,8 +29,19 @@ from typing import Any
 
 import attrs
 import pandas as pd
+from rich import box
 from rich.table import Table
 
+from exsdk.app.outcomes import (
+    FILLED_OF_ASKED,
+    FILLED_OF_SENT,
+    OUTCOMES,
+    RATE_LEGEND,
+    child_outcome,
+    environment_note,
+    is_sent,
+    percent,
+)
 from exsdk.broker.twap import TwapConfig, plan_waves
 from exsdk.fills import base_of, fold_fill
 from exsdk.journal import Journal
@@ -41,7 +52,10 @@ __all__ = [
     "ClockMap",
     "ExecutionQuality",
     "execution_quality",
+    "fills_table",
+    "quality_environment_note",
     "quality_table",
+    "quote_currency",
     "rejection_reason",
     "slippage_bps",
     "time_weighted_mean",
@@ -292,8 +306,12 @@ def execution_quality(journal: Journal, run_id: str) -> ExecutionQuality:
         )
         fills[pid] = fill
         parent_rows.append(
-            _parent_row(order, symbol, fill, kids, trade_rows.get(pid, []), samples.get(symbol, []))
+            _parent_row(
+                order, symbol, quote, fill, kids, trade_rows.get(pid, []), samples.get(symbol, [])
+            )
         )
+    refs = {r["parent_order_id"]: r["_ref"] for r in parent_rows}
+    waves = _waves(children, refs)
     parents_frame = pd.DataFrame(parent_rows, columns=_PARENT_COLUMNS)
     return ExecutionQuality(
         run_id=run_id,
@@ -304,7 +322,7 @@ def execution_quality(journal: Journal, run_id: str) -> ExecutionQuality:
         speed=clock_map.speed,
         parents=parents_frame,
         total=_total(parent_rows),
-        waves=_waves(children),
+        waves=waves,
         rejections=_rejections(children),
         mids=mids,
         children=_children_frame(children, plans),
@@ -317,9 +335,12 @@ _PARENT_COLUMNS = [
     "parent_order_id",
     "symbol",
     "side",
+    "quote",
     "asked",
+    "sent",
     "filled",
-    "fill_rate",
+    "filled_of_asked",
+    "filled_of_sent",
     "vwap",
     "notional",
     "arrival_mid",
@@ -339,6 +360,7 @@ _PARENT_COLUMNS = [
 def _parent_row(
     order: Order,
     symbol: str,
+    quote: str,
     fill: OmsFill,
     kids: Sequence[ChildOrder],
     trades: Sequence[_TradeRow],
@@ -368,15 +390,20 @@ def _parent_row(
     times = sorted(r.at for r in trades if r.at is not None)
     first = (times[0] - order.start_timestamp).total_seconds() if times else None
     last = (times[-1] - order.start_timestamp).total_seconds() if times else None
+    # What the policy made of the ask: the children that reached the venue, signed.
+    sent = sum((c.signed_amount for c in kids if is_sent(child_outcome(c))), _ZERO)
+    of_asked = fill.quantity / order.diff_num_shares if order.diff_num_shares else None
+    of_sent = fill.quantity / sent if sent else None
     return {
         "parent_order_id": order.order_id,
         "symbol": symbol,
         "side": str(side),
+        "quote": quote,
         "asked": order.diff_num_shares,
+        "sent": sent,
         "filled": fill.quantity,
-        "fill_rate": _q(fill.quantity / order.diff_num_shares, 4)
-        if order.diff_num_shares
-        else None,
+        "filled_of_asked": _q(of_asked, 4),
+        "filled_of_sent": _q(of_sent, 4),
         "vwap": fill.price,
         "notional": fill.notional,
         "arrival_mid": arrival,
@@ -391,12 +418,35 @@ def _parent_row(
         "rejected": sum(1 for c in kids if c.status == ChildStatus.REJECTED),
         "num_trades": fill.num_trades,
         "_filled_abs": filled_abs,
+        # The price every rate of this parent is weighted by: the arrival mid, else VWAP.
+        "_ref": arrival if arrival is not None else fill.price,
+        "_of_asked": of_asked,
+        "_of_sent": of_sent,
     }
 
 
+def _weighted(rows: Sequence[dict[str, Any]], rate: str, base: str) -> Decimal | None:
+    """The rows' ``rate`` weighted by ``|base| x reference price``: the total of a column."""
+    total = _ZERO
+    weight = _ZERO
+    for r in rows:
+        ref, value = r["_ref"], r[rate]
+        if ref is None or value is None or not r[base]:
+            continue
+        w = abs(r[base]) * ref
+        total += value * w
+        weight += w
+    return total / weight if weight else None
+
+
 def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row over all parents: rates weighted by notional, since assets differ in price."""
+    """One row over all parents: rates weighted by notional, since assets differ in price.
+
+    Both fill rates are the weighted sums of the parents' own rates (weights: asked or sent
+    quantity at the parent's arrival mid), so a total never contradicts its rows.
+    """
     asked_notional = _ZERO
+    sent_notional = _ZERO
     filled_notional = _ZERO
     fees = _ZERO
     slip_a = _ZERO
@@ -407,9 +457,10 @@ def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         notional = r["notional"]
         filled_notional += notional
         fees += r["fees_quote"]
-        ref = r["arrival_mid"] or r["vwap"]
+        ref = r["_ref"]
         if ref is not None:
             asked_notional += abs(r["asked"]) * ref
+            sent_notional += abs(r["sent"]) * ref
         if r["slippage_arrival_bps"] is not None:
             slip_a += notional * r["slippage_arrival_bps"]
             weight_a += notional
@@ -420,8 +471,10 @@ def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     total = {
         "parents": len(rows),
         "asked_notional": _q(asked_notional),
+        "sent_notional": _q(sent_notional),
         "filled_notional": _q(filled_notional),
-        "fill_rate": _q(filled_notional / asked_notional, 4) if asked_notional else None,
+        "filled_of_asked": _q(_weighted(rows, "_of_asked", "asked"), 4),
+        "filled_of_sent": _q(_weighted(rows, "_of_sent", "sent"), 4),
         "slippage_arrival_bps": _q(slip_a / weight_a) if weight_a else None,
         "slippage_twap_bps": _q(slip_t / weight_t) if weight_t else None,
         "fees_quote": fees,
@@ -431,11 +484,27 @@ def _total(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
         "rejected": sum(r["rejected"] for r in rows),
     }
     for r in rows:
-        r.pop("_filled_abs", None)
+        for key in ("_filled_abs", "_ref", "_of_asked", "_of_sent"):
+            r.pop(key, None)
     return pd.DataFrame([total])
 
 
-def _waves(children: Sequence[ChildOrder]) -> pd.DataFrame:
+_WAVE_COLUMNS = [
+    "wave",
+    "sent",
+    *(o.replace(" ", "_") for o in OUTCOMES),
+    "sent_notional",
+    "filled_notional",
+    "filled_of_sent",
+]
+
+
+def _waves(children: Sequence[ChildOrder], refs: Mapping[int, Decimal | None]) -> pd.DataFrame:
+    """One row per wave: disjoint child counts (:func:`child_outcome`) and filled/sent.
+
+    ``filled_of_sent`` is defined as for the parents: quantities at the arrival mid of each
+    child's parent (its limit price when the parent has none).
+    """
     rows: dict[int, dict[str, Any]] = {}
     for c in children:
         row = rows.setdefault(
@@ -443,48 +512,31 @@ def _waves(children: Sequence[ChildOrder]) -> pd.DataFrame:
             {
                 "wave": c.wave,
                 "sent": 0,
-                "filled": 0,
-                "canceled": 0,
-                "rejected": 0,
-                "not_sent": 0,
+                **{o.replace(" ", "_"): 0 for o in OUTCOMES},
                 "sent_notional": _ZERO,
                 "filled_notional": _ZERO,
             },
         )
-        if c.status == ChildStatus.REJECTED:
-            row["rejected"] += 1
-        elif c.ccxt_order_id is None:
-            row["not_sent"] += 1
-        if c.ccxt_order_id is None:
+        outcome = child_outcome(c)
+        if outcome is None:
+            # An intent never answered: not on the venue as far as the journal knows.
+            outcome = "not sent"
+        row[outcome.replace(" ", "_")] += 1
+        if not is_sent(outcome):
             continue
         row["sent"] += 1
-        if c.filled > 0:
-            row["filled"] += 1
-        if c.status == ChildStatus.CANCELED:
-            row["canceled"] += 1
-        price = c.limit_price or _ZERO
+        price = refs.get(c.parent_order_id) or c.limit_price or _ZERO
         row["sent_notional"] += c.amount * price
         row["filled_notional"] += c.filled * price
     out = []
     for wave in sorted(rows):
         row = rows[wave]
         sent = row["sent_notional"]
-        row["fill_rate"] = _q(row["filled_notional"] / sent, 4) if sent else None
+        row["filled_of_sent"] = _q(row["filled_notional"] / sent, 4) if sent else None
+        row["sent_notional"] = _q(row["sent_notional"])
+        row["filled_notional"] = _q(row["filled_notional"])
         out.append(row)
-    return pd.DataFrame(
-        out,
-        columns=[
-            "wave",
-            "sent",
-            "filled",
-            "canceled",
-            "rejected",
-            "not_sent",
-            "sent_notional",
-            "filled_notional",
-            "fill_rate",
-        ],
-    )
+    return pd.DataFrame(out, columns=_WAVE_COLUMNS)
 
 
 def _rejections(children: Sequence[ChildOrder]) -> pd.DataFrame:
@@ -591,26 +643,46 @@ def _cell(value: Any, places: int | None = None) -> str:
 def _pct(value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "-"
-    return f"{Decimal(value) * 100:.1f}%"
+    return percent(Decimal(value))
+
+
+def _seconds_cell(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:.0f}s"
 
 
 def quality_table(quality: ExecutionQuality) -> Table:
     """The per-parent quality frame, with its total row, as a rich table."""
-    table = Table(title=f"Execution quality of run {quality.run_id}", title_justify="left")
-    heads = ["parent", "symbol", "fill", "slip arr", "slip twap", "fee", "t fill"]
+    table = Table(
+        title=f"Execution quality of run {quality.run_id}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        padding=(0, 1),
+        caption=RATE_LEGEND,
+        caption_justify="left",
+    )
+    heads = [
+        "parent",
+        "symbol",
+        FILLED_OF_ASKED,
+        FILLED_OF_SENT,
+        "slip arr",
+        "slip twap",
+        "fee",
+        "t fill",
+    ]
     for head in heads:
         table.add_column(head, justify="left" if head == "symbol" else "right", no_wrap=True)
     for r in quality.parents.to_dict("records"):
         table.add_row(
             str(r["parent_order_id"]),
             base_of(str(r["symbol"])),
-            _pct(r["fill_rate"]),
+            _pct(r["filled_of_asked"]),
+            _pct(r["filled_of_sent"]),
             _cell(r["slippage_arrival_bps"], 1),
             _cell(r["slippage_twap_bps"], 1),
             _cell(r["fee_bps"], 1),
-            "-"
-            if r["time_to_fill_s"] is None or pd.isna(r["time_to_fill_s"])
-            else f"{r['time_to_fill_s']:.0f}s",
+            _seconds_cell(r["time_to_fill_s"]),
         )
     if len(quality.total):
         t = quality.total.iloc[0].to_dict()
@@ -618,14 +690,96 @@ def quality_table(quality: ExecutionQuality) -> Table:
         table.add_row(
             "all",
             "",
-            _pct(t["fill_rate"]),
+            _pct(t["filled_of_asked"]),
+            _pct(t["filled_of_sent"]),
             _cell(t["slippage_arrival_bps"], 1),
             _cell(t["slippage_twap_bps"], 1),
             _cell(t["fee_bps"], 1),
-            "-"
-            if t["max_time_to_fill_s"] is None or pd.isna(t["max_time_to_fill_s"])
-            else f"{t['max_time_to_fill_s']:.0f}s",
+            _seconds_cell(t["max_time_to_fill_s"]),
             style="bold",
         )
-    table.caption = "slippage and fees in bps (positive = cost); fill rate by notional in total"
     return table
+
+
+def quote_currency(quality: ExecutionQuality) -> str:
+    """The one quote currency of the run's parents, or ``"quote"`` when they differ."""
+    quotes = set(quality.parents["quote"]) if len(quality.parents) else set()
+    return str(quotes.pop()) if len(quotes) == 1 else "quote"
+
+
+def _fmt(value: Any, places: int = 6) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    q = Decimal(value).quantize(Decimal(1).scaleb(-places)).normalize()
+    return "0" if q == 0 else format(q, "f")
+
+
+def _sig(value: Any, digits: int = 7) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    value = Decimal(value)
+    if value == 0:
+        return "0"
+    places = max(0, digits - value.adjusted() - 1)
+    return format(value.quantize(Decimal(1).scaleb(-places)).normalize(), "f")
+
+
+def fills_table(quality: ExecutionQuality) -> Table:
+    """Each parent's OMS fill beside its ask and what was sent for it, with the legend."""
+    quote = quote_currency(quality)
+    table = Table(
+        title=f"OMS fills of run {quality.run_id}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        # The box's one-space divider only: nine columns fit an 80-column terminal.
+        padding=(0, 0),
+        caption=RATE_LEGEND,
+        caption_justify="left",
+    )
+    heads = (
+        "id",
+        "asset",
+        "asked",
+        "sent",
+        "filled",
+        "VWAP",
+        f"fees {quote}",
+        FILLED_OF_ASKED,
+        FILLED_OF_SENT,
+    )
+    for head in heads:
+        table.add_column(head, justify="left" if head == "asset" else "right", no_wrap=True)
+    for r in quality.parents.to_dict("records"):
+        table.add_row(
+            str(r["parent_order_id"]),
+            base_of(str(r["symbol"])),
+            _fmt(r["asked"]),
+            _fmt(r["sent"]),
+            _fmt(r["filled"]),
+            _sig(r["vwap"]),
+            _fmt(r["fees_quote"]),
+            _pct(r["filled_of_asked"]),
+            _pct(r["filled_of_sent"]),
+        )
+    if len(quality.total):
+        t = quality.total.iloc[0].to_dict()
+        table.add_section()
+        table.add_row(
+            "all",
+            "",
+            "",
+            "",
+            "",
+            "",
+            _fmt(t["fees_quote"]),
+            _pct(t["filled_of_asked"]),
+            _pct(t["filled_of_sent"]),
+            style="bold",
+        )
+    return table
+
+
+def quality_environment_note(quality: ExecutionQuality) -> str:
+    """The environment line of a journaled run."""
+    return environment_note(quality.environment, adapter=quality.adapter)

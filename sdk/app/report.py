@@ -21,7 +21,20 @@ from typing import Any
 
 import pandas as pd
 
-from exsdk.app.quality import ExecutionQuality, execution_quality
+from exsdk.app.outcomes import (
+    FILLED_OF_ASKED,
+    FILLED_OF_SENT,
+    OUTCOMES,
+    RATE_LEGEND,
+    WAVE_LEGEND,
+    percent,
+)
+from exsdk.app.quality import (
+    ExecutionQuality,
+    execution_quality,
+    quality_environment_note,
+    quote_currency,
+)
 from exsdk.fills import base_of
 from exsdk.journal import Journal
 
@@ -137,10 +150,9 @@ def asset_charts(quality: ExecutionQuality) -> str:
                 zorder=4,
                 label="fills",
             )
-        rate = parent["fill_rate"]
-        rate_text = "-" if rate is None or pd.isna(rate) else f"{float(rate) * 100:.0f}%"
         ax.set_title(
-            f"{base_of(symbol)}  {parent['side']} {_num(parent['asked'])}  filled {rate_text}",
+            f"{base_of(symbol)}  {parent['side']} asked {_num(parent['asked'])}  "
+            f"sent {_num(parent['sent'])}  {FILLED_OF_SENT} {_pct(parent['filled_of_sent'])}",
             fontsize=10,
             loc="left",
         )
@@ -162,7 +174,7 @@ def wave_charts(quality: ExecutionQuality) -> str:
     fig = _figure(11, 3.2)
     left, right = fig.subplots(1, 2)
     labels = [str(w) for w in waves["wave"]]
-    rates = [_f(r) * 100 for r in waves["fill_rate"]]
+    rates = [_f(r) * 100 for r in waves["filled_of_sent"]]
     bars = left.bar(labels, rates, color="#4575b4")
     for bar, rate in zip(bars, rates, strict=True):
         if not math.isnan(rate):
@@ -173,19 +185,26 @@ def wave_charts(quality: ExecutionQuality) -> str:
                 va="bottom",
                 fontsize=8,
             )
-    left.set_title("fill rate per wave (filled / sent notional)", fontsize=10, loc="left")
+    left.set_title(f"{FILLED_OF_SENT} per wave", fontsize=10, loc="left")
     left.set_ylim(0, max([100.0, *[r for r in rates if not math.isnan(r)]]) * 1.15)
     left.set_xlabel("wave", fontsize=8)
     left.set_ylabel("%", fontsize=8)
-    filled = [int(v) for v in waves["filled"]]
-    canceled_unfilled = [
-        max(0, int(s) - int(f)) for s, f in zip(waves["sent"], waves["filled"], strict=True)
-    ]
-    rejected = [int(v) for v in waves["rejected"]]
-    right.bar(labels, filled, color=_BUY, label="filled (fully or partly)")
-    right.bar(labels, canceled_unfilled, bottom=filled, color="#bdbdbd", label="unfilled")
-    bottoms = [a + b for a, b in zip(filled, canceled_unfilled, strict=True)]
-    right.bar(labels, rejected, bottom=bottoms, color=_SELL, label="rejected")
+    # Disjoint categories (exsdk.app.outcomes), stacked: each child is in one bar segment.
+    colors = {
+        "filled": _BUY,
+        "partly": "#a6d96a",
+        "unfilled": "#bdbdbd",
+        "open": "#fee08b",
+        "rejected": _SELL,
+        "not sent": "#e0e0e0",
+    }
+    bottoms = [0] * len(labels)
+    for outcome in OUTCOMES:
+        counts = [int(v) for v in waves[outcome.replace(" ", "_")]]
+        if not any(counts):
+            continue
+        right.bar(labels, counts, bottom=bottoms, color=colors[outcome], label=outcome)
+        bottoms = [a + b for a, b in zip(bottoms, counts, strict=True)]
     right.set_title("children per wave", fontsize=10, loc="left")
     right.set_xlabel("wave", fontsize=8)
     right.legend(fontsize=8, frameon=False, loc="upper right")
@@ -243,7 +262,7 @@ def _num(value: Any, places: int | None = None) -> str:
 def _pct(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{float(value) * 100:.1f}%"
+    return percent(Decimal(str(value)))
 
 
 def _sig(value: Any, digits: int = 7) -> str:
@@ -275,8 +294,10 @@ def _parent_table(quality: ExecutionQuality) -> str:
         "symbol",
         "side",
         "asked",
+        "sent",
         "filled",
-        "fill rate",
+        FILLED_OF_ASKED,
+        FILLED_OF_SENT,
         "VWAP",
         "arrival mid",
         "slip arrival bps",
@@ -296,8 +317,10 @@ def _parent_table(quality: ExecutionQuality) -> str:
                 html.escape(str(r["symbol"])),
                 html.escape(str(r["side"])),
                 _num(r["asked"]),
+                _num(r["sent"]),
                 _num(r["filled"]),
-                _pct(r["fill_rate"]),
+                _pct(r["filled_of_asked"]),
+                _pct(r["filled_of_sent"]),
                 _sig(r["vwap"]),
                 _sig(r["arrival_mid"]),
                 _num(r["slippage_arrival_bps"]),
@@ -309,24 +332,32 @@ def _parent_table(quality: ExecutionQuality) -> str:
                 _num(r["rejected"]),
             ]
         )
-    return _table(headers, rows, numeric=set(range(3, 15)))
+    total = _total_row(quality, len(headers))
+    return _table(headers, [*rows, *total], numeric=set(range(3, len(headers))))
+
+
+def _total_row(quality: ExecutionQuality, width: int) -> list[list[str]]:
+    if not len(quality.total):
+        return []
+    t = quality.total.iloc[0].to_dict()
+    row = ["<b>all</b>", "", "", "", "", ""]
+    row += [f"<b>{_pct(t['filled_of_asked'])}</b>", f"<b>{_pct(t['filled_of_sent'])}</b>"]
+    return [row + [""] * (width - len(row))]
 
 
 def _wave_table(quality: ExecutionQuality) -> str:
-    headers = ["wave", "sent", "filled", "cancelled", "rejected", "not sent", "fill rate"]
+    headers = ["wave", "sent", *OUTCOMES, FILLED_OF_SENT]
     rows = [
         [
             _num(w["wave"]),
             _num(w["sent"]),
-            _num(w["filled"]),
-            _num(w["canceled"]),
-            _num(w["rejected"]),
-            _num(w["not_sent"]),
-            _pct(w["fill_rate"]),
+            *(_num(w[o.replace(" ", "_")]) for o in OUTCOMES),
+            _pct(w["filled_of_sent"]),
         ]
         for w in quality.waves.to_dict("records")
     ]
-    return _table(headers, rows, numeric=set(range(1, 7)))
+    table = _table(headers, rows, numeric=set(range(1, len(headers))))
+    return f'{table}<p class="note">{html.escape(WAVE_LEGEND)}</p>'
 
 
 def _rejection_table(quality: ExecutionQuality) -> str:
@@ -347,11 +378,13 @@ def _cards(quality: ExecutionQuality) -> str:
     def bps(value: Any) -> str:
         return "–" if value is None or pd.isna(value) else f"{float(value):+.1f} bps"
 
+    quote = quote_currency(quality)
     cards = [
-        ("fill rate", _pct(t["fill_rate"]), "filled / asked notional"),
+        (FILLED_OF_ASKED, _pct(t["filled_of_asked"]), "weighted by asked notional at arrival"),
+        (FILLED_OF_SENT, _pct(t["filled_of_sent"]), "weighted by sent notional at arrival"),
         ("slippage vs arrival", bps(t["slippage_arrival_bps"]), "notional weighted"),
         ("slippage vs wave TWAP", bps(t["slippage_twap_bps"]), "notional weighted"),
-        ("fees", bps(t["fee_bps"]), f"{_num(t['fees_quote'], 4)} quote"),
+        ("fees", bps(t["fee_bps"]), f"{_num(t['fees_quote'], 4)} {quote}"),
         ("children", _num(t["children"]), f"{_num(t['rejected'])} rejected"),
     ]
     return (
@@ -405,10 +438,8 @@ def render_report(quality: ExecutionQuality, *, journal_path: str | None = None)
         )
     )
     policy = (
-        '<p class="note">Environment <b>local</b>: as in the seed, every child is forced to '
-        "the venue's minimal order, so filled quantities differ from the asked ones.</p>"
-        if quality.environment == "local"
-        else ""
+        f'<p class="note"><b>{html.escape(quality_environment_note(quality))}</b></p>'
+        f'<p class="note">{html.escape(RATE_LEGEND)}</p>'
     )
     legend = (
         '<p class="note legend"><span><b style="color:#4a5a78">━</b> mid price</span>'
@@ -423,8 +454,8 @@ def render_report(quality: ExecutionQuality, *, journal_path: str | None = None)
 <body>
 <h1>Run {html.escape(quality.run_id)}: execution quality</h1>
 <div class="meta">{meta}</div>
-{_cards(quality)}
 {policy}
+{_cards(quality)}
 <h2>Prices, child orders and fills per asset</h2>
 {legend}
 {asset_charts(quality)}

@@ -196,7 +196,9 @@ def test_per_parent_metrics(journal: Journal) -> None:
     q = execution_quality(journal, RUN)
     rows = {r["parent_order_id"]: r for r in q.parents.to_dict("records")}
     btc, eth = rows[0], rows[1]
-    assert btc["filled"] == Decimal(2) and btc["fill_rate"] == Decimal("1.0000")
+    assert btc["filled"] == Decimal(2) and btc["filled_of_asked"] == Decimal("1.0000")
+    # What was sent for it: both children, 1 + 1.
+    assert btc["sent"] == Decimal(2) and btc["filled_of_sent"] == Decimal("1.0000")
     assert btc["vwap"] == Decimal("105.5")
     assert btc["arrival_mid"] == Decimal(100)
     # (105.5 - 100) / 100 = 550 bps paid against the arrival mid.
@@ -207,7 +209,9 @@ def test_per_parent_metrics(journal: Journal) -> None:
     assert btc["time_to_first_fill_s"] == 10 and btc["time_to_fill_s"] == 40
     # A sell 1 below the mid costs (100 - 99) / 100 = 100 bps on both references.
     assert eth["side"] == "sell" and eth["filled"] == Decimal("-0.5")
-    assert eth["fill_rate"] == Decimal("0.5000")
+    assert eth["filled_of_asked"] == Decimal("0.5000")
+    # The rejected child never reached the venue: sent is the cancelled one only.
+    assert eth["sent"] == Decimal(-1) and eth["filled_of_sent"] == Decimal("0.5000")
     assert eth["slippage_arrival_bps"] == Decimal("100.00")
     assert eth["slippage_twap_bps"] == Decimal("100.00")
     assert eth["fee_bps"] == Decimal("10.00")
@@ -218,7 +222,10 @@ def test_total_is_notional_weighted(journal: Journal) -> None:
     total = execution_quality(journal, RUN).total.iloc[0]
     assert total["filled_notional"] == Decimal("260.50")
     assert total["asked_notional"] == Decimal("300.00")
-    assert total["fill_rate"] == Decimal("0.8683")
+    # The rows' rates weighted by asked notional at the arrival mid (BTC 2 x 100, ETH
+    # 1 x 100): (1.0 x 200 + 0.5 x 100) / 300, not filled-at-VWAP over asked-at-mid.
+    assert total["filled_of_asked"] == Decimal("0.8333")
+    assert total["filled_of_sent"] == Decimal("0.8333")
     expected = (Decimal(211) * 550 + Decimal("49.5") * 100) / Decimal("260.5")
     assert total["slippage_arrival_bps"] == expected.quantize(Decimal("0.01"))
     assert total["fee_bps"] == (Decimal("0.155") / Decimal("260.5") * 10000).quantize(
@@ -229,10 +236,13 @@ def test_total_is_notional_weighted(journal: Journal) -> None:
 def test_waves_and_rejections(journal: Journal) -> None:
     q = execution_quality(journal, RUN)
     waves = {w["wave"]: w for w in q.waves.to_dict("records")}
-    assert (waves[0]["sent"], waves[0]["rejected"], waves[0]["filled"]) == (1, 1, 1)
-    assert (waves[1]["sent"], waves[1]["filled"], waves[1]["canceled"]) == (2, 2, 1)
-    # Wave 1: filled 1*110 + 0.5*99 of 1*110 + 1*99 sent.
-    assert waves[1]["fill_rate"] == (Decimal("159.5") / Decimal(209)).quantize(Decimal("0.0001"))
+    # Disjoint counts: the rejected child was never sent; sent = filled + partly + ...
+    assert (waves[0]["sent"], waves[0]["filled"], waves[0]["rejected"]) == (1, 1, 1)
+    assert (waves[1]["sent"], waves[1]["filled"], waves[1]["partly"]) == (2, 1, 1)
+    for w in waves.values():
+        assert w["sent"] == w["filled"] + w["partly"] + w["unfilled"] + w["open"]
+    # Wave 1 at the parents' arrival mids (100 both): filled 1 + 0.5 of 1 + 1 sent.
+    assert waves[1]["filled_of_sent"] == Decimal("0.7500")
     rejections = q.rejections.to_dict("records")
     assert rejections == [
         {"reason": "-4131 liquidity: best price outside PERCENT_PRICE", "symbol": ETH, "count": 1}
