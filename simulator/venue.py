@@ -130,7 +130,9 @@ class App:
                     content_type="text/html",
                 )
             if action.kind == "rate_limit":
-                err = errors.too_much_weight(1200, 60)
+                # The limit named is the snapshot's (2400 in 2021-09, 6000 since 2022).
+                weight = next((w for w in limiter.windows if w.kind == "REQUEST_WEIGHT"), None)
+                err = errors.too_much_weight(weight.limit if weight else 1200, 60)
                 return _error(err, limiter.headers(False))
             if action.kind == "clock_skew":
                 return _error(errors.outside_recv_window())

@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+import aiohttp
 import ccxt
 import pytest
 
@@ -229,3 +230,22 @@ async def test_leverage_outside_the_brackets_is_refused_with_the_value(raw: Raw)
     )
     assert st == 400
     assert body == {"code": -4028, "msg": "Leverage 200 is not valid"}
+
+
+@pytest.mark.parametrize(("snapshot", "weight"), [("2025-11", 6000), ("2021-09", 2400)])
+async def test_rate_limits_come_from_the_snapshot_in_use(snapshot: str, weight: int) -> None:
+    async with SimulatedBinance(seed=7, futures_snapshot=snapshot) as venue:
+        venue.admin.inject_fault("rate_limit", "GET", "/fapi/v1/time", calls=1)
+        async with aiohttp.ClientSession() as session:
+            raw = Raw(venue, session)
+            status, info, _ = await raw.call("GET", "/fapi/v1/exchangeInfo", signed=False)
+            assert status == 200
+            limits = {
+                (r["rateLimitType"], r["intervalNum"], r["interval"]): r["limit"]
+                for r in info["rateLimits"]
+            }
+            assert limits[("REQUEST_WEIGHT", 1, "MINUTE")] == weight
+            status, body, _ = await raw.call("GET", "/fapi/v1/time", signed=False)
+            assert status == 429 and f"current limit is {weight} request weight" in body["msg"]
+        windows = {(w.kind, w.label): w.limit for w in venue.state.limiters["futures"].windows}
+        assert windows[("REQUEST_WEIGHT", "1M")] == weight
