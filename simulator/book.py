@@ -112,6 +112,15 @@ class Book:
         """Record the current mid at ``now_ms`` in :attr:`history`."""
         self.history.append((now_ms, self.mid))
 
+    def last_high_low(self) -> tuple[Decimal, Decimal, Decimal]:
+        """Last price (the mid: the simulated market trades there), high and low so far,
+        over the remembered mids and the account's own trades."""
+        mids = [m for _, m in self.history] or [self.mid]
+        high, low = max(mids), min(mids)
+        if self.stats is not None and self.stats.count:
+            high, low = max(high, self.stats.high), min(low, self.stats.low)
+        return self.mid, high, low
+
     def mids_between(self, start_ms: int, end_ms: int) -> list[Decimal]:
         """The mid at ``start_ms`` (the last one before it) and every later one up to ``end_ms``."""
         before = [m for t, m in self.history if t <= start_ms]

@@ -116,12 +116,14 @@ def book_ticker(state: VenueState, p: Params) -> Any:
 def _ticker(state: VenueState, symbol: str) -> dict[str, Any]:
     engine = state.futures
     rules = engine.rules(symbol)
-    st = engine.books[symbol].stats
+    book = engine.books[symbol]
+    st = book.stats
     assert st is not None
     now = state.clock.now_ms()
     pp = rules.price_precision
-    change = st.last_price - st.open_price
-    vwap = st.quote_volume / st.volume if st.volume else st.last_price
+    last, high, low = book.last_high_low()
+    change = last - st.open_price
+    vwap = st.quote_volume / st.volume if st.volume else last
     return {
         "symbol": symbol,
         "priceChange": ser.fixed(change, pp),
@@ -129,11 +131,11 @@ def _ticker(state: VenueState, symbol: str) -> dict[str, Any]:
             (change / st.open_price * 100).quantize(Decimal("0.001")), "f"
         ),
         "weightedAvgPrice": ser.fixed(vwap, pp),
-        "lastPrice": ser.fixed(st.last_price, pp),
+        "lastPrice": ser.fixed(last, pp),
         "lastQty": ser.fixed(st.last_qty, rules.qty_precision),
         "openPrice": ser.fixed(st.open_price, pp),
-        "highPrice": ser.fixed(st.high, pp),
-        "lowPrice": ser.fixed(st.low, pp),
+        "highPrice": ser.fixed(high, pp),
+        "lowPrice": ser.fixed(low, pp),
         "volume": ser.fixed(st.volume, rules.qty_precision),
         "quoteVolume": ser.fixed(st.quote_volume, 2),
         "openTime": now - 86_400_000,

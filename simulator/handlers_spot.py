@@ -101,10 +101,12 @@ def book_ticker(state: VenueState, p: Params) -> Any:
 def _ticker(state: VenueState, symbol: str) -> dict[str, Any]:
     now = state.clock.now_ms()
     body = _book_ticker(state, symbol)
-    st = state.spot.books[symbol].stats
+    book = state.spot.books[symbol]
+    st = book.stats
     assert st is not None
-    change = st.last_price - st.open_price
-    vwap = st.quote_volume / st.volume if st.volume else st.last_price
+    last, high, low = book.last_high_low()
+    change = last - st.open_price
+    vwap = st.quote_volume / st.volume if st.volume else last
     return {
         "symbol": symbol,
         "priceChange": ser.s8(change),
@@ -113,15 +115,15 @@ def _ticker(state: VenueState, symbol: str) -> dict[str, Any]:
         ),
         "weightedAvgPrice": ser.s8(vwap),
         "prevClosePrice": ser.s8(st.open_price),
-        "lastPrice": ser.s8(st.last_price),
+        "lastPrice": ser.s8(last),
         "lastQty": ser.s8(st.last_qty),
         "bidPrice": body["bidPrice"],
         "bidQty": body["bidQty"],
         "askPrice": body["askPrice"],
         "askQty": body["askQty"],
         "openPrice": ser.s8(st.open_price),
-        "highPrice": ser.s8(st.high),
-        "lowPrice": ser.s8(st.low),
+        "highPrice": ser.s8(high),
+        "lowPrice": ser.s8(low),
         "volume": ser.s8(st.volume),
         "quoteVolume": ser.s8(st.quote_volume),
         "openTime": now - 86_400_000,

@@ -78,3 +78,22 @@ async def test_request_log_keeps_the_latest_requests_only() -> None:
         log = venue.admin.request_log()
         assert len(log) == 5
         assert log[-1]["path"] == "/api/v3/ping"
+
+
+@pytest.mark.parametrize("prefix", ["/api/v3", "/fapi/v1"])
+async def test_market_data_agrees_on_the_last_price(
+    raw: Raw, venue: SimulatedBinance, prefix: str
+) -> None:
+    market = "futures" if prefix.startswith("/fapi") else "spot"
+    venue.admin.set_price("ETHUSDT", "3100", market=market)
+    venue.admin.set_price("ETHUSDT", "2900", market=market)
+    venue.admin.set_price("ETHUSDT", "3000", market=market)
+    query = {"symbol": "ETHUSDT"}
+    _, price, _ = await raw.call("GET", prefix + "/ticker/price", query, signed=False)
+    _, day, _ = await raw.call("GET", prefix + "/ticker/24hr", query, signed=False)
+    _, rows, _ = await raw.call(
+        "GET", prefix + "/klines", {**query, "interval": "1d"}, signed=False
+    )
+    assert float(price["price"]) == float(day["lastPrice"]) == float(rows[-1][4]) == 3000
+    assert float(day["highPrice"]) == float(rows[-1][2]) == 3100
+    assert float(day["lowPrice"]) == float(rows[-1][3]) == 2900
