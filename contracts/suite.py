@@ -473,7 +473,9 @@ class AdapterContract(MethodContract):
             # Futures: the wallet pays the fees; the position is not a balance.
             settle = limits.settle or limits.quote
             used_before = before.by_currency[settle].used
-            assert after.by_currency[settle].used > used_before, "margin is set aside"
+            used_after = after.by_currency[settle].used
+            assert used_before is not None and used_after is not None, "used margin is reported"
+            assert used_after > used_before, "margin is set aside"
         else:
             bought = sum((t.amount for t in trades), Decimal(0))
             delta = after.total(limits.base) - before.total(limits.base)

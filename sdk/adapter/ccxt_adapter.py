@@ -24,7 +24,6 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NotSupported as CcxtNotSupported
-from pydantic import ValidationError
 
 from exsdk.adapter.base import METHOD_PURPOSES, ExchangeAdapter
 from exsdk.adapter.markets_cache import MarketsCache, default_cache_dir
@@ -55,6 +54,8 @@ from exsdk.models import (
     CcxtOrder,
     CcxtTrade,
     MarketLimits,
+    OrderBook,
+    OrderRequest,
     Position,
     Side,
 )
@@ -571,26 +572,11 @@ class CcxtAdapter(ExchangeAdapter):
     async def best_bid_ask(self, symbol: str) -> BidAsk:
         """Top of the order book (Binance futures tickers have no bid/ask)."""
         book = await self._call("fetch_order_book", symbol, self.order_book_depth)
-        bids, asks = book.get("bids") or [], book.get("asks") or []
-        if not bids or not asks:
-            raise VenueRejected(
-                f"{symbol}: the book has no bid or no ask", exchange=self.exchange_id
-            )
-        try:
-            return BidAsk(
-                symbol=symbol,
-                bid=bids[0][0],
-                ask=asks[0][0],
-                bid_size=bids[0][1],
-                ask_size=asks[0][1],
-                timestamp=book.get("timestamp"),
-            )
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError
-            errors = exc.errors() if isinstance(exc, ValidationError) else None
-            detail = f"{errors[0]['loc'][0]}: {errors[0]['msg']}" if errors else str(exc)
-            raise self._malformed(
-                "fetch_order_book", f"{symbol} order book: {detail}", None
-            ) from None
+        return self._parse(
+            "fetch_order_book",
+            lambda raw: OrderBook.from_ccxt(raw).bid_ask(symbol),
+            book,
+        )
 
     async def create_order(
         self,
@@ -642,13 +628,25 @@ class CcxtAdapter(ExchangeAdapter):
             None if price is None else float(price),
             params,
         )
-        return self._parse("create_order", CcxtOrder.from_ccxt, raw)
+        # The reply may leave out what the SDK itself sent (hyperliquid acknowledges a
+        # filled market order with its id, amount and average only): fill it from the
+        # request, marked in ``from_request``, rather than call a placed order unknown.
+        request = OrderRequest(
+            symbol=symbol,
+            side=Side(side),
+            type=order_type,
+            amount=amount,
+            price=price,
+            client_order_id=client_order_id,
+        )
+        return self._parse("create_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
 
     async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
         """Cancel one order; an order already gone raises ``OrderNotFound``."""
         self._require("cancel", "cancelOrder")
         raw = await self._call("cancel_order", order_id, symbol)
-        return self._parse("cancel_order", CcxtOrder.from_ccxt, raw)
+        request = OrderRequest(symbol=symbol, id=order_id)
+        return self._parse("cancel_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
 
     async def fetch_order(
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
@@ -662,14 +660,18 @@ class CcxtAdapter(ExchangeAdapter):
             assert client_order_id is not None
             self._require("fetch_by_client_order_id", "fetchOrders")
             raw = await self._fetch_raw_order_by_client_id(symbol, client_order_id)
-        return self._parse("fetch_order", CcxtOrder.from_ccxt, raw)
+        request = OrderRequest(symbol=symbol, id=order_id, client_order_id=client_order_id)
+        return self._parse("fetch_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
 
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
         """Open orders of one symbol."""
         self._require("open_orders", "fetchOpenOrders")
         raw = await self._call("fetch_open_orders", symbol)
+        request = OrderRequest(symbol=symbol)
         return self._parse(
-            "fetch_open_orders", lambda orders: [CcxtOrder.from_ccxt(o) for o in orders], raw
+            "fetch_open_orders",
+            lambda orders: [CcxtOrder.from_ccxt(o, request) for o in orders],
+            raw,
         )
 
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:

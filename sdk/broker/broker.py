@@ -625,12 +625,14 @@ class Broker:
         balances = await self.balances()
         markets = await self._limits()
         out = {}
-        for currency, bal in balances.by_currency.items():
-            if currency == self.quote or bal.total == 0:
+        for currency in balances.by_currency:
+            # total() derives free + used when the venue gave no total; unknown is not zero.
+            held = balances.total(currency)
+            if currency == self.quote or held == 0:
                 continue
             symbol = self.adapter.symbol_for(currency, self.quote)
             if symbol in markets:
-                out[symbol] = bal.total
+                out[symbol] = held
         return out
 
     async def balances(self) -> Balances:

@@ -1,6 +1,7 @@
-"""Pydantic models: the ccxt side (orders, trades, fees, markets, positions, balances)
-and the OMS side (parent orders, child orders, one folded fill per parent)."""
+"""Pydantic models: the ccxt side (orders, trades, fees, markets, positions, balances,
+order books, tickers) and the OMS side (parent orders, child orders, one folded fill per parent)."""
 
+from exsdk.models.base import FrozenDict, FrozenList, MalformedPayload, thaw
 from exsdk.models.ccxt import (
     Balance,
     Balances,
@@ -9,11 +10,15 @@ from exsdk.models.ccxt import (
     CcxtTrade,
     Fee,
     MarketLimits,
+    OrderBook,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Position,
     Side,
     TakerOrMaker,
+    Ticker,
+    derived_trade_id,
 )
 from exsdk.models.oms import ChildOrder, ChildStatus, OmsFill, Order, OrderKind
 
@@ -26,13 +31,21 @@ __all__ = [
     "ChildOrder",
     "ChildStatus",
     "Fee",
+    "FrozenDict",
+    "FrozenList",
+    "MalformedPayload",
     "MarketLimits",
     "OmsFill",
     "Order",
+    "OrderBook",
     "OrderKind",
+    "OrderRequest",
     "OrderStatus",
     "OrderType",
     "Position",
     "Side",
     "TakerOrMaker",
+    "Ticker",
+    "derived_trade_id",
+    "thaw",
 ]

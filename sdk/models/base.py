@@ -1,17 +1,167 @@
-"""Shared building blocks of the models: the frozen base, Decimal and timestamp types."""
+"""Shared building blocks of the models: the frozen base, Decimal and timestamp types, the
+deep-frozen raw payload, and the one error every ccxt-side model raises on bad data."""
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, SupportsIndex, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
 
+from exsdk.errors import VenueRejected
+
 E = TypeVar("E", bound=enum.Enum)
+
+_SHOWN_VALUE_CHARS = 60
+
+
+class MalformedPayload(VenueRejected, ValueError):
+    """A venue payload no caller could act on (missing id, a price that is not a number).
+
+    Raised by every ccxt-side model, by ``from_ccxt`` and by the constructor alike, with a
+    one-line message naming the field and the value. It is also a ``ValueError`` so that
+    code written against pydantic's ``ValidationError`` keeps catching it.
+    """
+
+
+def shown(value: Any) -> str:
+    """A short one-line ``repr`` of a value, for error messages."""
+    text = repr(value).replace("\n", "\\n")
+    if len(text) > _SHOWN_VALUE_CHARS:
+        text = text[: _SHOWN_VALUE_CHARS - 3] + "..."
+    return text
+
+
+def raise_malformed(model: str, exc: ValidationError) -> NoReturn:
+    """Re-raise a pydantic failure as one ``MalformedPayload`` line: field, value, reason."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "<root>"
+    value = first.get("input")
+    raise MalformedPayload(
+        f"malformed {model} from the venue: {where}={shown(value)}: {first['msg']}"
+    ) from None
+
+
+# ----- the raw payload, deep-frozen ---------------------------------------------------------
+
+
+def _immutable(self: Any, *args: Any, **kwargs: Any) -> NoReturn:
+    raise TypeError(f"{type(self).__name__} is read-only: models keep the venue's payload as sent")
+
+
+class FrozenDict(dict[str, Any]):
+    """A read-only dict: the raw payload as the venue sent it, nested values frozen too.
+
+    A real ``dict`` subclass, so ``json.dumps``, ``isinstance(x, dict)`` and equality with
+    plain dicts keep working; every mutating method raises ``TypeError``.
+    """
+
+    __setitem__ = _immutable
+    __delitem__ = _immutable
+    __ior__ = _immutable
+    clear = _immutable
+    pop = _immutable
+    popitem = _immutable
+    setdefault = _immutable
+    update = _immutable
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_frozen_dict_from, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted((k, _hashable(v)) for k, v in self.items())))
+
+
+class FrozenList(list[Any]):
+    """A read-only list (see :class:`FrozenDict`)."""
+
+    __setitem__ = _immutable
+    __delitem__ = _immutable
+    __iadd__ = _immutable
+    __imul__ = _immutable
+    append = _immutable
+    clear = _immutable
+    extend = _immutable
+    insert = _immutable
+    pop = _immutable
+    remove = _immutable
+    reverse = _immutable
+    sort = _immutable
+
+    def __copy__(self) -> FrozenList:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenList:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_frozen_list_from, (list(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(_hashable(v) for v in self))
+
+    def __mul__(self, n: SupportsIndex) -> list[Any]:
+        return list(self) * n
+
+
+def _hashable(value: Any) -> Any:
+    return value if not isinstance(value, dict | list) else hash(deep_freeze(value))
+
+
+def _frozen_dict_from(items: Mapping[str, Any]) -> FrozenDict:
+    return FrozenDict(items)
+
+
+def _frozen_list_from(items: Iterable[Any]) -> FrozenList:
+    return FrozenList(items)
+
+
+def deep_freeze(value: Any) -> Any:
+    """The same JSON-like value with every dict and list (at any depth) made read-only."""
+    if isinstance(value, FrozenDict | FrozenList):
+        return value
+    if isinstance(value, Mapping):
+        return FrozenDict({str(k): deep_freeze(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return FrozenList(deep_freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy of a frozen value (for callers that want to edit one)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+RawPayload = Annotated[
+    Any,
+    BeforeValidator(deep_freeze),
+    PlainSerializer(thaw, when_used="always"),
+]
+"""The venue's raw payload (ccxt's ``info``): any JSON shape, kept as it came, read-only."""
+
+
+# ----- models -------------------------------------------------------------------------------
 
 
 class FrozenModel(BaseModel):
@@ -27,20 +177,38 @@ class FrozenModel(BaseModel):
     )
 
 
-class CcxtModel(FrozenModel):
+class VenueModel(FrozenModel):
+    """A model of venue data: constructing one from bad data raises ``MalformedPayload``."""
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise_malformed(type(self).__name__, exc)
+
+
+class CcxtModel(VenueModel):
     """A model validated from one of ccxt's unified dicts (camelCase keys)."""
 
     model_config = ConfigDict(alias_generator=to_camel)
 
 
+# ----- scalar types -------------------------------------------------------------------------
+
+
 def _ms_to_datetime(value: Any) -> Any:
-    """ccxt gives epoch milliseconds; store aware UTC datetimes."""
+    """ccxt gives epoch milliseconds; store aware UTC datetimes. Non-positive means unknown."""
     if isinstance(value, bool):
         raise ValueError("a timestamp cannot be a boolean")
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
     if isinstance(value, int | float):
+        if value <= 0:
+            # Venues send 0 or -1 for "not known"; 1970 or 1969 would be a lie.
+            return None
         try:
             return datetime.fromtimestamp(value / 1000, tz=UTC)
-        except (OverflowError, OSError) as exc:
+        except (OverflowError, OSError, ValueError) as exc:
             # pydantic reports only ValueError as a validation failure; anything else
             # would escape ``from_ccxt`` as a crash instead of a malformed-payload error.
             raise ValueError(f"timestamp out of range: {value!r}") from exc
@@ -56,15 +224,18 @@ Timestamp = Annotated[
     BeforeValidator(_ms_to_datetime),
     PlainSerializer(_to_ms, return_type=int, when_used="json"),
 ]
-"""An aware datetime, accepted as epoch milliseconds or a datetime."""
+"""An aware datetime, accepted as epoch milliseconds or a datetime (<= 0 ms: unknown)."""
 
 
 def _decimal_from_any(value: Any) -> Any:
-    # Strings like "0.0010" stay exact; floats go through str() to avoid binary noise.
+    # Strings like "0.0010" stay exact; floats go through their shortest repr, which is the
+    # string ccxt parsed them from, so no binary noise gets in.
     if isinstance(value, float):
         return Decimal(repr(value))
     if isinstance(value, bool):
         raise ValueError("a number cannot be a boolean")
+    if isinstance(value, str):
+        return value.strip()
     return value
 
 
@@ -72,8 +243,19 @@ Money = Annotated[Decimal, BeforeValidator(_decimal_from_any), Field(allow_inf_n
 """A Decimal amount or price: never a float, never NaN or infinite."""
 
 
+def text_id(value: Any) -> Any:
+    """Ids as text: venues send integers for what ccxt usually gives as strings."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+TextId = Annotated[str, BeforeValidator(text_id)]
+"""An identifier, accepted as text or an integer, kept as text."""
+
+
 def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
-    """A validator that maps known values to ``enum_cls`` and keeps unseen ones as ``str``."""
+    """A validator mapping known values to ``enum_cls`` (any case) and keeping unseen text."""
 
     def convert(value: Any) -> Any:
         if isinstance(value, enum_cls):
@@ -82,7 +264,10 @@ def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
             return enum_cls(value)
         except ValueError:
             if isinstance(value, str):
-                return value
+                try:
+                    return enum_cls(value.strip().lower())
+                except ValueError:
+                    return value
             raise
 
     return convert
@@ -90,8 +275,19 @@ def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
 
 __all__ = [
     "CcxtModel",
+    "FrozenDict",
+    "FrozenList",
     "FrozenModel",
+    "MalformedPayload",
     "Money",
+    "RawPayload",
+    "TextId",
     "Timestamp",
+    "VenueModel",
+    "deep_freeze",
     "lenient_enum",
+    "raise_malformed",
+    "shown",
+    "text_id",
+    "thaw",
 ]
