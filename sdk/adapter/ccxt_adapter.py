@@ -645,7 +645,7 @@ class CcxtAdapter(ExchangeAdapter):
         """Cancel one order; an order already gone raises ``OrderNotFound``."""
         self._require("cancel", "cancelOrder")
         raw = await self._call("cancel_order", order_id, symbol)
-        request = OrderRequest(symbol=symbol, id=order_id)
+        request = OrderRequest(symbol=symbol)
         return self._parse("cancel_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
 
     async def fetch_order(
@@ -660,7 +660,7 @@ class CcxtAdapter(ExchangeAdapter):
             assert client_order_id is not None
             self._require("fetch_by_client_order_id", "fetchOrders")
             raw = await self._fetch_raw_order_by_client_id(symbol, client_order_id)
-        request = OrderRequest(symbol=symbol, id=order_id, client_order_id=client_order_id)
+        request = OrderRequest(symbol=symbol, client_order_id=client_order_id)
         return self._parse("fetch_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
 
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:

@@ -14,8 +14,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     ValidationError,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -26,12 +28,11 @@ E = TypeVar("E", bound=enum.Enum)
 _SHOWN_VALUE_CHARS = 60
 
 
-class MalformedPayload(VenueRejected, ValueError):
+class MalformedPayload(VenueRejected):
     """A venue payload no caller could act on (missing id, a price that is not a number).
 
     Raised by every ccxt-side model, by ``from_ccxt`` and by the constructor alike, with a
-    one-line message naming the field and the value. It is also a ``ValueError`` so that
-    code written against pydantic's ``ValidationError`` keeps catching it.
+    one-line message naming the field and the value.
     """
 
 
@@ -47,10 +48,11 @@ def raise_malformed(model: str, exc: ValidationError) -> NoReturn:
     """Re-raise a pydantic failure as one ``MalformedPayload`` line: field, value, reason."""
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "<root>"
-    value = first.get("input")
-    raise MalformedPayload(
-        f"malformed {model} from the venue: {where}={shown(value)}: {first['msg']}"
-    ) from None
+    if first["type"] == "missing":
+        detail = f"{where}: missing"
+    else:
+        detail = f"{where}={shown(first.get('input'))}: {first['msg']}"
+    raise MalformedPayload(f"malformed {model} from the venue: {detail}") from None
 
 
 # ----- the raw payload, deep-frozen ---------------------------------------------------------
@@ -180,11 +182,15 @@ class FrozenModel(BaseModel):
 class VenueModel(FrozenModel):
     """A model of venue data: constructing one from bad data raises ``MalformedPayload``."""
 
-    def __init__(self, /, **data: Any) -> None:
+    @model_validator(mode="wrap")
+    @classmethod
+    def _malformed_on_one_line(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # Also runs for nested models; MalformedPayload is no ValueError, so pydantic lets
+        # it through as it is instead of wrapping it into the outer model's error.
         try:
-            super().__init__(**data)
+            return handler(data)
         except ValidationError as exc:
-            raise_malformed(type(self).__name__, exc)
+            raise_malformed(cls.__name__, exc)
 
 
 class CcxtModel(VenueModel):
@@ -215,16 +221,19 @@ def _ms_to_datetime(value: Any) -> Any:
     return value
 
 
-def _to_ms(value: datetime) -> int:
-    return round(value.timestamp() * 1000)
+def _to_ms(value: datetime | None) -> int | None:
+    return None if value is None else round(value.timestamp() * 1000)
 
 
+# The validator wraps the Optional: a non-positive timestamp turns into None, which only
+# the Optional as a whole accepts.
 Timestamp = Annotated[
-    datetime,
+    datetime | None,
     BeforeValidator(_ms_to_datetime),
-    PlainSerializer(_to_ms, return_type=int, when_used="json"),
+    PlainSerializer(_to_ms, return_type=int | None, when_used="json"),
 ]
-"""An aware datetime, accepted as epoch milliseconds or a datetime (<= 0 ms: unknown)."""
+"""An aware datetime or ``None``, accepted as epoch milliseconds or a datetime (<= 0 ms and
+``None`` are unknown)."""
 
 
 def _decimal_from_any(value: Any) -> Any:

@@ -185,7 +185,7 @@ class CcxtTrade(_FromCcxt):
     taker_or_maker: TakerOrMakerField | None = None
     fee: FeeField = None
     fees: FeesField = Field(default_factory=list)
-    timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
     info: RawPayload = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -238,12 +238,12 @@ class OrderRequest(FrozenModel):
     amount: Money | None = None
     price: Money | None = None
     client_order_id: str | None = None
-    id: str | None = Field(default=None, description="the order id, when asking about one")
 
 
 # OrderRequest field -> the ccxt key it fills.
+# The order id is not among them: a reply that names no order is not recognisably about
+# the one asked for.
 _REQUEST_KEYS = {
-    "id": "id",
     "client_order_id": "clientOrderId",
     "symbol": "symbol",
     "side": "side",
@@ -287,9 +287,9 @@ class CcxtOrder(_FromCcxt):
     reduce_only: bool | None = None
     post_only: bool | None = None
     time_in_force: str | None = None
-    timestamp: Timestamp | None = None
-    last_trade_timestamp: Timestamp | None = None
-    last_update_timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
+    last_trade_timestamp: Timestamp = None
+    last_update_timestamp: Timestamp = None
     fee: FeeField = None
     fees: FeesField = Field(default_factory=list)
     trades: list[CcxtTrade] = Field(default_factory=list)
@@ -418,31 +418,33 @@ class MarketLimits(VenueModel):
         try:
             limits = market.get("limits") or {}
             precision = market.get("precision") or {}
-            return cls(
-                symbol=market["symbol"],
-                market_id=market["id"],
-                base=market["base"],
-                quote=market["quote"],
-                settle=market.get("settle"),
-                market_type=market.get("type") or "spot",
-                contract=bool(market.get("contract")),
-                contract_size=market.get("contractSize") or 1,
-                active=market.get("active") is not False,
-                amount_step=precision["amount"],
-                price_tick=precision["price"],
-                amount_min=lim("amount", "min"),
-                amount_max=lim("amount", "max"),
-                market_amount_max=lim("market", "max"),
-                cost_min=lim("cost", "min"),
-                cost_max=lim("cost", "max"),
-                price_min=lim("price", "min"),
-                price_max=lim("price", "max"),
-                taker_fee=market.get("taker"),
-                maker_fee=market.get("maker"),
-                info=market.get("info") or {},
+            return cls.model_validate(
+                dict(
+                    symbol=market["symbol"],
+                    market_id=market["id"],
+                    base=market["base"],
+                    quote=market["quote"],
+                    settle=market.get("settle"),
+                    market_type=market.get("type") or "spot",
+                    contract=bool(market.get("contract")),
+                    contract_size=market.get("contractSize") or 1,
+                    active=market.get("active") is not False,
+                    amount_step=precision["amount"],
+                    price_tick=precision["price"],
+                    amount_min=lim("amount", "min"),
+                    amount_max=lim("amount", "max"),
+                    market_amount_max=lim("market", "max"),
+                    cost_min=lim("cost", "min"),
+                    cost_max=lim("cost", "max"),
+                    price_min=lim("price", "min"),
+                    price_max=lim("price", "max"),
+                    taker_fee=market.get("taker"),
+                    maker_fee=market.get("maker"),
+                    info=market.get("info") or {},
+                )
             )
-        except MalformedPayload as exc:
-            raise MalformedPayload(f"malformed market from the venue: {exc.message}") from None
+        except ValidationError as exc:
+            raise_malformed("market", exc)
         except _PAYLOAD_ERRORS as exc:
             raise MalformedPayload(
                 f"malformed market from the venue: {type(exc).__name__}: {exc}"
@@ -484,8 +486,8 @@ class Position(_FromCcxt):
     margin_ratio: Money | None = None
     stop_loss_price: Money | None = None
     take_profit_price: Money | None = None
-    timestamp: Timestamp | None = None
-    last_update_timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
+    last_update_timestamp: Timestamp = None
     info: RawPayload = Field(default_factory=dict)
 
     @property
@@ -538,7 +540,7 @@ class Balances(VenueModel):
 
     by_currency: dict[str, Balance]
     accounts: dict[str, Balances] = Field(default_factory=dict)
-    timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
     info: RawPayload = Field(default_factory=dict, repr=False)
 
     @classmethod
@@ -551,8 +553,8 @@ class Balances(VenueModel):
         """
         try:
             return cls._from_ccxt(data)
-        except MalformedPayload as exc:
-            raise MalformedPayload(f"malformed balance from the venue: {exc.message}") from None
+        except MalformedPayload:
+            raise
         except ValidationError as exc:
             raise_malformed("Balances", exc)
         except _PAYLOAD_ERRORS as exc:
@@ -563,14 +565,19 @@ class Balances(VenueModel):
     @classmethod
     def _from_ccxt(cls, data: Any) -> Balances:
         if not isinstance(data, Mapping):
-            raise MalformedPayload(f"expected a dict, got {shown(data)}")
+            raise MalformedPayload(
+                f"malformed balance from the venue: expected a dict, got {shown(data)}"
+            )
         parts: dict[str, Mapping[str, Any]] = {}
         for part in _BALANCE_PARTS:
             value = data.get(part)
             if value is None:
                 continue
             if not isinstance(value, Mapping):
-                raise MalformedPayload(f"{part}={shown(value)}: expected a dict by currency")
+                raise MalformedPayload(
+                    f"malformed balance from the venue: {part}={shown(value)}: "
+                    "expected a dict by currency"
+                )
             parts[part] = value
         entries: dict[str, Mapping[str, Any]] = {}
         accounts: dict[str, Balances] = {}
@@ -582,7 +589,10 @@ class Balances(VenueModel):
             elif _is_account(value):
                 accounts[str(key)] = cls._from_ccxt(value)
             else:
-                raise MalformedPayload(f"{key}={shown(value)}: not a balance this SDK reads")
+                raise MalformedPayload(
+                    f"malformed balance from the venue: {key}={shown(value)}: "
+                    "not a currency's balance nor a nested account"
+                )
         currencies = set(entries) | {c for p in parts.values() for c in p}
         out: dict[str, Balance] = {}
         for cur in sorted(currencies):
@@ -628,7 +638,7 @@ class BidAsk(VenueModel):
     ask: Money
     bid_size: Money | None = None
     ask_size: Money | None = None
-    timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
 
     @property
     def mid(self) -> Decimal:
@@ -661,7 +671,7 @@ class OrderBook(_FromCcxt):
     symbol: str | None = None
     bids: Levels = ()
     asks: Levels = ()
-    timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
     nonce: int | None = None
 
     def bid_ask(self, symbol: str | None = None) -> BidAsk:
@@ -685,7 +695,7 @@ class Ticker(_FromCcxt):
     """A ticker: last trade, best bid and ask, and the 24h statistics, as the venue gave."""
 
     symbol: str
-    timestamp: Timestamp | None = None
+    timestamp: Timestamp = None
     bid: Money | None = None
     bid_volume: Money | None = None
     ask: Money | None = None

@@ -106,7 +106,7 @@ class ChildOrder(FrozenModel):
     ccxt_order_id: str | None = None
     filled: Money = Decimal(0)
     reason: str | None = None
-    created_at: Timestamp | None = None
+    created_at: Timestamp = None
 
     @property
     def signed_amount(self) -> Decimal:
@@ -127,8 +127,8 @@ class OmsFill(FrozenModel):
     fee_in_quote: Money = Field(description="all fees converted to the quote currency")
     quote: str
     num_trades: int
-    first_trade_at: Timestamp | None = None
-    last_trade_at: Timestamp | None = None
+    first_trade_at: Timestamp = None
+    last_trade_at: Timestamp = None
     child_client_order_ids: tuple[str, ...] = ()
 
     @property

@@ -22,11 +22,14 @@ from exsdk.models import (
     CcxtTrade,
     Fee,
     MarketLimits,
+    OrderBook,
+    OrderRequest,
     OrderStatus,
     OrderType,
     Position,
     Side,
     TakerOrMaker,
+    Ticker,
 )
 
 from .helpers import futures_exchange, load_sample, spot_exchange
@@ -218,25 +221,36 @@ _ORDER = {
 }
 
 
-@pytest.mark.parametrize("missing", ["id", "symbol", "side"])
-def test_missing_required_order_field(missing: str) -> None:
-    data = {k: v for k, v in _ORDER.items() if k != missing}
-    with pytest.raises(VenueRejected, match=f"malformed CcxtOrder from the venue: {missing}"):
+def test_an_order_without_id_is_rejected_naming_the_field() -> None:
+    data = {k: v for k, v in _ORDER.items() if k != "id"}
+    with pytest.raises(VenueRejected, match="malformed CcxtOrder from the venue: id: missing"):
         CcxtOrder.from_ccxt(data)
 
 
-def test_ack_response_without_side_is_rejected(exchanges: dict[str, Any]) -> None:
-    # ACK replies carry only ids; the SDK never asks for them (ccxt sends FULL / RESULT).
+@pytest.mark.parametrize("missing", ["symbol", "side"])
+def test_an_order_without_symbol_or_side_is_kept_with_them_unknown(missing: str) -> None:
+    data = {k: v for k, v in _ORDER.items() if k != missing}
+    assert getattr(CcxtOrder.from_ccxt(data), missing) is None
+
+
+def test_ack_response_without_side_is_an_order_filled_from_the_request(
+    exchanges: dict[str, Any],
+) -> None:
+    # ACK replies carry only ids; the SDK never asks for them (ccxt sends FULL / RESULT),
+    # but one is still the order the SDK placed.
     parsed = exchanges["spot"].parse_order(load_sample("spot_new_order_ack_doc.json"))
-    with pytest.raises(VenueRejected, match="side"):
-        CcxtOrder.from_ccxt(parsed)
+    assert CcxtOrder.from_ccxt(parsed).side is None
+    request = OrderRequest(symbol="BTC/USDT", side=Side.BUY, type="limit", amount=Decimal(1))
+    order = CcxtOrder.from_ccxt(parsed, request)
+    assert order.side is Side.BUY and "side" in order.from_request
+    assert order.id == str(load_sample("spot_new_order_ack_doc.json")["orderId"])
 
 
-@pytest.mark.parametrize("missing", ["id", "price", "amount"])
+@pytest.mark.parametrize("missing", ["price", "amount"])
 def test_missing_required_trade_field(missing: str) -> None:
     data = {"id": "1", "price": "2", "amount": "3"}
     del data[missing]
-    with pytest.raises(VenueRejected, match=missing):
+    with pytest.raises(VenueRejected, match=f"{missing}: missing"):
         CcxtTrade.from_ccxt(data)
 
 
@@ -337,6 +351,8 @@ def test_arbitrary_payloads_raise_only_venue_rejected(data: Any) -> None:
         Position.from_ccxt,
         MarketLimits.from_ccxt,
         Balances.from_ccxt,
+        OrderBook.from_ccxt,
+        Ticker.from_ccxt,
     ):
         with contextlib.suppress(VenueRejected):
             build(data)
