@@ -44,12 +44,14 @@ ORDER_METHODS = {
     "fetchOrders",
     "fetchOpenOrders",
     "fetchClosedOrders",
+    "fetchClosedOrder",
 }
 KINDS = {
     **dict.fromkeys(ORDER_METHODS, "order"),
     "fetchTrades": "trade",
     "fetchMyTrades": "trade",
     "fetchPositions": "position",
+    "fetchPosition": "position",
     "fetchBalance": "balance",
     "fetchOrderBook": "orderbook",
     "fetchTicker": "ticker",
@@ -92,7 +94,7 @@ def _request(method: str, args: list[Any]) -> OrderRequest | None:
             amount=text(4),
             price=text(5),
         )
-    if method in ("cancelOrder", "fetchOrder"):
+    if method in ("cancelOrder", "fetchOrder", "fetchClosedOrder"):
         return OrderRequest(symbol=text(1))
     if method in ("fetchOrders", "fetchOpenOrders", "fetchClosedOrders"):
         return OrderRequest(symbol=text(0))
@@ -204,7 +206,7 @@ def losses(model: Any, given: Mapping[str, Any], where: str = "") -> list[str]:
                 lost.append(f"{name}")
         elif key in ("fee", "fees"):
             fees = [value] if key == "fee" else [f for f in value if not _empty(f)]
-            kept_fees = [kept] if key == "fee" else list(kept)
+            kept_fees = list(kept) if key == "fees" else [] if kept is None else [kept]
             if len(fees) != len(kept_fees):
                 lost.append(f"{name}={value!r}")
                 continue
@@ -278,3 +280,14 @@ def test_counts_tried_accepted_rejected() -> None:
     print("\n".join(lines + reasons))
     assert reasons == []
     assert total == ok_total > 50
+
+
+def test_the_loss_check_can_fail() -> None:
+    """Guards the check above against vacuity: a dropped key or a changed value shows."""
+    order = CcxtOrder.from_ccxt({"id": "1", "amount": "0.10"})
+    assert losses(order, {"id": "1", "amount": "0.10"}) == []
+    assert losses(order, {"id": "1", "somethingNew": 2}) == ["somethingNew=2 (no field)"]
+    assert losses(order, {"id": "1", "amount": "0.1"}) != []  # 0.1 is not the text 0.10
+    assert losses(order, {"id": "1", "fee": {"cost": 1, "currency": "X"}}) != []
+    balances = Balances.from_ccxt({"free": {"X": 1}, "used": {"X": 0}, "total": {"X": 1}})
+    assert balance_losses(balances, {"free": {"X": 2}}) == ["free.X=2"]

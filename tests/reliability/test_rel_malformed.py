@@ -151,6 +151,20 @@ def _cells() -> list[Any]:
     ]
 
 
+async def _call_served(adapter: ExchangeAdapter, venue: Any, body: str, operation: str) -> Any:
+    """Run ``operation`` while its endpoint serves ``body``."""
+    method, path, call = ENDPOINTS[adapter.name][operation]
+    status, content_type, text = BODIES[body]
+    venue.admin.clear_faults()
+    venue.admin.inject_fault(
+        "malformed", method, path, status=status, body=text, content_type=content_type
+    )
+    try:
+        return await call(adapter, adapter.symbol_for("ETH", "USDT"))
+    finally:
+        venue.admin.clear_faults()
+
+
 # Issue 14: an order reply that names the order (``{"orderId": 1}``) is an order the venue
 # knows, however bare: accepted, with what the SDK itself sent filled in and marked, and its
 # status unknown, which counts as open. Those cells are checked below, not here.
@@ -165,17 +179,8 @@ BARE_ORDER_CELLS = frozenset(
 async def test_malformed_reply_is_a_clear_error(
     adapter: ExchangeAdapter, venue: Any, body: str, operation: str
 ) -> None:
-    method, path, call = ENDPOINTS[adapter.name][operation]
-    status, content_type, text = BODIES[body]
-    venue.admin.clear_faults()
-    venue.admin.inject_fault(
-        "malformed", method, path, status=status, body=text, content_type=content_type
-    )
-    try:
-        with pytest.raises((VenueRejected, TransientVenueError)) as info:
-            await call(adapter, adapter.symbol_for("ETH", "USDT"))
-    finally:
-        venue.admin.clear_faults()
+    with pytest.raises((VenueRejected, TransientVenueError)) as info:
+        await _call_served(adapter, venue, body, operation)
     message = str(info.value)
     assert message.strip() and "\n" not in message
 
@@ -184,16 +189,7 @@ async def test_malformed_reply_is_a_clear_error(
 async def test_a_bare_order_reply_is_that_order_with_unknown_status(
     adapter: ExchangeAdapter, venue: Any, body: str, operation: str
 ) -> None:
-    method, path, call = ENDPOINTS[adapter.name][operation]
-    status, content_type, text = BODIES[body]
-    venue.admin.clear_faults()
-    venue.admin.inject_fault(
-        "malformed", method, path, status=status, body=text, content_type=content_type
-    )
-    try:
-        order = await call(adapter, adapter.symbol_for("ETH", "USDT"))
-    finally:
-        venue.admin.clear_faults()
+    order = await _call_served(adapter, venue, body, operation)
     assert order.id == "1" and order.status is None and order.is_open
     assert order.symbol == adapter.symbol_for("ETH", "USDT")  # ccxt's, from the request
     if operation == "create":
