@@ -33,7 +33,6 @@ from exsdk.models.base import (
     TextId,
     Timestamp,
     VenueModel,
-    deep_freeze,
     lenient_enum,
     raise_malformed,
     shown,
@@ -192,7 +191,7 @@ class CcxtTrade(_FromCcxt):
     @classmethod
     def _identity(cls, data: Any) -> Any:
         if isinstance(data, Mapping):
-            if data.get("id") is None:
+            if data.get("id") in (None, ""):
                 data = {**data, "id": derived_trade_id(data), "idDerived": True}
             if data.get("order") is None and data.get("orderId") is not None:
                 # ccxt's stub trades inside orders say ``orderId``, not ``order``.
@@ -268,7 +267,7 @@ class CcxtOrder(_FromCcxt):
     included. ``from_request`` names the fields filled from the SDK's own request.
     """
 
-    id: TextId
+    id: TextId = Field(min_length=1)
     client_order_id: TextId | None = None
     symbol: str | None = None
     type: OrderTypeField | None = None
@@ -773,6 +772,5 @@ __all__ = [
     "Side",
     "TakerOrMaker",
     "Ticker",
-    "deep_freeze",
     "derived_trade_id",
 ]

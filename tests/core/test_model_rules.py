@@ -175,6 +175,12 @@ def test_rule5_trade_without_id_gets_a_derived_deterministic_id() -> None:
     assert CcxtTrade.from_ccxt(first.to_ccxt()) == first  # stable through the journal
 
 
+def test_rule5_an_empty_id_is_no_id() -> None:
+    assert CcxtTrade.from_ccxt({"id": "", "price": 1, "amount": 1}).id_derived
+    with pytest.raises(MalformedPayload, match="id=''"):
+        CcxtOrder.from_ccxt({"id": ""})  # an order nobody can look up or cancel
+
+
 async def test_rule5_fills_without_ids_reach_the_fill_fold() -> None:
     fill = {**static("kucoin", "fetchMyTrades")[0], "id": None}
     adapter = _adapter({"fetch_my_trades": [fill]})
