@@ -633,7 +633,7 @@ class CcxtAdapter(ExchangeAdapter):
         # request, marked in ``from_request``, rather than call a placed order unknown.
         request = OrderRequest(
             symbol=symbol,
-            side=Side(side),
+            side=side,
             type=order_type,
             amount=amount,
             price=price,
