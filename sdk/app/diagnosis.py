@@ -3,8 +3,9 @@
 A network failure reaches the CLI as an :class:`~exsdk.errors.SdkError` whose message is
 ccxt's ``GET <url>``; the cause (refused, timed out, DNS, TLS) is in the exception chain
 underneath. :func:`explain` names it. Against the bundled simulator, an unknown path is
-answered ``{"code":-1000,"msg":"Not found."}``; :func:`explain` then says which protocols
-the simulator serves, so a ``ccxt:kraken`` run on venue sim does not read as a bug.
+answered as Binance answers one, HTTP 404 with an empty body (ccxt's message ends
+``404 Not Found``); :func:`explain` then says which protocols the simulator serves, so a
+``ccxt:kraken`` run on venue sim does not read as a bug.
 """
 
 from __future__ import annotations
@@ -101,4 +102,4 @@ def explain(
 
 
 def _is_unknown_path(message: str) -> bool:
-    return "-1000" in message and "Not found" in message
+    return "404 Not Found" in message
