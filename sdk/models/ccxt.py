@@ -214,8 +214,8 @@ class CcxtTrade(_FromCcxt):
             "side": _text(self.side),
             "type": _text(self.type),
             "takerOrMaker": _text(self.taker_or_maker),
-            "price": float(self.price),
-            "amount": float(self.amount),
+            "price": _float(self.price),
+            "amount": _float(self.amount),
             "cost": _float(self.cost),
             "fee": None if self.fee is None else _fee_dict(self.fee),
             "fees": [_fee_dict(f) for f in self.fees],
@@ -734,8 +734,14 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+def _float(value: Decimal | None) -> float | str | None:
+    # ccxt's unified dicts hold floats; a Decimal a float cannot hold (more digits than a
+    # double keeps) goes out as its exact text instead, as ccxt itself does for some
+    # values, so that what is journaled and read back is the value the venue sent.
+    if value is None:
+        return None
+    number = float(value)
+    return number if Decimal(repr(number)) == value else str(value)
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -750,9 +756,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def _fee_dict(fee: Fee) -> dict[str, Any]:
     return {
-        "cost": float(fee.cost),
+        "cost": _float(fee.cost),
         "currency": fee.currency,
-        "rate": None if fee.rate is None else float(fee.rate),
+        "rate": _float(fee.rate),
     }
 
 

@@ -348,3 +348,21 @@ def test_values_are_exact_decimals_of_their_text() -> None:
     )
     assert str(trade.price) == "0.123456789012345678901"
     assert (trade.amount, trade.cost) == (Decimal("0.1"), Decimal("1E-8"))
+
+
+def test_values_survive_the_journal_round_trip_exactly() -> None:
+    # to_ccxt() is what the journal stores (as JSON) and reads back with from_ccxt().
+    trade = CcxtTrade.from_ccxt(
+        {
+            "id": "1",
+            "price": "12345678.123456789012",
+            "amount": "0.1",
+            "fee": {"cost": "0.000000000000000000123", "currency": "USDT"},
+        }
+    )
+    unified = trade.to_ccxt()
+    assert unified["amount"] == 0.1  # a float where a float holds the value
+    assert unified["price"] == "12345678.123456789012"  # the exact text where it does not
+    back = CcxtTrade.from_ccxt(json.loads(json.dumps(unified)))
+    assert back == trade and back.fee is not None
+    assert back.fee.cost == Decimal("0.000000000000000000123")
