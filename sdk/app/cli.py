@@ -9,6 +9,7 @@ modules are imported inside the commands so ``exsdk --help`` stays fast.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -85,6 +86,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 EXAMPLE_ORDERS = Path("examples/default_orders.txt")
+# The range of `exsdk simulator --tick-seconds`.
+MIN_TICK_SECONDS, MAX_TICK_SECONDS = 0.001, 3600.0
 
 
 def _print_error(message: str) -> None:
@@ -643,8 +646,14 @@ def simulator_command(
 
     if not 0 <= port <= 65535:
         raise fail(f"--port {port}: not a TCP port")
-    if tick_seconds is not None and not tick_seconds > 0:
-        raise fail(f"--tick-seconds {tick_seconds}: must be positive")
+    if tick_seconds is not None and not (
+        math.isfinite(tick_seconds) and MIN_TICK_SECONDS <= tick_seconds <= MAX_TICK_SECONDS
+    ):
+        # Below a millisecond the price process spins a core; infinity never ticks at all.
+        raise fail(
+            f"--tick-seconds {tick_seconds:g}: must be positive, a finite number between "
+            f"{MIN_TICK_SECONDS:g} and {MAX_TICK_SECONDS:g}"
+        )
     if not clock_speed > 0:
         raise fail(f"--clock-speed {clock_speed}: must be positive")
     snapshots: dict[str, str] = {}

@@ -124,6 +124,9 @@ OTHER_COMMANDS: dict[str, tuple[str, str, dict[str, str]]] = {
     "orders-empty-file": ("orders {empty}", "no orders in the file", {}),
     "orders-dev-zero": ("orders /dev/zero", "larger than the limit", {}),
     "orders-order-id-overflow": ("orders {big_id}", "2**63-1", {}),
+    "simulator-tick-nan": ("simulator --tick-seconds nan", "--tick-seconds nan", {}),
+    "simulator-tick-inf": ("simulator --tick-seconds inf", "between 0.001 and 3600", {}),
+    "simulator-tick-tiny": ("simulator --tick-seconds 1e-9", "between 0.001 and 3600", {}),
 }
 
 
@@ -169,11 +172,21 @@ def test_experiment_bad_input(
 
 @pytest.mark.parametrize("case", sorted(OTHER_COMMANDS))
 def test_other_commands_bad_input(
-    case: str, files: dict[str, str], nothing_sent: list[str], tmp_path: Path
+    case: str,
+    files: dict[str, str],
+    nothing_sent: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
+    import exsdk.simulator.server
+
+    served: list[object] = []
+    # Were a check to let a case through, the simulator would serve until interrupted.
+    monkeypatch.setattr(exsdk.simulator.server, "run_forever", lambda *a, **k: served.append(a))
     line, mention, env = OTHER_COMMANDS[case]
     result = CliRunner().invoke(app, _args(line, files), env=env)
     _one_error_line(result, mention)
+    assert served == []
 
 
 def test_record_on_testnet_without_a_sandbox(
