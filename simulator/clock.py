@@ -14,6 +14,7 @@ they advance themselves, so nothing depends on how fast the machine is.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -31,8 +32,8 @@ class Clock:
 
     @speed.validator
     def _positive(self, _attribute: object, value: float) -> None:
-        if not value > 0:
-            raise ValueError(f"clock speed {value!r}: must be positive")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"clock speed {value!r}: must be a positive, finite number")
 
     def __attrs_post_init__(self) -> None:
         self._origin = self.source()

@@ -654,8 +654,8 @@ def simulator_command(
             f"--tick-seconds {tick_seconds:g}: must be positive, a finite number between "
             f"{MIN_TICK_SECONDS:g} and {MAX_TICK_SECONDS:g}"
         )
-    if not clock_speed > 0:
-        raise fail(f"--clock-speed {clock_speed}: must be positive")
+    if not (math.isfinite(clock_speed) and clock_speed > 0):
+        raise fail(f"--clock-speed {clock_speed:g}: must be a positive, finite number")
     snapshots: dict[str, str] = {}
     try:
         if futures_snapshot is not None:

@@ -110,3 +110,20 @@ def test_simulator_command_serves_the_newest_snapshots_unless_told(monkeypatch: 
     bad = runner.invoke(app, ["simulator", "--futures-snapshot", "1999-01"])
     assert bad.exit_code != 0
     assert "futures_exchange_info_2025-11_selected.json" in bad.output
+
+
+def test_simulator_command_refuses_a_clock_speed_that_is_not_a_positive_number(
+    monkeypatch: Any,
+) -> None:
+    from typer.testing import CliRunner
+
+    import exsdk.simulator.server
+    from exsdk.app.cli import app
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the simulator was started")
+
+    monkeypatch.setattr(exsdk.simulator.server, "run_forever", never)
+    for bad in ("0", "-2", "inf", "nan"):
+        result = CliRunner().invoke(app, ["simulator", "--clock-speed", bad])
+        assert result.exit_code != 0 and "--clock-speed" in result.output, (bad, result.output)
