@@ -162,7 +162,10 @@ class RetryRule:
 # The one table of what is retried. Order matters: the most specific class first.
 RETRY_POLICY: tuple[tuple[type[SdkError], RetryRule], ...] = (
     (ClockSkew, RetryRule(RetryKind.AFTER_CLOCK_SYNC, 3, "resync the clock, then resend")),
-    (RateLimited, RetryRule(RetryKind.AFTER_RETRY_AFTER, 5, "wait as the venue says")),
+    # A 429/418 says "not now", not "no": the request waits the venue's Retry-After (wall
+    # time; the adapter's pacer holds every request meanwhile) and is resent, many times
+    # over before a child is given up unsent.
+    (RateLimited, RetryRule(RetryKind.AFTER_RETRY_AFTER, 20, "wait as the venue says")),
     (
         OrderOutcomeUnknown,
         RetryRule(RetryKind.LOOKUP_THEN_RESEND, 5, "look up by client id before any resend"),

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from exsdk.adapter import Capabilities, ReplyShape
-from exsdk.adapter.pacing import OrderLimit
+from exsdk.adapter.pacing import EndpointCost, OrderLimit, WeightLimit
 from exsdk.adapters.binance.common import BinanceAdapter
 
 __all__ = ["BinanceSpotAdapter"]
@@ -34,6 +34,23 @@ class BinanceSpotAdapter(BinanceAdapter):
         OrderLimit(50, 10.0),
         OrderLimit(160_000, 86_400.0),
     )
+    weight_limits: ClassVar[tuple[WeightLimit, ...]] = (WeightLimit(6000, 60.0),)
+    # Spot weights from Binance's documentation (research/binance_api.md 4.1); others 1.
+    # A new order is counted at 1 (it is 0 since 2026-04-02 when accepted; 1 is the safe side).
+    request_costs: ClassVar[Mapping[tuple[str, str], EndpointCost]] = {
+        ("POST", "/api/v3/order"): EndpointCost(1, orders=1),
+        ("GET", "/api/v3/order"): EndpointCost(4),
+        ("GET", "/api/v3/exchangeInfo"): EndpointCost(20),
+        ("GET", "/api/v3/depth"): EndpointCost(
+            by_limit=((100, 5), (500, 25), (1000, 50), (5000, 250)), default_limit=100
+        ),
+        ("GET", "/api/v3/ticker/bookTicker"): EndpointCost(2, without_symbol=4),
+        ("GET", "/api/v3/ticker/24hr"): EndpointCost(2, without_symbol=80),
+        ("GET", "/api/v3/openOrders"): EndpointCost(6, without_symbol=80),
+        ("GET", "/api/v3/allOrders"): EndpointCost(20),
+        ("GET", "/api/v3/myTrades"): EndpointCost(20, with_params=(("orderId", 5),)),
+        ("GET", "/api/v3/account"): EndpointCost(20),
+    }
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
         **BinanceAdapter.reply_shapes,
         # GET /api/v3/account: {"balances": [{"asset", "free", "locked"}, ...], ...}

@@ -10,6 +10,7 @@ translated (``exsdk.errors.translate``) there.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -28,8 +29,12 @@ from ccxt.base.errors import NotSupported as CcxtNotSupported
 from exsdk.adapter.base import METHOD_PURPOSES, ExchangeAdapter
 from exsdk.adapter.markets_cache import MarketsCache, default_cache_dir
 from exsdk.adapter.pacing import (
+    EndpointCost,
     OrderLimit,
-    OrderPacer,
+    RequestCost,
+    Ticket,
+    VenuePacer,
+    WeightLimit,
     limits_from_message,
     limits_from_rate_limits,
 )
@@ -125,6 +130,13 @@ def _order_side(value: object) -> Side:
     shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
     raise InvalidOrderInput(f"side {shown} is not 'buy' or 'sell'", field="side")
 
+# The pacer's ticket of the HTTP request in progress in this task: ccxt's fetch2 (where a
+# request is paced, before it is signed) and on_rest_response (where its reply is read)
+# run in the same task, while other requests overlap in others.
+_TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("_TICKET", default=None)
+# A request costs one weight unless the adapter's table says otherwise.
+_DEFAULT_COST = RequestCost()
+
 
 def _retry_after(headers: object) -> float | None:
     """Seconds from a ``Retry-After`` header (Binance sends it with 429 and 418)."""
@@ -176,8 +188,12 @@ class CcxtAdapter(ExchangeAdapter):
         "fetchMargins": False,
     }
     order_book_depth: ClassVar[int | None] = 5
-    # The venue's order-count limits when nothing better is known (none: no pacing).
+    # The venue's order-count and request-weight limits when nothing better is known
+    # (none: no pacing), and what each endpoint costs: (HTTP method, URL path) -> cost.
+    # An adapter with a cost table paces requests itself; ccxt's throttle is then off.
     order_limits: ClassVar[tuple[OrderLimit, ...]] = ()
+    weight_limits: ClassVar[tuple[WeightLimit, ...]] = ()
+    request_costs: ClassVar[Mapping[tuple[str, str], EndpointCost]] = {}
     # ccxt method -> the JSON shape of its endpoint's reply, for the methods where ccxt
     # reads a reply of another shape as an empty result. Venue knowledge: adapters fill it.
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {}
@@ -224,8 +240,10 @@ class CcxtAdapter(ExchangeAdapter):
         self._tainted: set[object] = set()
         self._limits_cache: tuple[Mapping[str, Any], dict[str, MarketLimits]] | None = None
         self._markets_cache = self._resolve_cache(markets_cache)
-        # The venue's order-count limits: declared, then learnt from exchangeInfo and -1015.
-        self.order_pacer = OrderPacer(self.order_limits if order_limits is None else order_limits)
+        # The venue's limits: declared, then learnt from exchangeInfo, -1015 and -1003.
+        self.pacer = VenuePacer(
+            [*(self.order_limits if order_limits is None else order_limits), *self.weight_limits]
+        )
         # Building a ccxt exchange makes no request, so _check_exchange still runs first.
         self._exchange: Any = self._build_exchange(credentials, ccxt_options or {})
         if venue is Venue.SIM:
@@ -235,6 +253,7 @@ class CcxtAdapter(ExchangeAdapter):
         # ccxt logs every request at DEBUG, API key header and signature included.
         own = getattr(self._exchange, "logger", None)  # a caller may pass its own logger
         install_log_redaction(*([own] if isinstance(own, logging.Logger) else []))
+        self._install_pacing()
         self._check_exchange()
 
     # ----- construction hooks -------------------------------------------------------
@@ -253,7 +272,9 @@ class CcxtAdapter(ExchangeAdapter):
     def _build_exchange(self, credentials: Credentials | None, overrides: Mapping[str, Any]) -> Any:
         options: dict[str, Any] = dict(self.default_options)
         options.update(self._venue_options(self.venue))
-        config: dict[str, Any] = {"enableRateLimit": True}
+        # ccxt's throttle is one generic bucket (half the futures weight budget, 5 orders
+        # a second); an adapter that knows the venue's costs paces by them instead.
+        config: dict[str, Any] = {"enableRateLimit": not self.request_costs}
         for key, value in overrides.items():
             if key in _PRINTING_CONFIG_KEYS and value:
                 raise SdkError(
@@ -328,6 +349,66 @@ class CcxtAdapter(ExchangeAdapter):
         if path.is_dir():
             path = path / f"{_SAFE_NAME.sub('_', self.name)}-{self.venue.value}.json"
         return MarketsCache(path, self.markets_max_age)
+
+    # ----- pacing ---------------------------------------------------------------------
+
+    def _install_pacing(self) -> None:
+        """Pace every HTTP request ccxt makes, and read the venue's counts from its reply.
+
+        ``fetch2`` is where ccxt starts one request, before signing it (a wait after
+        signing would eat the request's recvWindow); ``on_rest_response`` is where it
+        reads one reply, headers included, before raising for its status.
+        """
+        exchange = self._exchange
+        fetch2 = exchange.fetch2
+        on_rest_response = exchange.on_rest_response
+
+        async def paced_fetch2(
+            path: Any, api: Any = "public", method: Any = "GET", *rest: Any, **kw: Any
+        ) -> Any:
+            params = rest[0] if rest else kw.get("params", {})
+            ticket = await self.pacer.acquire(
+                self._request_cost(api, str(method), str(path), params)
+            )
+            token = _TICKET.set(ticket)
+            try:
+                return await fetch2(path, api, method, *rest, **kw)
+            finally:
+                _TICKET.reset(token)
+                self.pacer.finish(ticket)  # no reply (a transport error): counted from now
+
+        def read_reply(
+            code: Any, reason: Any, url: Any, method: Any, headers: Any, body: Any, *rest: Any
+        ) -> Any:
+            ticket = _TICKET.get()
+            if ticket is not None and isinstance(headers, Mapping):
+                self._venue_replied(ticket, code, headers, body)
+            return on_rest_response(code, reason, url, method, headers, body, *rest)
+
+        exchange.fetch2 = paced_fetch2
+        exchange.on_rest_response = read_reply
+
+    def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
+        """What one ccxt request costs at the venue, from :attr:`request_costs`."""
+        if not self.request_costs:
+            return _DEFAULT_COST
+        name = api if isinstance(api, str) else (api[0] if api else "")
+        base = self._exchange.urls.get("api", {})
+        prefix = urlsplit(base.get(name, "")).path.rstrip("/") if isinstance(base, dict) else ""
+        entry = self.request_costs.get((method.upper(), f"{prefix}/{path}"))
+        if entry is None:
+            return _DEFAULT_COST
+        return entry.cost(params if isinstance(params, Mapping) else {})
+
+    def _venue_replied(
+        self, ticket: Ticket, status: Any, headers: Mapping[str, Any], body: Any
+    ) -> None:
+        """A reply was read: the venue's counts correct the pacer's; a 429 or 418 holds
+        requests for its Retry-After (orders only for -1015, everything for an IP limit)."""
+        self.pacer.finish(ticket, headers)
+        if status in (418, 429):
+            orders_only = status == 429 and '"code":-1015' in str(body).replace(" ", "")
+            self.pacer.block_for(_retry_after(headers) or 1.0, orders_only=orders_only)
 
     # ----- the boundary -----------------------------------------------------------------
 
@@ -439,12 +520,11 @@ class CcxtAdapter(ExchangeAdapter):
     async def _after_error(self, error: SdkError) -> None:
         """Hook run after a translated error, before it is raised (Binance resyncs clocks).
 
-        Subclasses call this first: a rate limit holds every order request for the
-        venue's Retry-After, and a stated order limit (-1015) becomes the pacer's.
+        Subclasses call this first: a limit the venue states (-1015, -1003) becomes the
+        pacer's (its Retry-After was applied when the reply was read).
         """
         if isinstance(error, RateLimited):
-            self.order_pacer.block_for(error.retry_after or 1.0)
-            self.order_pacer.update(limits_from_message(f"{error.message} {error.body or ''}"))
+            self.pacer.update(limits_from_message(f"{error.message} {error.body or ''}"))
 
     def _require(self, capability: str, method: str) -> None:
         if not self.capabilities.names().get(capability, False):
@@ -535,7 +615,7 @@ class CcxtAdapter(ExchangeAdapter):
         markets = await self._call("load_markets", reload)
         if not from_cache:
             # The one request load_markets makes here is exchangeInfo: it states the
-            # account's order limits, which may be below the declared defaults.
+            # account's order and weight limits, which may be below the declared defaults.
             self._learn_order_limits(self._exchange.last_http_response)
         if self._markets_cache is not None and not from_cache and (reload or markets):
             try:
@@ -545,7 +625,7 @@ class CcxtAdapter(ExchangeAdapter):
         return self._typed_limits(markets)
 
     def _learn_order_limits(self, body: object) -> None:
-        """Adopt the order limits an exchangeInfo body states (Binance's ``rateLimits``)."""
+        """Adopt the limits an exchangeInfo body states (Binance's ``rateLimits``)."""
         if not isinstance(body, str) or '"rateLimits"' not in body:
             return
         try:
@@ -553,7 +633,7 @@ class CcxtAdapter(ExchangeAdapter):
         except ValueError:
             return
         if isinstance(info, dict):
-            self.order_pacer.update(limits_from_rate_limits(info.get("rateLimits")))
+            self.pacer.update(limits_from_rate_limits(info.get("rateLimits")))
 
     def _typed_limits(self, markets: Mapping[str, Any]) -> dict[str, MarketLimits]:
         # Identity, not id(): a reloaded dict may reuse a freed one's id.
@@ -616,8 +696,8 @@ class CcxtAdapter(ExchangeAdapter):
         if reduce_only:
             self._require("reduce_only", "reduceOnly")
             params["reduceOnly"] = True
-        # Paced here, after every check: a refused order must not take a venue slot.
-        await self.order_pacer.acquire()
+        # Paced per HTTP request (see _install_pacing), after every check above: a refused
+        # order takes no venue slot.
         raw = await self._call(
             "create_order",
             symbol,

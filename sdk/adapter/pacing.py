@@ -1,29 +1,86 @@
-"""Pacing order requests to the venue's order-count limits.
+"""Pacing requests to the venue's own counters: request weight and order counts.
 
-ccxt's throttle counts request *weight*; Binance also caps the number of *orders* per
-window (futures: 300 per 10 s and 1200 per minute; spot: 50 per 10 s), answering 429
--1015 beyond it and banning IPs that keep going. A wave of a large TWAP sends hundreds
-of children at once, so the adapter paces order requests itself.
+Binance counts every request's *weight* per IP (``REQUEST_WEIGHT``, e.g. 2400 per minute
+on futures) and every new order per account (``ORDERS``: futures 300 per 10 s and 1200
+per minute, spot 50 per 10 s and 160,000 per day), answers 429 (-1003 / -1015) beyond
+them and bans IPs that keep going (418). A wave of a large TWAP sends hundreds of
+requests at once, so the adapter paces them itself, by those counters.
 
-The window is sliding, which is stricter than the venue's fixed windows: whatever their
-alignment, it never exceeds them. The margin absorbs the spread of request latency.
+**When a request counts.** The venue counts a request when it *arrives*, at a moment the
+client cannot see: somewhere between handing the request over (after ccxt's throttle,
+aiohttp's connection pool, the kernel's queues, a proxy) and reading the reply. A pacer
+that counts from the moment it grants a request and forgets it a fixed window later is
+wrong by however long the request then waits before it leaves, which under CPU
+contention or with a hundred requests queued on one connection pool is far more than any
+fixed margin (the cause of ``make bench``'s 429s at 0.81 of the limit). Here a request
+counts from the moment it is granted, for as long as it is *in flight*, and until one
+window after its reply was read. Its arrival lies between those two moments, so any
+request that can share a venue window with a new one is still counted when the new one
+is granted, whatever the latency, its spread, or how the venue's fixed windows are
+aligned (see :class:`VenuePacer`).
+
+**The venue's own count.** Every Binance reply states the IP's used weight
+(``X-MBX-USED-WEIGHT-1M``) and, on orders, the account's order counts
+(``X-MBX-ORDER-COUNT-10S`` / ``-1M`` / ``-1D``). They include requests this process did
+not send (another process on the same IP or account) and weights the local table got
+wrong. The latest reported count, plus whatever this process was granted after the
+request it answered, is a floor under the local count until one window after that reply.
+Before the first reply, and after a pause longer than a window, only the local count is
+known: another client's use then shows as a 429, whose Retry-After holds every request
+it concerns.
+
+**Margin.** Counting by arrival as above needs no margin for latency. What is left is the
+gap between the venue's clock and ours: the venue stamps arrivals in whole milliseconds,
+and two clocks run at slightly different rates (NTP keeps servers within ~10 ppm; 100 ppm
+is allowed). The stated margin is 10 ms plus 100 ppm of the window: 11 ms on a 10 s
+window, 16 ms on a minute, 8.6 s on a day.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Literal
 
 import attrs
 
-__all__ = ["OrderLimit", "OrderPacer", "limits_from_message", "limits_from_rate_limits"]
+__all__ = [
+    "ORDERS",
+    "REQUEST_WEIGHT",
+    "EndpointCost",
+    "OrderLimit",
+    "RateLimit",
+    "RequestCost",
+    "Ticket",
+    "VenuePacer",
+    "WeightLimit",
+    "limits_from_message",
+    "limits_from_rate_limits",
+    "venue_counts",
+]
+
+REQUEST_WEIGHT: Literal["REQUEST_WEIGHT"] = "REQUEST_WEIGHT"
+ORDERS: Literal["ORDERS"] = "ORDERS"
+Kind = Literal["REQUEST_WEIGHT", "ORDERS"]
 
 _SECONDS = {"SECOND": 1.0, "MINUTE": 60.0, "HOUR": 3600.0, "DAY": 86400.0}
+_LETTER = {"S": 1.0, "M": 60.0, "H": 3600.0, "D": 86400.0}
 # Binance's -1015 text: "Too many new orders; current limit is 50 orders per 10 SECOND."
-_LIMIT_TEXT = re.compile(r"current limit is (\d+) orders per (\d+) (SECOND|MINUTE|HOUR|DAY)")
+_ORDER_TEXT = re.compile(r"current limit is (\d+) orders per (\d+) (SECOND|MINUTE|HOUR|DAY)")
+# Binance's -1003 text: "... current limit is 1200 request weight per 1 MINUTE. ..."
+_WEIGHT_TEXT = re.compile(
+    r"current limit is (\d+) request weight per (\d+) (SECOND|MINUTE|HOUR|DAY)"
+)
+# X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-10S: the venue's count in its current window.
+_COUNT_HEADER = re.compile(r"^x-mbx-(used-weight|order-count)-(\d+)([smhd])$", re.IGNORECASE)
+
+# Clock error between the venue and us, per window: see the module docstring.
+MARGIN_FIXED = 0.010
+MARGIN_RATE = 1e-4
 
 
 @attrs.frozen
@@ -34,91 +91,360 @@ class OrderLimit:
     seconds: float = attrs.field(validator=attrs.validators.gt(0))
 
 
-def limits_from_rate_limits(rate_limits: object) -> list[OrderLimit]:
-    """The ``ORDERS`` entries of an exchangeInfo ``rateLimits`` list."""
-    out: list[OrderLimit] = []
+@attrs.frozen
+class WeightLimit:
+    """At most ``count`` request weight per ``seconds``."""
+
+    count: int = attrs.field(validator=attrs.validators.gt(0))
+    seconds: float = attrs.field(validator=attrs.validators.gt(0))
+
+
+RateLimit = OrderLimit | WeightLimit
+
+
+def _kind(limit: RateLimit) -> Kind:
+    return ORDERS if isinstance(limit, OrderLimit) else REQUEST_WEIGHT
+
+
+@attrs.frozen
+class RequestCost:
+    """What one request counts against the venue's limits."""
+
+    weight: int = 1
+    orders: int = 0
+
+    def of(self, kind: Kind) -> int:
+        """The amount of ``kind`` this request uses."""
+        return self.orders if kind == ORDERS else self.weight
+
+
+@attrs.frozen
+class EndpointCost:
+    """The venue's documented cost of one endpoint (data, declared by an adapter).
+
+    ``weight`` applies with a ``symbol`` parameter; ``without_symbol`` when there is none
+    (Binance's all-symbols queries are dearer); ``by_limit`` maps ``limit`` upper bounds
+    to weights (order books), ``default_limit`` is the venue's when none is sent;
+    ``with_params`` lowers the weight when a parameter is present (spot myTrades with
+    orderId).
+    """
+
+    weight: int = 1
+    orders: int = 0
+    without_symbol: int | None = None
+    by_limit: tuple[tuple[int, int], ...] = ()
+    default_limit: int = 100
+    with_params: tuple[tuple[str, int], ...] = ()
+
+    def cost(self, params: Mapping[str, object]) -> RequestCost:
+        """The cost of one call with ``params``."""
+        weight = self.weight
+        if self.by_limit:
+            try:
+                limit = int(str(params.get("limit", self.default_limit)))
+            except ValueError:
+                limit = self.default_limit
+            weight = next((w for top, w in self.by_limit if limit <= top), self.by_limit[-1][1])
+        elif self.without_symbol is not None and not ("symbol" in params or "symbols" in params):
+            weight = self.without_symbol
+        for name, lower in self.with_params:
+            if name in params:
+                weight = lower
+        return RequestCost(weight, self.orders)
+
+
+def _window_seconds(num: object, unit: object) -> float:
+    return int(str(num)) * _SECONDS[str(unit)]
+
+
+def limits_from_rate_limits(rate_limits: object) -> list[RateLimit]:
+    """The ``ORDERS`` and ``REQUEST_WEIGHT`` entries of an exchangeInfo ``rateLimits`` list."""
+    out: list[RateLimit] = []
     if not isinstance(rate_limits, list):
         return out
     for row in rate_limits:
-        if not isinstance(row, dict) or row.get("rateLimitType") != "ORDERS":
+        if not isinstance(row, dict):
+            continue
+        kind = row.get("rateLimitType")
+        cls = OrderLimit if kind == ORDERS else WeightLimit if kind == REQUEST_WEIGHT else None
+        if cls is None:
             continue
         try:
-            seconds = int(row["intervalNum"]) * _SECONDS[str(row["interval"])]
-            out.append(OrderLimit(int(row["limit"]), seconds))
+            seconds = _window_seconds(row["intervalNum"], row["interval"])
+            out.append(cls(int(row["limit"]), seconds))
         except (KeyError, TypeError, ValueError):
             continue
     return out
 
 
-def limits_from_message(text: str) -> list[OrderLimit]:
-    """The order limit a -1015 rejection states, if it states one."""
-    return [
-        OrderLimit(int(count), int(num) * _SECONDS[unit])
-        for count, num, unit in _LIMIT_TEXT.findall(text)
+def limits_from_message(text: str) -> list[RateLimit]:
+    """The limit a -1015 (orders) or -1003 (weight) rejection states, if it states one."""
+    orders: list[RateLimit] = [
+        OrderLimit(int(n), _window_seconds(num, unit)) for n, num, unit in _ORDER_TEXT.findall(text)
     ]
+    weights: list[RateLimit] = [
+        WeightLimit(int(n), _window_seconds(num, unit))
+        for n, num, unit in _WEIGHT_TEXT.findall(text)
+    ]
+    return orders + weights
 
 
-class OrderPacer:
-    """Lets at most ``limit.count`` order requests start in any ``limit.seconds`` (+ margin).
+def venue_counts(headers: Mapping[str, object]) -> list[tuple[Kind, float, int]]:
+    """``(kind, window seconds, count)`` from Binance's ``X-MBX-USED-WEIGHT-*`` and
+    ``X-MBX-ORDER-COUNT-*`` reply headers."""
+    out: list[tuple[Kind, float, int]] = []
+    for key, value in headers.items():
+        match = _COUNT_HEADER.match(str(key))
+        if match is None:
+            continue
+        try:
+            count = int(str(value).split(",")[0].strip())
+        except ValueError:
+            continue
+        kind: Kind = REQUEST_WEIGHT if match[1].lower() == "used-weight" else ORDERS
+        out.append((kind, int(match[2]) * _LETTER[match[3].upper()], count))
+    return out
 
-    ``clock`` and ``sleep`` are injectable so tests run without waiting.
+
+@attrs.define(eq=False)
+class Ticket:
+    """One granted request: counted while in flight and one window after its reply."""
+
+    cost: RequestCost
+    granted_at: float
+    granted_through: Mapping[Kind, int]
+    """The pacer's running total of granted weight and orders, this request included."""
+    done: bool = False
+
+
+class _Window:
+    """One venue limit: our requests in flight or replied within the window, and the
+    venue's own count from its latest reply."""
+
+    def __init__(self, kind: Kind, seconds: float, count: int) -> None:
+        self.kind = kind
+        self.seconds = seconds
+        self.count = count
+        self.span = seconds + MARGIN_FIXED + MARGIN_RATE * seconds
+        self._finished: deque[tuple[float, int]] = deque()  # (reply read at, amount)
+        self._finished_sum = 0
+        # The venue's count at its latest reply, that reply's request's place in our
+        # running total, and when the count stops telling anything about a new request.
+        self._reported = 0
+        self._reported_through = 0
+        self._reported_until = 0.0
+
+    def _prune(self, now: float) -> None:
+        while self._finished and self._finished[0][0] + self.span <= now:
+            self._finished_sum -= self._finished.popleft()[1]
+        if self._reported_until <= now:
+            self._reported = 0
+
+    def finished(self, at: float, amount: int) -> None:
+        if amount:
+            self._finished.append((at, amount))
+            self._finished_sum += amount
+
+    def observe(self, now: float, reported: int, through: int) -> None:
+        """The venue reports ``reported`` used in its current window at ``now``, counting
+        the request that made us ``through`` of our running total (and maybe some after)."""
+        self._reported = reported
+        self._reported_through = through
+        self._reported_until = now + self.span
+
+    def _ours(self, in_flight: int) -> int:
+        return in_flight + self._finished_sum
+
+    def _venue(self, granted: int) -> int:
+        # Ours granted since the reported request may not be in the venue's count yet:
+        # added (some twice, on the safe side).
+        return self._reported + granted - self._reported_through if self._reported else 0
+
+    def used(self, now: float, in_flight: int, granted: int) -> int:
+        """What may share a venue window with a request granted at ``now``."""
+        self._prune(now)
+        return max(self._ours(in_flight), self._venue(granted))
+
+    def ready_at(self, now: float, in_flight: int, granted: int, need: int) -> float | None:
+        """When ``need`` more fits, or ``None`` when only outstanding replies can make room."""
+        self._prune(now)
+        room = self.count - need
+        ready = now
+        if self._venue(granted) > room:
+            ready = self._reported_until
+        excess = self._ours(in_flight) - room
+        if excess > 0:
+            for at, amount in self._finished:
+                excess -= amount
+                if excess <= 0:
+                    ready = max(ready, at + self.span)
+                    break
+            else:
+                return None
+        return ready
+
+
+Sleep = Callable[[float], Awaitable[object] | object]
+
+
+class VenuePacer:
+    """Grants requests so that no venue window of weight or orders is ever exceeded.
+
+    :meth:`acquire` waits until a request of a given cost fits every limit, counting
+    requests in flight and those whose reply came less than one window (plus margin)
+    ago; :meth:`finish` records the reply (and the venue's own counts, from its headers).
+    Orders and other requests queue apart, so reads are not held behind the order limit.
+
+    Why that cannot exceed a fixed venue window of length W: take the last request the
+    venue counted in one window. When it was granted, every other request of that window
+    had arrived, or was going to arrive, less than W before its own arrival, so after its
+    grant minus W; having arrived no later than its reply, each was in flight or replied
+    less than W before that grant, and so was counted.
+
+    ``clock`` and ``sleep`` are injectable so tests run without waiting; both are wall
+    time (the venue's), never a broker's accelerated or virtual clock.
     """
 
     def __init__(
         self,
-        limits: Sequence[OrderLimit] = (),
+        limits: Iterable[RateLimit] = (),
         *,
-        margin: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self.margin = margin
         self._clock = clock
         self._sleep = sleep
-        self._lock = asyncio.Lock()
-        self._sent: deque[float] = deque()
-        self._limits: dict[float, int] = {}
-        self._blocked_until = 0.0
+        self._windows: dict[tuple[Kind, float], _Window] = {}
+        self._in_flight: dict[Kind, int] = {REQUEST_WEIGHT: 0, ORDERS: 0}
+        self._granted: dict[Kind, int] = {REQUEST_WEIGHT: 0, ORDERS: 0}
+        self._blocked_until: dict[Kind, float] = {REQUEST_WEIGHT: 0.0, ORDERS: 0.0}
+        self._locks: dict[bool, asyncio.Lock] = {}
+        self._changed: asyncio.Event | None = None
         self.update(limits)
 
     @property
-    def limits(self) -> list[OrderLimit]:
-        """The limits in force, shortest window first."""
-        return [OrderLimit(n, s) for s, n in sorted(self._limits.items())]
+    def limits(self) -> list[RateLimit]:
+        """The limits in force: orders first, then weight, shortest window first."""
+        ordered = sorted(self._windows.values(), key=lambda w: (w.kind != ORDERS, w.seconds))
+        return [
+            (OrderLimit if w.kind == ORDERS else WeightLimit)(w.count, w.seconds) for w in ordered
+        ]
 
-    def update(self, limits: Sequence[OrderLimit]) -> None:
+    def update(self, limits: Iterable[RateLimit]) -> None:
         """Adopt the venue's limits: a window already known keeps the lower count."""
         for limit in limits:
-            known = self._limits.get(limit.seconds)
-            self._limits[limit.seconds] = limit.count if known is None else min(known, limit.count)
+            key = (_kind(limit), float(limit.seconds))
+            known = self._windows.get(key)
+            if known is None:
+                self._windows[key] = _Window(key[0], key[1], limit.count)
+            else:
+                known.count = min(known.count, limit.count)
 
-    def block_for(self, seconds: float) -> None:
-        """Hold every order request for ``seconds`` (the venue's Retry-After after a 429)."""
-        self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
+    def block_for(self, seconds: float, *, orders_only: bool = False) -> None:
+        """Hold requests for ``seconds`` (the venue's Retry-After after a 429 or 418):
+        order requests only (-1015), or every request (-1003, an IP ban)."""
+        until = self._clock() + max(0.0, seconds)
+        kinds: tuple[Kind, ...] = (ORDERS,) if orders_only else (ORDERS, REQUEST_WEIGHT)
+        for kind in kinds:
+            self._blocked_until[kind] = max(self._blocked_until[kind], until)
 
-    def _wait_needed(self, now: float) -> float:
-        longest = max(self._limits, default=0.0) + self.margin
-        while self._sent and now - self._sent[0] >= longest:
-            self._sent.popleft()
-        wait = self._blocked_until - now
-        for seconds, count in self._limits.items():
-            window = seconds + self.margin
-            inside = [t for t in self._sent if now - t < window]
-            if len(inside) >= count:
-                wait = max(wait, inside[-count] + window - now)
-        return wait
+    def held(self, *, orders: bool = False) -> float:
+        """Seconds the venue's Retry-After still holds requests (order requests if
+        ``orders``), 0 when it does not."""
+        cost = RequestCost(orders=1 if orders else 0)
+        now = self._clock()
+        return max(0.0, self._blocked(cost, now) - now)
 
-    async def acquire(self) -> None:
-        """Wait until one more order request stays within every limit, then count it."""
-        if not self._limits and self._blocked_until <= self._clock():
-            return
-        async with self._lock:
+    def _blocked(self, cost: RequestCost, now: float) -> float:
+        until = self._blocked_until[REQUEST_WEIGHT]
+        if cost.orders:
+            until = max(until, self._blocked_until[ORDERS])
+        return until
+
+    def _ready_at(self, cost: RequestCost, now: float) -> float | None:
+        ready = max(now, self._blocked(cost, now))
+        for window in self._windows.values():
+            need = cost.of(window.kind)
+            if need <= 0:
+                continue
+            if need > window.count:
+                continue  # can never fit: send it alone rather than never
+            kind = window.kind
+            at = window.ready_at(now, self._in_flight[kind], self._granted[kind], need)
+            if at is None:
+                return None
+            ready = max(ready, at)
+        return ready
+
+    def _grant(self, cost: RequestCost, now: float) -> Ticket:
+        for kind in (REQUEST_WEIGHT, ORDERS):
+            self._in_flight[kind] += cost.of(kind)
+            self._granted[kind] += cost.of(kind)
+        return Ticket(cost, now, dict(self._granted))
+
+    async def acquire(self, cost: RequestCost | None = None) -> Ticket:
+        """Wait until a request of ``cost`` fits every limit, then count it as in flight.
+
+        Pass the ticket to :meth:`finish` once its reply was read (or it failed).
+        """
+        cost = cost or RequestCost()
+        now = self._clock()
+        if not self._windows and self._blocked(cost, now) <= now:
+            return self._grant(cost, now)
+        lock = self._locks.get(bool(cost.orders))
+        if lock is None:
+            lock = self._locks[bool(cost.orders)] = asyncio.Lock()
+        async with lock:
             while True:
                 now = self._clock()
-                wait = self._wait_needed(now)
-                if wait <= 0:
-                    self._sent.append(now)
-                    return
-                result = self._sleep(wait)
-                if asyncio.iscoroutine(result):
-                    await result
+                ready = self._ready_at(cost, now)
+                if ready is not None and ready <= now:
+                    return self._grant(cost, now)
+                # At least a millisecond: a wait rounded to nothing would spin.
+                await self._wait(None if ready is None else max(ready - now, 0.001))
+
+    async def _wait(self, seconds: float | None) -> None:
+        """Sleep ``seconds``, or until a reply frees room, whichever comes first."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        changed: asyncio.Future[Any] = asyncio.ensure_future(self._changed.wait())
+        waits: list[asyncio.Future[Any]] = [changed]
+        if seconds is not None:
+            result = self._sleep(seconds)
+            if not asyncio.iscoroutine(result):
+                changed.cancel()
+                return
+            waits.append(asyncio.ensure_future(result))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for fut in waits:
+                if not fut.done():
+                    fut.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await fut
+
+    def finish(self, ticket: Ticket, headers: Mapping[str, object] | None = None) -> None:
+        """The request's reply was read (``headers`` are the venue's), or it failed.
+
+        Counted from now until one window later; the venue's own counts in ``headers``
+        correct the local ones. Finishing twice counts once.
+        """
+        if ticket.done:
+            return
+        now = self._clock()
+        if headers:
+            for kind, seconds, reported in venue_counts(headers):
+                window = self._windows.get((kind, seconds))
+                if window is not None:
+                    window.observe(now, reported, ticket.granted_through[kind])
+        ticket.done = True
+        for kind in (REQUEST_WEIGHT, ORDERS):
+            amount = ticket.cost.of(kind)
+            self._in_flight[kind] -= amount
+            for window in self._windows.values():
+                if window.kind == kind:
+                    window.finished(now, amount)
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = asyncio.Event()

@@ -133,6 +133,10 @@ class Session:
     """Children whose final state and trades are journaled."""
     last_errors: dict[str, SdkError] = attrs.field(factory=dict)
     """The error that ended each child's send loop, by client order id."""
+    venue_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    """How retry waits (backoff, the venue's Retry-After) sleep: in wall time, the venue's,
+    never on :attr:`clock` (an accelerated clock would shorten a Retry-After, a virtual
+    one skip it)."""
 
     @property
     def exchange(self) -> str:
@@ -202,7 +206,7 @@ class Session:
             retry=retry_if_exception(_retryable),
             stop=self._stop,
             wait=self._wait,
-            sleep=self.clock.sleep,
+            sleep=self.venue_sleep,
             before_sleep=before_sleep,
             reraise=True,
         )

@@ -293,13 +293,14 @@ async def test_order_limits_are_learnt_from_exchange_info_and_429s_hold_orders()
             ccxt_options={"enableRateLimit": False},
         )
         try:
-            assert OrderLimit(300, 10.0) in adapter.order_pacer.limits  # declared default
+            assert OrderLimit(300, 10.0) in adapter.pacer.limits  # declared default
             await adapter.load_markets(reload=True)
-            assert OrderLimit(7, 10.0) in adapter.order_pacer.limits  # the venue's own
+            assert OrderLimit(7, 10.0) in adapter.pacer.limits  # the venue's own
             venue.admin.inject_fault("rate_limit", method="GET", calls=1)
             with pytest.raises(RateLimited) as caught:
                 await adapter.fetch_open_orders("BTC/USDT:USDT")
             assert caught.value.retry_after
-            assert adapter.order_pacer._blocked_until > 0  # orders wait for Retry-After
+            assert adapter.pacer.held(orders=True) > 0  # orders wait for Retry-After
+            assert adapter.pacer.held() > 0  # -1003: every request waits too
         finally:
             await adapter.close()
