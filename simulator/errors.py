@@ -189,12 +189,12 @@ def futures_bad_leverage(leverage: int) -> BinanceError:
     return BinanceError(400, -4028, f"Leverage {leverage} is not valid")
 
 
-def too_much_weight(limit: int, retry_after: int) -> BinanceError:
+def too_much_weight(limit: int, retry_after: int, interval: str = "1 MINUTE") -> BinanceError:
     """REQUEST_WEIGHT exceeded (-1003, HTTP 429 with Retry-After)."""
     return BinanceError(
         429,
         -1003,
-        f"Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
+        f"Too much request weight used; current limit is {limit} request weight per {interval}. "
         "Please use the websocket for live updates to avoid polling the API.",
         (("Retry-After", str(retry_after)),),
     )

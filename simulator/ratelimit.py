@@ -104,7 +104,7 @@ class RateLimiter:
             w.roll(now)
         for w in self.windows:
             if w.kind == "REQUEST_WEIGHT" and weight > 0 and w.count + weight > w.limit:
-                raise errors.too_much_weight(w.limit, w.retry_after(now))
+                raise errors.too_much_weight(w.limit, w.retry_after(now), _interval_text(w))
         if is_order:
             for w in self.windows:
                 if w.kind == "ORDERS" and w.count + 1 > w.limit:

@@ -23,11 +23,15 @@ aligned (see :class:`VenuePacer`).
 (``X-MBX-USED-WEIGHT-1M``) and, on orders, the account's order counts
 (``X-MBX-ORDER-COUNT-10S`` / ``-1M`` / ``-1D``). They include requests this process did
 not send (another process on the same IP or account) and weights the local table got
-wrong. The latest reported count, plus whatever this process was granted after the
-request it answered, is a floor under the local count until one window after that reply.
-Before the first reply, and after a pause longer than a window, only the local count is
-known: another client's use then shows as a 429, whose Retry-After holds every request
-it concerns.
+wrong. Two corrections follow from them:
+
+* the latest reported count, plus whatever this process was granted after the request it
+  answered, is a floor under the local count until one window after that reply;
+* what the venue counted beyond everything of ours it may have counted is other use; the
+  largest such share seen in the last two windows is kept free for it.
+
+Before the first reply only the local count is known: another client's use then shows as
+a 429, whose Retry-After holds every request it concerns.
 
 **Margin.** Counting by arrival as above needs no margin for latency. What is left is the
 gap between the venue's clock and ours: the venue stamps arrivals in whole milliseconds,
@@ -233,21 +237,43 @@ class _Window:
         self._reported = 0
         self._reported_through = 0
         self._reported_until = 0.0
+        # What the venue counted beyond anything of ours it may have counted: other
+        # clients' use (or weights our table has too low), kept for two windows as the
+        # share they are likely to take of the next ones.
+        self._others: deque[tuple[float, int]] = deque()
 
     def _prune(self, now: float) -> None:
         while self._finished and self._finished[0][0] + self.span <= now:
             self._finished_sum -= self._finished.popleft()[1]
         if self._reported_until <= now:
             self._reported = 0
+        while self._others and self._others[0][0] + 2 * self.span <= now:
+            self._others.popleft()
+
+    def _reserve(self) -> tuple[int, float]:
+        """The share kept for others, and until when (its observation's age limit)."""
+        if not self._others:
+            return 0, 0.0
+        at, amount = max(self._others, key=lambda o: (o[1], o[0]))
+        return amount, at + 2 * self.span
+
+    def seed(self, other: _Window) -> None:
+        """Start with another window's finished requests (one at least as long)."""
+        self._finished = deque(other._finished)
+        self._finished_sum = other._finished_sum
 
     def finished(self, at: float, amount: int) -> None:
         if amount:
             self._finished.append((at, amount))
             self._finished_sum += amount
 
-    def observe(self, now: float, reported: int, through: int) -> None:
+    def observe(self, now: float, reported: int, through: int, in_flight: int) -> None:
         """The venue reports ``reported`` used in its current window at ``now``, counting
         the request that made us ``through`` of our running total (and maybe some after)."""
+        self._prune(now)
+        others = reported - self._ours(in_flight)
+        if others > 0:
+            self._others.append((now, others))
         self._reported = reported
         self._reported_through = through
         self._reported_until = now + self.span
@@ -263,25 +289,29 @@ class _Window:
     def used(self, now: float, in_flight: int, granted: int) -> int:
         """What may share a venue window with a request granted at ``now``."""
         self._prune(now)
-        return max(self._ours(in_flight), self._venue(granted))
+        return max(self._ours(in_flight) + self._reserve()[0], self._venue(granted))
 
     def ready_at(self, now: float, in_flight: int, granted: int, need: int) -> float | None:
         """When ``need`` more fits, or ``None`` when only outstanding replies can make room."""
         self._prune(now)
-        room = self.count - need
         ready = now
-        if self._venue(granted) > room:
+        if self._venue(granted) > self.count - need:
             ready = self._reported_until
-        excess = self._ours(in_flight) - room
-        if excess > 0:
-            for at, amount in self._finished:
-                excess -= amount
-                if excess <= 0:
-                    ready = max(ready, at + self.span)
-                    break
-            else:
-                return None
-        return ready
+        reserve, reserve_until = self._reserve()
+        excess = self._ours(in_flight) + reserve - (self.count - need)
+        if excess <= 0:
+            return ready
+        when: float | None = None
+        for at, amount in self._finished:
+            excess -= amount
+            if excess <= 0:
+                when = at + self.span
+                break
+        if reserve:  # the share kept for others lapses then: look again
+            when = reserve_until if when is None else min(when, reserve_until)
+        if when is None:
+            return None  # only replies still outstanding can make room
+        return max(ready, when)
 
 
 Sleep = Callable[[float], Awaitable[object] | object]
@@ -336,7 +366,11 @@ class VenuePacer:
             key = (_kind(limit), float(limit.seconds))
             known = self._windows.get(key)
             if known is None:
-                self._windows[key] = _Window(key[0], key[1], limit.count)
+                window = self._windows[key] = _Window(key[0], key[1], limit.count)
+                # A limit learnt late (from exchangeInfo) must count what was sent before.
+                peers = [w for w in self._windows.values() if w.kind == key[0] and w is not window]
+                if peers:
+                    window.seed(max(peers, key=lambda w: w.span))
             else:
                 known.count = min(known.count, limit.count)
 
@@ -437,7 +471,8 @@ class VenuePacer:
             for kind, seconds, reported in venue_counts(headers):
                 window = self._windows.get((kind, seconds))
                 if window is not None:
-                    window.observe(now, reported, ticket.granted_through[kind])
+                    through = ticket.granted_through[kind]
+                    window.observe(now, reported, through, self._in_flight[kind])
         ticket.done = True
         for kind in (REQUEST_WEIGHT, ORDERS):
             amount = ticket.cost.of(kind)
