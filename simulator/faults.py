@@ -9,7 +9,8 @@ Fault kinds (``Fault.kind``):
   -1007 "Timeout waiting for response from backend server..." with ``status`` 408 or 503.
 * ``drop_after_accept``: the request is processed, then the connection is closed without a reply.
 * ``reset_before``: the connection is closed before the request is processed.
-* ``rate_limit``: HTTP 429 -1003 with ``Retry-After``, request not processed.
+* ``rate_limit``: HTTP 429 -1003 with ``Retry-After`` (``seconds``, 60 when not given),
+  request not processed.
 * ``clock_skew``: HTTP 400 -1021 "outside of the recvWindow", request not processed (a
   client whose clock drifted for a moment).
 * ``malformed``: HTTP ``status`` (pass 200 for a broken success reply) with ``body`` as

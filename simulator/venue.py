@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -130,9 +131,12 @@ class App:
                     content_type="text/html",
                 )
             if action.kind == "rate_limit":
-                # The limit named is the snapshot's (2400 in 2021-09, 6000 since 2022).
+                # The limit named is the snapshot's (2400 in 2021-09, 6000 since 2022);
+                # Retry-After the fault's seconds when it states them (tests keep it short).
                 weight = next((w for w in limiter.windows if w.kind == "REQUEST_WEIGHT"), None)
-                err = errors.too_much_weight(weight.limit if weight else 1200, 60)
+                err = errors.too_much_weight(
+                    weight.limit if weight else 1200, math.ceil(action.seconds) or 60
+                )
                 return _error(err, limiter.headers(False))
             if action.kind == "clock_skew":
                 return _error(errors.outside_recv_window())

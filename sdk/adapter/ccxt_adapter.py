@@ -130,6 +130,7 @@ def _order_side(value: object) -> Side:
     shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
     raise InvalidOrderInput(f"side {shown} is not 'buy' or 'sell'", field="side")
 
+
 # The pacer's ticket of the HTTP request in progress in this task: ccxt's fetch2 (where a
 # request is paced, before it is signed) and on_rest_response (where its reply is read)
 # run in the same task, while other requests overlap in others.

@@ -237,7 +237,7 @@ FAULTS = [
     ("timeout_unknown", {"status": 408}),
     ("drop_after_accept", {}),
     ("reset_before", {}),
-    ("rate_limit", {}),
+    ("rate_limit", {"seconds": 1}),  # Retry-After: 1 s, waited in wall time
 ]
 
 

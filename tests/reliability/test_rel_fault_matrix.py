@@ -39,7 +39,8 @@ FAULTS: dict[str, dict[str, Any]] = {
     "http 503": {"kind": "html_error", "status": 503},
     "-1007 unknown": {"kind": "timeout_unknown", "status": 408},
     "drop after accept": {"kind": "drop_after_accept"},
-    "429 -1003": {"kind": "rate_limit"},
+    # Retry-After: 1 s: the broker waits it in wall time, as it must.
+    "429 -1003": {"kind": "rate_limit", "seconds": 1},
     "-1021 clock": {"kind": "clock_skew"},
     "conn reset": {"kind": "reset_before"},
 }
