@@ -21,6 +21,7 @@ import exsdk.simulator
 from exsdk.adapter import Venue
 from exsdk.adapter.ccxt_adapter import CcxtAdapter
 from exsdk.adapter.credentials import Credentials
+from exsdk.adapter.pacing import RequestCost, Ticket
 from exsdk.broker import Broker, WallClock
 from exsdk.errors import InvalidOrderInput, SdkError, TransientVenueError
 from exsdk.journal import Journal
@@ -86,13 +87,13 @@ async def test_create_order_refuses_before_any_wait_or_send(venue: Any, case: st
     change, message = CREATE_CASES[case]
     adapter = _adapter(venue)
     acquired: list[int] = []
-    real_acquire = adapter.order_pacer.acquire
+    real_acquire = adapter.pacer.acquire
 
-    async def counting_acquire() -> None:
+    async def counting_acquire(cost: RequestCost | None = None) -> Ticket:
         acquired.append(1)
-        await real_acquire()
+        return await real_acquire(cost)
 
-    adapter.order_pacer.acquire = counting_acquire  # type: ignore[method-assign]
+    adapter.pacer.acquire = counting_acquire  # type: ignore[method-assign]
     try:
         with pytest.raises(InvalidOrderInput) as info:
             await adapter.create_order(**{**GOOD, **change})

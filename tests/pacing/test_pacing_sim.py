@@ -61,7 +61,8 @@ async def _orders(adapter: CcxtAdapter, name: str, n: int, tag: str) -> list[Any
     """``n`` minimal market orders at once, alternating sides; results or errors."""
     await adapter.load_markets()
     symbol = SYMBOL[name]
-    amount = Decimal("0.001")  # above both markets' minimums, amount and notional
+    # Above each market's minimums (futures: 100 USDT notional), amount and notional.
+    amount = Decimal("0.01") if name == "binance-futures" else Decimal("0.001")
 
     async def one(i: int) -> Any:
         return await adapter.create_order(
