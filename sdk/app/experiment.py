@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import random
 import sqlite3
@@ -109,6 +110,8 @@ HORIZON = timedelta(days=7)
 """How far ahead of now a parent's window may start (windows in the past are re-based)."""
 # On the simulator a TWAP window runs this many times faster than the wall clock.
 DEFAULT_SIM_SPEED = 20.0
+# The logger of the broker's warnings and rejections (each also a broker event).
+_BROKER_LOGGER = "exsdk.broker"
 # How long (clock time) after "now" the re-based windows start: time for the first
 # book sample, the arrival mid.
 _LEAD_SECONDS = 1.0
@@ -627,13 +630,19 @@ class ProgressDisplay:
             get_renderable=self._render,
         )
         self._warned: set[str] = set()
+        self._quiet = logging.NullHandler()
 
     def __enter__(self) -> ProgressDisplay:
         self._started = time.monotonic()
+        # The display is the broker's voice: every warning and rejection the broker logs
+        # also arrives as an event and is printed above the table. Without a handler of
+        # the caller's, Python's last-resort handler would print each one a second time.
+        logging.getLogger(_BROKER_LOGGER).addHandler(self._quiet)
         self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        logging.getLogger(_BROKER_LOGGER).removeHandler(self._quiet)
         self._live.refresh()
         self._live.__exit__(None, None, None)
         # Off a terminal Live leaves the cursor after the table; the next output needs a line.

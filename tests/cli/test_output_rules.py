@@ -183,3 +183,40 @@ def test_resume_of_a_finished_run_does_nothing(run: Run, nothing_sent: list[str]
     assert _flat(result.stdout) == expected
     assert result.stderr == ""
     assert digest() == before
+
+
+_ONCE_SCRIPT = """
+import logging, sys
+from decimal import Decimal
+from rich.console import Console
+from exsdk.app.experiment import ProgressDisplay
+from exsdk.broker import ChildRejected
+from exsdk.models import ChildOrder, ChildStatus
+
+child = ChildOrder(parent_order_id=2, asset_id=0, wave=0, client_order_id="xrun-2-0",
+    symbol="EOS/USDT:USDT", side="buy", order_type="limit", amount=Decimal(1),
+    status=ChildStatus.REJECTED, reason="Market is closed.")
+log = logging.getLogger("exsdk.broker.submission")
+with ProgressDisplay(Console(width=100), title="run x") as display:
+    # What the broker does for a rejection: log it, and emit the event.
+    log.warning("%s rejected: %s", child.client_order_id, child.reason)
+    display.observe(ChildRejected(child, "Market is closed."))
+# Outside a display the broker's records reach Python's last-resort handler again.
+log.warning("after the display")
+"""
+
+
+def test_broker_warnings_are_printed_once() -> None:
+    """A rejection is one line above the live table, not also a last-resort log line.
+
+    In a child process: pytest's own log handlers would hide the last-resort handler.
+    """
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _ONCE_SCRIPT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Market is closed.") == 1, done.stdout
+    assert done.stderr.strip() == "after the display", done.stderr
