@@ -12,7 +12,7 @@ import enum
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
@@ -23,18 +23,24 @@ __all__ = [
     "ClockSkew",
     "InsufficientFunds",
     "InvalidOrderInput",
+    "JournalUnavailable",
     "LiquidityRejected",
     "OrderNotFound",
     "OrderOutcomeUnknown",
     "RateLimited",
+    "Request",
     "RetryKind",
     "RetryRule",
+    "RunLeased",
+    "RunNotReconciled",
     "SdkError",
     "TransientVenueError",
     "UnsupportedMethod",
     "VenueRejected",
     "binance_error_code",
+    "is_documented_rejection",
     "retry_rule_for",
+    "stops_run",
     "translate",
 ]
 
@@ -140,6 +146,25 @@ class OrderOutcomeUnknown(TransientVenueError):
     """The request may or may not have placed an order (-1007, a reply lost after sending)."""
 
 
+class JournalUnavailable(SdkError):
+    """The journal cannot be written (read-only, disk full, locked past its timeout,
+    corrupt): the run stops before its next request, since an unjournaled send could
+    not be resumed."""
+
+
+class RunLeased(SdkError):
+    """Another live process holds the run's lease (``holder`` says which)."""
+
+    def __init__(self, message: str, *, holder: str) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class RunNotReconciled(SdkError):
+    """The run's journal and the venue disagree, or a child is still in doubt: the run
+    is not finished (resume it once the venue answers)."""
+
+
 class RetryKind(enum.Enum):
     """How the broker treats an error."""
 
@@ -175,9 +200,20 @@ RETRY_POLICY: tuple[tuple[type[SdkError], RetryRule], ...] = (
         RetryRule(RetryKind.LOOKUP_THEN_RESEND, 5, "back off; look up orders before resend"),
     ),
     (VenueRejected, RetryRule(RetryKind.NEVER, 1, "the venue said no; record it")),
-    (AuthenticationFailed, RetryRule(RetryKind.NEVER, 1, "credentials are wrong")),
+    (AuthenticationFailed, RetryRule(RetryKind.NEVER, 1, "credentials are wrong; stop the run")),
+    (JournalUnavailable, RetryRule(RetryKind.NEVER, 1, "nothing may be sent unjournaled; stop")),
     (SdkError, RetryRule(RetryKind.NEVER, 1, "not a venue failure")),
 )
+
+
+# Errors after which no child of the run may be sent: every other child would meet them
+# too (wrong credentials) or could not be journaled (the journal is gone).
+_STOPS_RUN: tuple[type[SdkError], ...] = (AuthenticationFailed, JournalUnavailable)
+
+
+def stops_run(error: BaseException) -> bool:
+    """Whether ``error`` ends the whole run rather than one child."""
+    return isinstance(error, _STOPS_RUN)
 
 
 def retry_rule_for(error: SdkError) -> RetryRule:
@@ -276,8 +312,34 @@ def _class_for(exc: BaseException, code: int | None, text: str) -> type[SdkError
     return VenueRejected
 
 
+# Binance's "10xx general server or network issues" that are refusals of the request
+# itself; the rest of that band (and any code not documented) says nothing certain.
+_GENERAL_REJECTIONS = frozenset({-1002, -1010, -1013, -1014, -1020, -1100})
+
+
+def is_documented_rejection(code: int | None) -> bool:
+    """Whether a Binance error code is one the venue documents as refusing the request
+    (so an order it answers was not placed): the 11xx request issues, the 20xx
+    processing issues, the futures 4xxx/5xxx order and filter codes, and a few 10xx."""
+    if code is None:
+        return False
+    if code in _BINANCE_CODES:
+        return issubclass(_BINANCE_CODES[code], VenueRejected | AuthenticationFailed)
+    if -1099 <= code <= -1000:
+        return code in _GENERAL_REJECTIONS
+    return -5999 <= code <= -1100
+
+
+Request = Literal["create", "read"]
+"""What a request that left for the venue was: one that may place an order, or not."""
+
+
 def translate(
-    exc: BaseException, *, exchange: str | None = None, body: str | None = None
+    exc: BaseException,
+    *,
+    exchange: str | None = None,
+    body: str | None = None,
+    request: Request | None = None,
 ) -> SdkError:
     """Translate a ccxt (or transport) exception into the SDK's tree.
 
@@ -287,7 +349,13 @@ def translate(
 
     ccxt puts the response body in the message for most errors, but not for those it
     matched by message text (``"binance Account has insufficient balance ..."``); pass
-    ``body`` (e.g. ccxt's ``last_http_response``) so the code is known for those too.
+    ``body`` (the reply to this very request) so the code is known for those too.
+
+    **Default unknown.** ``request`` says that a request left for the venue (``None``:
+    not known). Then a refusal is only a refusal when the venue said so in a
+    well-formed error body with a documented rejection code: anything else (a body cut
+    after its headers, a proxy's page, an undocumented code) is an unknown outcome
+    (``OrderOutcomeUnknown``) for a ``create`` and a transient failure for a ``read``.
     """
     if isinstance(exc, SdkError):
         return exc
@@ -297,9 +365,17 @@ def translate(
         found = _body_of(body)
     code = binance_error_code(found) if found else None
     cls = _class_for(exc, code, f"{text} {found or ''}")
+    if request is not None:
+        if issubclass(cls, VenueRejected) and not is_documented_rejection(code):
+            cls = OrderOutcomeUnknown if request == "create" else TransientVenueError
+        elif request == "create" and cls is TransientVenueError:
+            # A create that met a 5xx or a dropped connection may have been executed.
+            cls = OrderOutcomeUnknown
     # One line: a venue's HTML or pretty-printed body must not split a log or journal line.
     one_line = " ".join(text.split())
     message = one_line if len(one_line) <= 500 else one_line[:500] + "..."
+    if not message:
+        message = f"{type(exc).__name__} (no message)"
     if cls is UnsupportedMethod:
         return UnsupportedMethod(message, missing={}, exchange=exchange)
     if cls is RateLimited:

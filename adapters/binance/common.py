@@ -18,10 +18,14 @@ from exsdk.adapter import LIST_REPLY, CcxtAdapter, ReplyShape, Venue
 from exsdk.errors import ClockSkew, InvalidOrderInput, SdkError
 from exsdk.models import MarketLimits, Side
 
+ORDER_REPLY = ReplyShape(dict, {"orderId": int})
+"""POST/GET/DELETE order: an object with the venue's numeric ``orderId``."""
+
 __all__ = [
     "CLIENT_ORDER_ID_MAX_LEN",
     "CLIENT_ORDER_ID_RE",
     "ERROR_CODES",
+    "ORDER_REPLY",
     "VENUE_HOSTS",
     "BinanceAdapter",
     "describe_error",
@@ -146,6 +150,12 @@ class BinanceAdapter(CcxtAdapter):
         "fetch_open_orders": LIST_REPLY,
         "fetch_orders": LIST_REPLY,
         "fetch_closed_orders": LIST_REPLY,
+        # An order reply (new, queried, canceled) names its order; ccxt reads a body
+        # without one as an order with no id. exchangeInfo lists symbols.
+        "create_order": ORDER_REPLY,
+        "fetch_order": ORDER_REPLY,
+        "cancel_order": ORDER_REPLY,
+        "load_markets": ReplyShape(dict, {"symbols": list}),
     }
 
     def validate_client_order_id(self, client_order_id: str) -> str:

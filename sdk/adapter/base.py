@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 import attrs
 
+from exsdk.errors import UnsupportedMethod
 from exsdk.models import (
     Balances,
     BidAsk,
@@ -104,6 +105,14 @@ class ExchangeAdapter(ABC):
     @abstractmethod
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
         """Open orders of one symbol."""
+
+    async def fetch_orders(self, symbol: str, *, since_ms: int | None = None) -> list[CcxtOrder]:
+        """The symbol's recent orders, open and closed (what reconciliation reads)."""
+        raise UnsupportedMethod(
+            f"{type(self).__name__} cannot list a symbol's orders",
+            missing={"fetchOrders": "reconciling a run with the venue"},
+            exchange=self.exchange_id,
+        )
 
     @abstractmethod
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:

@@ -40,6 +40,8 @@ from exsdk.adapter.pacing import (
 )
 from exsdk.adapter.redaction import install_log_redaction
 from exsdk.adapter.replies import PARSER_ERRORS, ReplyShape, json_of, one_line
+from exsdk.adapter.requests import CallRecord, RequestRecord, recording
+from exsdk.adapter.requests import install as install_request_records
 from exsdk.adapter.urls import rewrite_urls
 from exsdk.adapter.venue import Venue
 from exsdk.errors import (
@@ -47,6 +49,7 @@ from exsdk.errors import (
     OrderNotFound,
     OrderOutcomeUnknown,
     RateLimited,
+    Request,
     SdkError,
     TransientVenueError,
     UnsupportedMethod,
@@ -237,8 +240,7 @@ class CcxtAdapter(ExchangeAdapter):
         self.environment = environment
         self._base_url = base_url.rstrip("/") if base_url else None
         self._resyncing = False
-        self._active: set[object] = set()
-        self._tainted: set[object] = set()
+        self._create_expiry: dict[str, float] = {}
         self._limits_cache: tuple[Mapping[str, Any], dict[str, MarketLimits]] | None = None
         self._markets_cache = self._resolve_cache(markets_cache)
         # The venue's limits: declared, then learnt from exchangeInfo, -1015 and -1003.
@@ -251,6 +253,7 @@ class CcxtAdapter(ExchangeAdapter):
             # ccxt waits 250 ms on close for TLS shutdown; the simulator and replays are plain
             # HTTP, and the wait was most of a contract test's time.
             self._exchange.timeout_on_exit = 0
+        install_request_records(self._exchange)
         # ccxt logs every request at DEBUG, API key header and signature included.
         own = getattr(self._exchange, "logger", None)  # a caller may pass its own logger
         install_log_redaction(*([own] if isinstance(own, logging.Logger) else []))
@@ -416,80 +419,112 @@ class CcxtAdapter(ExchangeAdapter):
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call one ccxt method; the one place ccxt exceptions become SDK errors.
 
-        A reply ccxt cannot parse (its parsers raise ``TypeError``, ``ValueError``, ...)
-        and a reply of the wrong shape (see :attr:`reply_shapes`) are malformed replies:
-        ``VenueRejected`` for JSON the venue sent, ``TransientVenueError`` for a body that
-        is not JSON at all, ``OrderOutcomeUnknown`` for an order the venue may have placed.
+        Every reply is judged by what this call itself sent and received
+        (:mod:`exsdk.adapter.requests`), never by ccxt's shared ``last_http_response``,
+        so overlapping calls are checked like lone ones. A reply ccxt cannot parse (its
+        parsers raise ``TypeError``, ``ValueError``, ...) and a reply of the wrong shape
+        (see :attr:`reply_shapes`) are malformed: ``OrderOutcomeUnknown`` for a create
+        (the venue may have placed the order), ``TransientVenueError`` (retried) for
+        anything else. An error that is not a well-formed venue rejection is the same
+        (:func:`exsdk.errors.translate`, "default unknown").
         """
-        token = object()
-        if self._active:
-            # Overlapping calls share ccxt's last_http_response; none of them may trust it.
-            self._tainted.update(self._active)
-            self._tainted.add(token)
-        else:
-            self._exchange.last_http_response = None
-            self._exchange.last_response_headers = None
-        self._active.add(token)
-        try:
-            result = await getattr(self._exchange, method)(*args, **kwargs)
-            shape = self.reply_shapes.get(method)
-            if shape is not None and token not in self._tainted:
-                self._check_reply(method, shape)
-            return result
-        except SdkError:
-            raise
-        except (CcxtBaseError, aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
-            # ccxt drops the body from errors it matched by message text; it is only known
-            # to be this call's body when no other call ran meanwhile.
-            body = None if token in self._tainted else self._exchange.last_http_response
-            error = self._translate(exc, method, body if isinstance(body, str) else None)
-            trusted = token not in self._tainted
-            if isinstance(error, RateLimited) and error.retry_after is None and trusted:
-                error.retry_after = _retry_after(self._exchange.last_response_headers)
-            await self._after_error(error)
-            raise error from exc
-        except PARSER_ERRORS as exc:
-            body = None if token in self._tainted else self._exchange.last_http_response
-            if body is None and token not in self._tainted and self._records_replies():
-                # No reply arrived: the error is in the request (ours or ccxt's), not the
-                # venue's doing, and must not pass for one.
+        with recording() as record:
+            try:
+                result = await getattr(self._exchange, method)(*args, **kwargs)
+                shape = self.reply_shapes.get(method)
+                if shape is not None:
+                    self._check_replies(method, shape, record)
+                return result
+            except SdkError:
                 raise
-            error = self._malformed(
-                method, f"{type(exc).__name__}: {exc}", body if isinstance(body, str) else None
-            )
-            await self._after_error(error)
-            raise error from exc
-        finally:
-            self._active.discard(token)
-            self._tainted.discard(token)
+            except (CcxtBaseError, aiohttp.ClientError, TimeoutError, ConnectionError) as exc:
+                error = self._translate(exc, method, record)
+                last = record.last
+                if isinstance(error, RateLimited) and error.retry_after is None and last:
+                    error.retry_after = _retry_after(last.headers)
+                await self._after_error(error)
+                raise error from exc
+            except PARSER_ERRORS as exc:
+                if not record.sent:
+                    # No request left: the error is in the request (ours or ccxt's), not
+                    # the venue's doing, and must not pass for one.
+                    raise
+                last = record.last
+                error = self._malformed(
+                    method, f"{type(exc).__name__}: {exc}", last.body if last else None
+                )
+                await self._after_error(error)
+                raise error from exc
+            finally:
+                if record.sent:
+                    self._note_requests(method, args, kwargs, record)
 
-    def _records_replies(self) -> bool:
-        return bool(getattr(self._exchange, "enableLastHttpResponse", False))
-
-    def _check_reply(self, method: str, shape: ReplyShape) -> None:
-        """Raise when this call's raw reply is not of ``shape`` (ccxt read it as empty)."""
-        body = self._exchange.last_http_response
-        if not isinstance(body, str) or not self._records_replies():
+    def _note_requests(
+        self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any], record: CallRecord
+    ) -> None:
+        """Remember when the last create of each client order id stops being executable."""
+        if method != "create_order":
             return
-        is_json, value = json_of(body)
+        params = args[5] if len(args) > 5 else kwargs.get("params")
+        cid = params.get("clientOrderId") if isinstance(params, Mapping) else None
+        last = record.last
+        if isinstance(cid, str) and last is not None:
+            self._create_expiry[cid] = self._expiry_of(last)
+
+    def _expiry_of(self, request: RequestRecord) -> float:
+        """Wall time (``time.time()``) after which the venue refuses ``request``.
+
+        Binance executes a signed request only while ``server time - timestamp <=
+        recvWindow``; ccxt signs with local time minus ``options['timeDifference']``, so
+        locally that is ``timestamp + recvWindow + timeDifference``. Unsigned: measured
+        from when it was sent.
+        """
+        window = request.recv_window_ms
+        if window is None:
+            option = self._exchange.options.get("recvWindow")
+            window = int(option) if isinstance(option, int | float) and option > 0 else 5000
+        if request.signed_ms is None:
+            return request.signed_at + window / 1000
+        difference = self._exchange.options.get("timeDifference") or 0
+        if not isinstance(difference, int | float):
+            difference = 0
+        return (request.signed_ms + window + difference) / 1000
+
+    def create_expires_at(self, client_order_id: str) -> float | None:
+        """When (``time.time()``) the last create sent for ``client_order_id`` in this
+        process can no longer be executed by the venue; ``None`` when none was sent.
+
+        Taken from the signed request itself, so a wait in a queue before it was signed
+        (the order pacer, ccxt's throttle) does not count.
+        """
+        return self._create_expiry.get(client_order_id)
+
+    def _check_replies(self, method: str, shape: ReplyShape, record: CallRecord) -> None:
+        """Raise when this call's reply is not of ``shape`` (ccxt read it as empty).
+
+        The method's own endpoint answers last: ccxt may load markets first.
+        """
+        request = record.last
+        if request is None or request.body is None:
+            return
+        is_json, value = json_of(request.body)
         problem = shape.mismatch(value) if is_json else "not JSON"
         if problem is not None:
-            raise self._malformed(method, problem, body)
+            raise self._malformed(method, problem, request.body)
 
     def _malformed(self, method: str, detail: str, body: str | None) -> SdkError:
         """The error for a malformed reply to ``method``, with a one-line message.
 
-        ``body`` is the raw reply when known to be this call's; a body that is not JSON at
-        all (an HTML page, an empty or truncated reply) is a transport problem.
+        A create's malformed reply leaves its outcome unknown (the venue answered, so it
+        may well have placed the order); any other is transient: asked again, it may
+        come back whole.
         """
         is_json = None if body is None else json_of(body)[0]
         cls: type[SdkError]
         if method in _OUTCOME_UNKNOWN_ON_MALFORMED:
             cls = OrderOutcomeUnknown
-        elif is_json is False:
-            cls = TransientVenueError
         else:
-            cls = VenueRejected
+            cls = TransientVenueError
         what = "malformed reply" if is_json is not False else "unreadable reply"
         return cls(
             one_line(f"{self.exchange_id} {method}: {what}: {detail}"),
@@ -506,7 +541,7 @@ class CcxtAdapter(ExchangeAdapter):
         except PARSER_ERRORS as exc:  # e.g. ccxt handed back a raw body, not a list
             raise self._malformed(method, f"{type(exc).__name__}: {exc}", None) from None
 
-    def _translate(self, exc: BaseException, method: str, body: str | None = None) -> SdkError:
+    def _translate(self, exc: BaseException, method: str, record: CallRecord) -> SdkError:
         if isinstance(exc, CcxtNotSupported):
             name = _camel(method)
             return UnsupportedMethod(
@@ -514,9 +549,20 @@ class CcxtAdapter(ExchangeAdapter):
                 missing={name: METHOD_PURPOSES.get(name, f"{self.name}.{method}")},
                 exchange=self.exchange_id,
             )
-        if isinstance(exc, aiohttp.ClientError) and not isinstance(exc, ConnectionError):
+        last = record.last
+        request: Request | None = None
+        if record.sent:
+            request = "create" if method in _OUTCOME_UNKNOWN_ON_MALFORMED else "read"
+        error = translate(
+            exc,
+            exchange=self.exchange_id,
+            body=last.body if last is not None else None,
+            request=request,
+        )
+        if isinstance(exc, aiohttp.ClientError) and type(error) is VenueRejected:
+            # A transport failure before any request was signed (session setup).
             return TransientVenueError(f"{type(exc).__name__}: {exc}", exchange=self.exchange_id)
-        return translate(exc, exchange=self.exchange_id, body=body)
+        return error
 
     async def _after_error(self, error: SdkError) -> None:
         """Hook run after a translated error, before it is raised (Binance resyncs clocks).
@@ -613,7 +659,24 @@ class CcxtAdapter(ExchangeAdapter):
                 # set_markets makes load_markets below return without any request.
                 self._exchange.set_markets(cached)
                 from_cache = True
-        markets = await self._call("load_markets", reload)
+        previous = self._exchange.markets if reload else None
+        try:
+            markets = await self._call("load_markets", reload)
+            typed = self._typed_limits(markets)
+            if not typed:
+                # A garbled exchangeInfo (no symbols list, or none readable) reads as "no
+                # markets": every parent would be refused as "not a market here".
+                raise self._malformed("load_markets", "no market could be read", None)
+        except SdkError:
+            # ccxt keeps the finished load (marketsLoading) and hands it back to every
+            # later call: forget it, so the next call asks the venue again.
+            self._exchange.markets_loading = None
+            self._exchange.reloading_markets = False
+            if previous:
+                self._exchange.set_markets(previous)
+            else:
+                self._exchange.markets = None
+            raise
         if not from_cache:
             # The one request load_markets makes here is exchangeInfo: it states the
             # account's order and weight limits, which may be below the declared defaults.
@@ -623,7 +686,7 @@ class CcxtAdapter(ExchangeAdapter):
                 self._markets_cache.save(self.exchange_id, markets)
             except OSError as exc:
                 log.warning("cannot write markets cache %s: %s", self._markets_cache.path, exc)
-        return self._typed_limits(markets)
+        return typed
 
     def _learn_order_limits(self, body: object) -> None:
         """Adopt the limits an exchangeInfo body states (Binance's ``rateLimits``)."""
@@ -753,6 +816,20 @@ class CcxtAdapter(ExchangeAdapter):
             "fetch_open_orders",
             lambda orders: [CcxtOrder.from_ccxt(o, request) for o in orders],
             raw,
+        )
+
+    async def fetch_orders(self, symbol: str, *, since_ms: int | None = None) -> list[CcxtOrder]:
+        """The symbol's orders, open and closed (the venue's recent history), oldest first."""
+        self._require("open_orders", "fetchOpenOrders")
+        if self._exchange.has.get("fetchOrders"):
+            raw = await self._call("fetch_orders", symbol, since_ms)
+        else:
+            raw = [
+                *await self._call("fetch_open_orders", symbol, since_ms),
+                *await self._call("fetch_closed_orders", symbol, since_ms),
+            ]
+        return self._parse(
+            "fetch_orders", lambda orders: [CcxtOrder.from_ccxt(o) for o in orders], raw
         )
 
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:

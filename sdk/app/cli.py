@@ -595,9 +595,11 @@ def resume_command(
                             observer(event)
 
                     broker = broker_for_run(run_id, adapter, j, clock, observer=observe)
-                    children = await broker.resume()
-                    # The fills' cross-check against the venue is part of finishing a run.
-                    await broker.get_fills()
+                    # One process drives a run: a second resume stops here, naming the first.
+                    with j.lease(run_id):
+                        children = await broker.resume()
+                        # The fills' cross-check against the venue is part of finishing a run.
+                        await broker.get_fills()
         finally:
             await adapter.close()
         return children

@@ -836,19 +836,26 @@ async def run_experiment(
         start = clock_origin + timedelta(seconds=_LEAD_SECONDS)
         journal = Journal.open(prepared.journal_path)
         try:
-            return await _run(
-                prepared,
-                adapter,
-                journal,
-                clock,
-                markets,
-                console,
-                universe,
-                observer,
-                wall_origin=wall_origin,
-                clock_origin=clock_origin,
-                start=start,
-            )
+            # One process drives a run: a second experiment with this run id stops here.
+            with journal.lease(prepared.run_id):
+                if prepared.run_id in journal.run_ids():
+                    raise InvalidOrderInput(
+                        f"run {prepared.run_id!r} is already in journal "
+                        f"{prepared.journal_path}; pick another --run-id"
+                    )
+                return await _run(
+                    prepared,
+                    adapter,
+                    journal,
+                    clock,
+                    markets,
+                    console,
+                    universe,
+                    observer,
+                    wall_origin=wall_origin,
+                    clock_origin=clock_origin,
+                    start=start,
+                )
         finally:
             journal.close()
 

@@ -11,8 +11,11 @@ possible: a (parent, wave) that already has a child is never sent again.
 from __future__ import annotations
 
 import asyncio
+import decimal
 import logging
-from collections.abc import Mapping, Sequence
+import re
+import time
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -24,7 +27,14 @@ from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, 
 from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
 from exsdk.broker.submission import RetrySettings, Session
 from exsdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
-from exsdk.errors import InvalidOrderInput, LiquidityRejected, SdkError
+from exsdk.errors import (
+    InvalidOrderInput,
+    LiquidityRejected,
+    RunNotReconciled,
+    SdkError,
+    UnsupportedMethod,
+    stops_run,
+)
 from exsdk.fills import cross_check, fold_fill
 from exsdk.journal import Journal
 from exsdk.limits import (
@@ -66,6 +76,8 @@ TERMINAL = frozenset(
 """Child states that will not change any more."""
 
 _ZERO = Decimal(0)
+# child_client_order_id's shape: x{run}-{parent}-{role}{wave}
+_CHILD_ID = re.compile(r"^x[a-z0-9]+-(\d+)-([a-z]*)(\d+)$")
 
 
 def _checked_orders(orders: object) -> list[Order]:
@@ -127,8 +139,6 @@ class Broker:
             adapter, journal, self.run_id, self.clock, observer, retry or RetrySettings()
         )
         self._markets: dict[str, MarketLimits] | None = None
-        self._reported_trades: dict[int, set[str]] = {}
-        self._reported_empty: set[int] = set()
 
     # -- run bookkeeping -------------------------------------------------------------
 
@@ -185,6 +195,10 @@ class Broker:
         orders = _checked_orders(orders)
         if not orders:
             return []
+        with self.journal.lease(self.run_id):
+            return await self._submit(orders)
+
+    async def _submit(self, orders: Sequence[Order]) -> list[ChildOrder]:
         ids = [o.order_id for o in orders]
         if len(set(ids)) != len(ids):
             raise InvalidOrderInput("parent order ids must be unique within a submission")
@@ -198,6 +212,9 @@ class Broker:
             if str(order.type_) not in {k.value for k in OrderKind}:
                 raise InvalidOrderInput(f"order {order.order_id}: unknown type {order.type_!r}")
         parents = [(o, self._symbol(o)) for o in orders]
+        # Every parent is checked before the first send: one that sizing cannot handle
+        # must not fail inside a wave, after the others' children went out.
+        self._check_sizes(parents, await self._limits())
         self._record_run()
         self.journal.record_parents(self.run_id, parents)
         self.journal.record_run_event(self.run_id, "submitted", {"parents": ids})
@@ -210,12 +227,38 @@ class Broker:
         order id (adopted when found, rejected when not); waves already past their
         deadline are skipped and said so; the rest runs as it would have.
         """
-        parents = self.journal.parent_orders(self.run_id)
-        if not parents:
-            raise InvalidOrderInput(f"run {self.run_id} has no parent orders to resume")
-        self.journal.record_run_event(self.run_id, "resumed")
-        existing = {c.client_order_id: c for c in self.journal.latest_children(self.run_id)}
-        return await self._execute(parents, existing=existing)
+        with self.journal.lease(self.run_id):
+            # Whoever drove the run before is gone now (the lease says so): no request
+            # of theirs was signed after this moment.
+            self._session.started_at = time.time()
+            parents = self.journal.parent_orders(self.run_id)
+            if not parents:
+                raise InvalidOrderInput(f"run {self.run_id} has no parent orders to resume")
+            self.journal.record_run_event(self.run_id, "resumed")
+            existing = {c.client_order_id: c for c in self.journal.latest_children(self.run_id)}
+            return await self._execute(parents, existing=existing)
+
+    def _check_sizes(
+        self, parents: Sequence[tuple[Order, str]], markets: Mapping[str, MarketLimits]
+    ) -> None:
+        """Refuse, before anything is sent, parents whose size quantizing cannot represent."""
+        bad: list[str] = []
+        for order, symbol in parents:
+            limits = markets.get(symbol)
+            if limits is None:
+                continue  # recorded as "not a market here" per child, as before
+            try:
+                with decimal.localcontext() as ctx:
+                    ctx.traps[decimal.Inexact] = False
+                    quantize_amount(limits, order.diff_num_shares)
+                    (abs(order.diff_num_shares) / limits.amount_step).to_integral_value()
+                    child_amount(order.diff_num_shares, 1, limits)
+            except (ArithmeticError, InvalidOrderInput) as exc:
+                bad.append(f"{order.order_id} ({order.diff_num_shares} {symbol}: {exc!r})")
+        if bad:
+            raise InvalidOrderInput(
+                "parents too large for the venue's step grid, nothing sent: " + "; ".join(bad)
+            )
 
     async def _execute(
         self, parents: Sequence[tuple[Order, str]], *, existing: dict[str, ChildOrder]
@@ -227,20 +270,140 @@ class Broker:
             if str(order.type_) == OrderKind.TWAP:
                 key = (order.start_timestamp, order.end_timestamp)
                 groups.setdefault(key, []).append((order, symbol))
-        jobs = [self._one_shot(o, s, markets, existing) for o, s in one_shot]
-        results = await asyncio.gather(
-            asyncio.gather(*jobs),
-            *(
-                self._twap(items, start, end, markets, existing)
-                for (start, end), items in groups.items()
-            ),
-        )
-        children: list[ChildOrder] = list(results[0])
-        for group in results[1:]:
-            children.extend(group)
+        symbols = sorted({s for _, s in parents})
+        jobs: list[Awaitable[object]] = [
+            self._one_shot(o, s, markets, existing) for o, s in one_shot
+        ]
+        jobs += [
+            self._twap(items, start, end, markets, existing, symbols)
+            for (start, end), items in groups.items()
+        ]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        self._session.check_running()
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        problems = await self._reconcile_venue(symbols)
+        children = self.journal.latest_children(self.run_id)
+        doubt = sorted(c.client_order_id for c in children if self._in_doubt(c))
+        if doubt:
+            problems.append(f"children in doubt: {', '.join(doubt)}")
+        if problems:
+            message = (
+                f"run {self.run_id} not finished, the venue and the journal do not agree yet: "
+                + "; ".join(problems)
+                + f"; run `exsdk resume {self.run_id}` once the venue answers"
+            )
+            self.journal.record_run_event(self.run_id, "not_reconciled", problems)
+            raise RunNotReconciled(" ".join(message.split()))
         self.journal.record_run_event(self.run_id, "finished", {"children": len(children)})
         self._session.emit(RunFinished(self.run_id, self.clock.now(), len(children)))
         return children
+
+    def _in_doubt(self, child: ChildOrder) -> bool:
+        """A child whose venue state is not known, or asked to cancel and not final."""
+        if child.status in PENDING:
+            return True
+        return child.client_order_id in self._session.cancel_wanted and (
+            child.status not in TERMINAL
+        )
+
+    # -- venue truth -------------------------------------------------------------------
+
+    async def _reconcile_venue(self, symbols: Sequence[str]) -> list[str]:
+        """Make the journal agree with the venue's own list of the run's orders.
+
+        Every venue order whose client order id carries the run's prefix is known to the
+        journal (an unknown one is adopted), collected (its trades journaled) and, when
+        still open and not a child meant to rest, canceled; every child in doubt is
+        looked up again and every unconfirmed cancel retried; each child's journaled
+        trades must add up to what the venue says it filled. Returns what still
+        disagrees (nothing when the run may be called finished).
+        """
+        prefix = f"x{self.run_id}-"
+        known = {c.client_order_id: c for c in self.journal.latest_children(self.run_id)}
+        problems: list[str] = []
+        listed: set[str] = set()
+        for symbol in symbols:
+            try:
+                orders = await self._session.call(
+                    lambda symbol=symbol: self.adapter.fetch_orders(symbol),  # type: ignore[misc]
+                    client_order_id=None,
+                )
+            except UnsupportedMethod:
+                orders = []  # the venue cannot list orders: the journal's own view counts
+            except SdkError as exc:
+                if stops_run(exc):
+                    raise
+                problems.append(f"{symbol}: cannot list the venue's orders ({exc})")
+                continue
+            for order in orders:
+                cid = order.client_order_id
+                if not cid or not cid.startswith(prefix) or order.id is None:
+                    continue
+                listed.add(cid)
+                child = known.get(cid)
+                if child is None:
+                    child = self._orphan(order, symbol)
+                    if child is None:
+                        problems.append(f"venue order {order.id} ({cid}) names no parent")
+                        continue
+                    self.journal.record_child(self.run_id, child)
+                    self._session.warn(f"{cid}: on the venue but not in the journal; adopted")
+                if child.ccxt_order_id != order.id:
+                    if child.ccxt_order_id is None and child.status not in PENDING:
+                        self._session.warn(
+                            f"{cid}: journaled {child.status} but live on the venue; adopted"
+                        )
+                    child = self._session.adopt(child, order)
+                wanted = self._session.cancel_wanted
+                resting = child.status == ChildStatus.OPEN and cid not in wanted
+                known[cid] = await self._session.collect(
+                    child, cancel=order.is_open and not resting
+                )
+        for cid, child in list(known.items()):
+            if child.status in PENDING and cid not in listed:
+                child = await self._session.reconcile(child)
+            if child.ccxt_order_id is not None and (
+                self._in_doubt(child)
+                or (child.status not in TERMINAL and cid in self._session.cancel_wanted)
+            ):
+                child = await self._session.collect(child, cancel=True)
+            known[cid] = child
+        for cid, child in known.items():
+            venue = self._session.orders.get(cid)
+            if child.ccxt_order_id is None or venue is None or venue.filled is None:
+                continue
+            journaled = self._session.journaled_amount(child)
+            if journaled != venue.filled:
+                problems.append(f"{cid}: venue filled {venue.filled}, trades journaled {journaled}")
+        return problems
+
+    def _orphan(self, order: CcxtOrder, symbol: str) -> ChildOrder | None:
+        """A journal child for a venue order of this run the journal never heard of."""
+        match = _CHILD_ID.match(order.client_order_id or "")
+        if match is None:
+            return None
+        parent_id, wave = int(match.group(1)), int(match.group(3))
+        parents = {o.order_id: o for o, _ in self.journal.parent_orders(self.run_id)}
+        parent = parents.get(parent_id)
+        if parent is None or order.side is None or order.amount is None:
+            return None
+        return ChildOrder(
+            parent_order_id=parent_id,
+            asset_id=parent.asset_id,
+            wave=wave,
+            client_order_id=str(order.client_order_id),
+            symbol=symbol,
+            side=order.side,
+            order_type=str(order.type or "limit"),
+            amount=order.amount,
+            limit_price=order.price,
+            reduce_only=bool(order.reduce_only),
+            status=ChildStatus.UNKNOWN,
+            reason="found on the venue by reconciliation",
+            created_at=self.clock.now(),
+        )
 
     def _new_child(
         self,
@@ -321,6 +484,8 @@ class Broker:
                     raise UnusableBook(f"{symbol}: no usable book to size a market order")
                 price = book.mid
         except SdkError as exc:
+            if stops_run(exc):
+                raise
             return self._not_sent(draft, ChildStatus.REJECTED, str(exc))
         sized = apply_policy(limits, order.diff_num_shares, price, self.environment, self.policies)
         if sized.rejected:
@@ -360,9 +525,12 @@ class Broker:
         end: datetime,
         markets: Mapping[str, MarketLimits],
         existing: dict[str, ChildOrder],
+        symbols: Sequence[str] = (),
     ) -> list[ChildOrder]:
-        """Run one TWAP window for all its parents, wave by wave."""
+        """Run one TWAP window for all its parents, wave by wave; after each wave the
+        journal is reconciled with the venue's list of the run's orders."""
         plan = plan_waves(start, end, self.twap)
+        parent_ids = {o.order_id for o, _ in items}
         mine: dict[str, ChildOrder] = {}
         stopped: set[int] = set()
         # Children of waves that ended while nobody watched (a crash): settle them first.
@@ -397,20 +565,36 @@ class Broker:
             self._session.emit(WaveStarted(self.run_id, wave.index, now, plan.num_waves))
             self.journal.record_run_event(self.run_id, "wave_started", {"wave": wave.index})
             late = now > wave.submit_deadline
-            sent = await asyncio.gather(
+            outcomes = await asyncio.gather(
                 *(
                     self._twap_child(
                         order, symbol, wave, plan, markets, mine, existing, stopped, late=late
                     )
                     for order, symbol in items
-                )
+                ),
+                return_exceptions=True,
             )
-            await self.clock.sleep_until(wave.cancel_at)
+            sent = [c for c in outcomes if isinstance(c, ChildOrder)]
+            failed = [e for e in outcomes if isinstance(e, BaseException)]
+            if not failed:
+                await self.clock.sleep_until(wave.cancel_at)
+            # Whatever went out is canceled and collected, even when the wave failed.
             settled = await asyncio.gather(
-                *(self._settle_existing(c, cancel=True) for c in sent if c is not None)
+                *(self._settle_existing(c, cancel=True) for c in sent),
+                return_exceptions=True,
             )
             for child in settled:
-                mine[child.client_order_id] = child
+                if isinstance(child, ChildOrder):
+                    mine[child.client_order_id] = child
+                else:
+                    failed.append(child)
+            if failed:
+                raise failed[0]
+            for problem in await self._reconcile_venue(symbols):
+                self._session.warn(f"after wave {wave.index}: {problem}")
+            for child in self.journal.latest_children(self.run_id):
+                if child.client_order_id in mine or child.parent_order_id in parent_ids:
+                    mine[child.client_order_id] = child
             await self.clock.sleep_until(wave.end)
             if all(o.order_id in stopped or self._remaining(o, mine) == 0 for o, _ in items):
                 rest = plan.waves[wave.index + 1 :]
@@ -430,11 +614,17 @@ class Broker:
 
     @staticmethod
     def _remaining(order: Order, children: Mapping[str, ChildOrder]) -> Decimal:
-        filled = sum(
-            (_signed_filled(c) for c in children.values() if c.parent_order_id == order.order_id),
-            _ZERO,
-        )
-        remaining = order.diff_num_shares - filled
+        """``asked - filled - live open quantity``: a child not final on the venue (open,
+        its cancel not confirmed, or in doubt) may still fill all it has left."""
+        done = _ZERO
+        for child in children.values():
+            if child.parent_order_id != order.order_id:
+                continue
+            done += _signed_filled(child)
+            if child.status not in TERMINAL:
+                live = max(child.amount - child.filled, _ZERO)
+                done += live if child.side == Side.BUY else -live
+        remaining = order.diff_num_shares - done
         # Past the target (an overfill, or a minimum forced by policy): nothing remains.
         if remaining != 0 and (remaining > 0) != (order.diff_num_shares > 0):
             return _ZERO
@@ -481,6 +671,8 @@ class Broker:
             )
             price = self.limit_prices.price(book, side, limits, now=self.clock.now())
         except SdkError as exc:
+            if stops_run(exc):
+                raise
             mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, str(exc))
             return None
         waves_left = plan.num_waves - wave.index
@@ -527,6 +719,10 @@ class Broker:
         fill is cross-checked against the venue's order quantities; a disagreement is a
         warning and a ``fill_discrepancy`` run event in the journal; the trades decide.
         """
+        with self.journal.lease(self.run_id):
+            return await self._get_fills()
+
+    async def _get_fills(self) -> list[OmsFill]:
         children = self.journal.latest_children(self.run_id)
         refreshed = await asyncio.gather(
             *(self._settle_existing(c, cancel=False) for c in children)
@@ -541,13 +737,17 @@ class Broker:
             pid = parent.order_id
             kids = by_parent.get(pid, [])
             all_trades = self.journal.trade_models(self.run_id, parent_order_id=pid)
-            reported = self._reported_trades.setdefault(pid, set())
+            # Which trades were reported lives in the journal: a process killed after a
+            # fill was written, or a second get_fills after a resume, reports none again.
+            reported = self.journal.reported_trade_ids(self.run_id, pid)
             new = [t for t in all_trades if t.id not in reported]
             quote = markets[symbol].quote if symbol in markets else self.quote
             finished = all(c.status in TERMINAL for c in kids) and (
                 str(parent.type_) != OrderKind.TWAP or parent.end_timestamp <= now
             )
-            if not new and (all_trades or pid in self._reported_empty or not finished):
+            if not new and (
+                all_trades or not finished or self.journal.reported_empty(self.run_id, pid)
+            ):
                 continue
             fill = fold_fill(
                 parent,
@@ -558,10 +758,7 @@ class Broker:
                 fee_conversion=self.fee_conversion,
             )
             await self._cross_check(parent, symbol, quote, kids, all_trades)
-            reported.update(t.id for t in new)
-            if not new:
-                self._reported_empty.add(pid)
-            self.journal.record_fill(self.run_id, fill)
+            self.journal.record_fill(self.run_id, fill, trade_ids=[t.id for t in new])
             fills.append(fill)
         return fills
 

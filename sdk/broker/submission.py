@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -42,6 +41,7 @@ from exsdk.errors import (
     SdkError,
     VenueRejected,
     retry_rule_for,
+    stops_run,
     translate,
 )
 from exsdk.journal import Journal
@@ -112,8 +112,8 @@ class _Attempt:
 
     maybe_placed: bool = False
     adopted: bool = False
-    sent_at: float = 0.0
-    """``time.monotonic()`` when the last create request was sent."""
+    expires_at: float = 0.0
+    """``time.time()`` after which the last create request can no longer execute."""
     sends: int = 0
 
 
@@ -137,6 +137,14 @@ class Session:
     """How retry waits (backoff, the venue's Retry-After) sleep: in wall time, the venue's,
     never on :attr:`clock` (an accelerated clock would shorten a Retry-After, a virtual
     one skip it)."""
+    cancel_wanted: set[str] = attrs.field(factory=set)
+    """Children asked to be canceled: live exposure until the venue confirms them final."""
+    placed_here: set[str] = attrs.field(factory=set)
+    """Children whose create requests this process sent (the adapter knows their expiry)."""
+    started_at: float = attrs.field(factory=time.time)
+    """When this process took over the run: a process before it sent nothing later."""
+    stopped: SdkError | None = None
+    """The error that stopped the run (wrong credentials, no journal): nothing more is sent."""
 
     @property
     def exchange(self) -> str:
@@ -178,6 +186,17 @@ class Session:
             return True
         return state.attempt_number >= retry_rule_for(exc).max_attempts
 
+    def check_running(self) -> None:
+        """Raise the error that stopped the run, if one did: no request may follow it."""
+        if self.stopped is not None:
+            raise self.stopped
+
+    def note_stop(self, exc: BaseException) -> None:
+        """Remember an error that ends the run (see :func:`exsdk.errors.stops_run`)."""
+        if stops_run(exc) and self.stopped is None:
+            assert isinstance(exc, SdkError)
+            self.stopped = exc
+
     async def _before_retry(self, exc: SdkError, client_order_id: str | None) -> None:
         self.journal.record_error(self.run_id, exc, client_order_id=client_order_id)
         log.info("retrying after %s: %s", type(exc).__name__, exc)
@@ -190,9 +209,11 @@ class Session:
         """Run an idempotent venue call (a read or a cancel) under the retry table."""
 
         async def once() -> T:
+            self.check_running()
             try:
                 return await fn()
-            except SdkError:
+            except SdkError as exc:
+                self.note_stop(exc)
                 raise
             except Exception as exc:  # an adapter that leaked a ccxt or transport error
                 raise translate(exc, exchange=self.exchange) from exc
@@ -221,9 +242,11 @@ class Session:
         outcome still unknown after every retry an ``UNKNOWN`` one (resolved later by
         :meth:`reconcile`).
         """
+        self.check_running()
         self.journal.record_child(self.run_id, child)
         cid = child.client_order_id
         seen = _Attempt()
+        self.placed_here.add(cid)
 
         async def attempt() -> CcxtOrder:
             if seen.maybe_placed:
@@ -232,7 +255,7 @@ class Session:
                     # The lost request may still be on its way (a proxy queue, a slow
                     # backend): only once the venue can no longer execute it does "not
                     # found" mean "never placed".
-                    await self._until_expired(seen.sent_at)
+                    await self._until_expired(seen.expires_at)
                     found = await self._lookup(child)
                 if found is not None:
                     seen.adopted = True
@@ -247,7 +270,6 @@ class Session:
             seen.sends += 1
             # The intent (or the resend) is in the journal: a crash from here on is resumable.
             self.emit(ChildIntent(child, seen.sends))
-            seen.sent_at = time.monotonic()
             try:
                 order = await self.adapter.create_order(
                     child.symbol,
@@ -260,6 +282,7 @@ class Session:
                 )
             except Exception as raw:
                 exc = raw if isinstance(raw, SdkError) else translate(raw, exchange=self.exchange)
+                seen.expires_at = self._create_expiry(cid)
                 if isinstance(exc, VenueRejected) and _is_duplicate(exc):
                     found = await self._lookup(child)
                     if found is not None:
@@ -277,6 +300,16 @@ class Session:
         except SdkError as exc:
             self.journal.record_error(self.run_id, exc, client_order_id=cid)
             self.last_errors[cid] = exc
+            if stops_run(exc):
+                if seen.sends:
+                    # Sent, then refused for good (the credentials): never placed.
+                    self.journal.record_child(
+                        self.run_id,
+                        child.model_copy(
+                            update={"status": ChildStatus.REJECTED, "reason": str(exc)}
+                        ),
+                    )
+                raise
             if seen.maybe_placed:
                 unknown = child.model_copy(
                     update={"status": ChildStatus.UNKNOWN, "reason": f"outcome unknown: {exc}"}
@@ -289,7 +322,10 @@ class Session:
         with self.journal.batch():
             if not seen.adopted:
                 self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
-            return self._adopt(child, order, adopted=seen.adopted)
+            updated = self._adopt(child, order, adopted=seen.adopted, emit=False)
+        # Said only once it is on disk: an observer may act on it (kill, report).
+        self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
+        return updated
 
     @property
     def expiry(self) -> float:
@@ -298,10 +334,25 @@ class Session:
         base = request_expiry(self.adapter)
         return base + self.retry.expiry_margin if base > 0 else 0.0
 
-    async def _until_expired(self, sent_at: float) -> None:
-        """Wait (in real time: the venue's clock, not the broker's) until a request sent
-        at monotonic time ``sent_at`` has expired on the venue."""
-        left = sent_at + self.expiry - time.monotonic()
+    def _create_expiry(self, client_order_id: str) -> float:
+        """When the child's last create can no longer execute (``time.time()``, margin
+        included): from the signed request when the adapter knows it, else measured
+        from now (after the request's reply or failure, so never too early)."""
+        signed = self._signed_expiry(client_order_id)
+        return signed if signed is not None else time.time() + self.expiry
+
+    def _signed_expiry(self, client_order_id: str) -> float | None:
+        """The adapter's expiry of the child's last signed create, margin included."""
+        known = getattr(self.adapter, "create_expires_at", None)
+        at = known(client_order_id) if callable(known) else None
+        if isinstance(at, int | float) and not isinstance(at, bool):
+            return float(at) + self.retry.expiry_margin
+        return None
+
+    async def _until_expired(self, expires_at: float) -> None:
+        """Wait (in real time: the venue's clock, not the broker's) until ``expires_at``
+        (``time.time()``), when the last create request can no longer execute."""
+        left = expires_at - time.time()
         if left > 0:
             log.info("waiting %.2f s for a lost request to expire before resending", left)
             await asyncio.sleep(left)
@@ -314,7 +365,9 @@ class Session:
         log.warning("%s rejected: %s", child.client_order_id, reason)
         return rejected
 
-    def _adopt(self, child: ChildOrder, order: CcxtOrder, *, adopted: bool) -> ChildOrder:
+    def _adopt(
+        self, child: ChildOrder, order: CcxtOrder, *, adopted: bool, emit: bool = True
+    ) -> ChildOrder:
         self.orders[child.client_order_id] = order
         updated = child.model_copy(
             update={
@@ -325,7 +378,8 @@ class Session:
             }
         )
         self.journal.record_child(self.run_id, updated)
-        self.emit(ChildAdopted(updated) if adopted else ChildSent(updated))
+        if emit:
+            self.emit(ChildAdopted(updated) if adopted else ChildSent(updated))
         return updated
 
     async def _lookup(self, child: ChildOrder) -> CcxtOrder | None:
@@ -349,9 +403,8 @@ class Session:
 
         async def lookup() -> CcxtOrder | None:
             found = await self._lookup(child)
-            last = self.journal.last_activity(self.run_id, cid)
-            if found is None and last is not None:
-                left = self.expiry - (datetime.now(UTC) - last).total_seconds()
+            if found is None:
+                left = self._not_found_counts_at(cid) - time.time()
                 if left > 0:
                     log.info("%s: waiting %.2f s for a lost request to expire", cid, left)
                     await asyncio.sleep(left)
@@ -361,12 +414,32 @@ class Session:
         try:
             found = await self.call(lookup, client_order_id=cid)
         except SdkError as exc:
+            if stops_run(exc):
+                raise
             self.journal.record_error(self.run_id, exc, client_order_id=child.client_order_id)
             self.warn(f"{child.client_order_id}: lookup failed ({exc}); left {child.status}")
             return child
         if found is None:
             return self.reject(child, "never reached the venue (lookup by client order id)")
         return self._adopt(child, found, adopted=True)
+
+    def _not_found_counts_at(self, client_order_id: str) -> float:
+        """When "not found" proves a child never reached the venue (``time.time()``).
+
+        Its last create request must have expired: this process knows when it signed
+        it; a create of an earlier process was signed before that process's last
+        journal row about the child or, for a process that died between that row and
+        the request (a pacer wait), before this process took the run over.
+        """
+        expiry = self.expiry
+        last = self.journal.last_activity(self.run_id, client_order_id)
+        last_at = last.timestamp() if last is not None else None
+        if client_order_id in self.placed_here:
+            signed = self._signed_expiry(client_order_id)
+            if signed is not None:
+                return signed
+            return (last_at if last_at is not None else time.time()) + expiry
+        return max(self.started_at, last_at or 0.0) + expiry
 
     async def collect(self, child: ChildOrder, *, cancel: bool) -> ChildOrder:
         """Cancel an open child when asked, then fetch its order and trades and journal them."""
@@ -376,6 +449,8 @@ class Session:
         oid = child.ccxt_order_id
         was_canceled = False
         if cancel and child.status == ChildStatus.OPEN:
+            # Live exposure until the venue confirms the child final.
+            self.cancel_wanted.add(cid)
             self.emit(CancelStarted(child))
             try:
                 reply = await self.call(
@@ -387,8 +462,10 @@ class Session:
             except OrderNotFound:
                 pass  # filled or gone between the wave's end and the cancel: fine
             except SdkError as exc:
+                if stops_run(exc):
+                    raise
                 self.journal.record_error(self.run_id, exc, client_order_id=cid)
-                self.warn(f"{cid}: cancel failed ({exc})")
+                self.warn(f"{cid}: cancel failed ({exc}); still live exposure")
         try:
             order = await self.call(
                 lambda: self.adapter.fetch_order(child.symbol, order_id=oid), client_order_id=cid
@@ -398,6 +475,8 @@ class Session:
                 client_order_id=cid,
             )
         except SdkError as exc:
+            if stops_run(exc):
+                raise
             self.journal.record_error(self.run_id, exc, client_order_id=cid)
             self.warn(f"{cid}: could not collect its state ({exc})")
             return child
@@ -427,6 +506,15 @@ class Session:
         if new_trades:
             self.emit(ChildFilled(updated))
         return updated
+
+    def adopt(self, child: ChildOrder, order: CcxtOrder) -> ChildOrder:
+        """Record ``order`` (found on the venue) as the child's venue order."""
+        self.journal.record_raw(self.run_id, "lookup", order, client_order_id=child.client_order_id)
+        return self._adopt(child, order, adopted=True)
+
+    def journaled_amount(self, child: ChildOrder) -> Decimal:
+        """The amount of the child's trades in the journal."""
+        return self._journaled_amount(child)
 
     def _journaled_amount(self, child: ChildOrder) -> Decimal:
         trades = self.journal.trade_models(self.run_id, parent_order_id=child.parent_order_id)

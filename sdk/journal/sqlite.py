@@ -13,19 +13,23 @@ written. Readers return pandas DataFrames; a few typed readers serve :mod:`exsdk
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar
 
 import attrs
 
+from exsdk.errors import JournalUnavailable
+from exsdk.journal.lease import LeaseRegistry, RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
 
 if TYPE_CHECKING:
@@ -50,6 +54,7 @@ _TABLES = (
     "raw_responses",
     "trades",
     "oms_fills",
+    "reported_trades",
     "errors",
 )
 
@@ -129,6 +134,13 @@ CREATE TABLE IF NOT EXISTS oms_fills (
     payload TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS reported_trades (
+    run_id TEXT NOT NULL,
+    parent_order_id INTEGER NOT NULL,
+    trade_id TEXT NOT NULL,
+    fill_seq INTEGER NOT NULL,
+    PRIMARY KEY (run_id, parent_order_id, trade_id)
+);
 CREATE TABLE IF NOT EXISTS errors (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT NOT NULL,
@@ -194,6 +206,32 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@contextmanager
+def _fail_closed(path: str) -> Iterator[None]:
+    """SQLite's failures (read-only, disk full, locked past the timeout, corrupt) as
+    one :class:`~exsdk.errors.JournalUnavailable`: the broker stops on it."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise JournalUnavailable(
+            f"journal {path} cannot be used: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    @functools.wraps(method)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        journal = args[0]
+        with _fail_closed(getattr(journal, "path", "?")):
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
 @attrs.frozen
 class RunRecord:
     """One run as journaled: what it ran against and with which parameters."""
@@ -212,13 +250,22 @@ class Journal:
     def __init__(self, connection: sqlite3.Connection, path: str) -> None:
         self._db = connection
         self.path = path
+        self._leases = LeaseRegistry(None if path == ":memory:" else Path(path))
 
     @classmethod
-    def open(cls, path: str | Path, *, durability: Literal["full", "normal"] = "full") -> Self:
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        durability: Literal["full", "normal"] = "full",
+        lock_timeout: float = 10.0,
+    ) -> Self:
         """Open (creating when needed) the journal at ``path``; ``:memory:`` for tests.
 
         ``durability`` is SQLite's ``synchronous`` setting: ``full`` (the default) syncs
         every row to disk, ``normal`` survives a killed process but not a power cut.
+        ``lock_timeout`` is how long a write waits for another connection's lock before
+        the journal counts as unavailable (:class:`~exsdk.errors.JournalUnavailable`).
         """
         if durability not in ("full", "normal"):
             raise ValueError(f"durability must be 'full' or 'normal', not {durability!r}")
@@ -226,7 +273,9 @@ class Journal:
         if text != ":memory:":
             Path(text).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: every statement commits at once unless inside _tx().
-        db = sqlite3.connect(text, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            text, isolation_level=None, check_same_thread=False, timeout=lock_timeout
+        )
         db.execute("PRAGMA journal_mode=WAL")
         # FULL: an intent is on disk before the order request leaves.
         db.execute(f"PRAGMA synchronous={durability.upper()}")
@@ -263,16 +312,31 @@ class Journal:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+        with _fail_closed(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # A journal that failed mid-transaction may refuse the rollback too; the
+            # transaction is then gone with the connection, and the first error counts.
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        with _fail_closed(self.path):
+            self._db.execute("COMMIT")
+
+    def lease(self, run_id: str) -> AbstractContextManager[RunLease]:
+        """Hold the run's exclusive lease for the block (reentrant in one process).
+
+        Another live process holding it makes this raise
+        :class:`~exsdk.errors.RunLeased` naming the holder; a crashed holder's lease is
+        free again (an OS file lock next to the journal, released by the kernel).
+        """
+        return self._leases.hold(run_id)
 
     # -- writers -------------------------------------------------------------------
 
+    @_guarded
     def record_run(
         self,
         run_id: str,
@@ -296,6 +360,7 @@ class Journal:
             ),
         )
 
+    @_guarded
     def record_run_event(self, run_id: str, event: str, detail: Any = None) -> None:
         """Append a run-level event (started, resumed, finished, wave skipped...)."""
         self._db.execute(
@@ -303,6 +368,7 @@ class Journal:
             (run_id, event, None if detail is None else _dumps(detail), _now()),
         )
 
+    @_guarded
     def record_parents(self, run_id: str, parents: Iterable[tuple[Order, str]]) -> None:
         """Record parent orders with their resolved symbols; re-recording is a no-op."""
         with self._tx() as db:
@@ -321,6 +387,7 @@ class Journal:
                     ),
                 )
 
+    @_guarded
     def record_child(self, run_id: str, child: ChildOrder) -> None:
         """Append one state of a child (the first one is its intent)."""
         self._db.execute(
@@ -340,6 +407,7 @@ class Journal:
             ),
         )
 
+    @_guarded
     def record_raw(
         self, run_id: str, kind: str, payload: Any, *, client_order_id: str | None = None
     ) -> None:
@@ -352,6 +420,7 @@ class Journal:
             (run_id, client_order_id, kind, _dumps(payload), _now()),
         )
 
+    @_guarded
     def record_trades(
         self,
         run_id: str,
@@ -391,22 +460,52 @@ class Journal:
                 new += cur.rowcount
         return new
 
-    def record_fill(self, run_id: str, fill: OmsFill) -> None:
-        """Append one OMS fill as reported to the caller."""
-        self._db.execute(
-            "INSERT INTO oms_fills (run_id, parent_order_id, quantity, price, fee_in_quote,"
-            " payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                run_id,
-                fill.parent_order_id,
-                str(fill.quantity),
-                None if fill.price is None else str(fill.price),
-                str(fill.fee_in_quote),
-                fill.model_dump_json(),
-                _now(),
-            ),
-        )
+    @_guarded
+    def record_fill(self, run_id: str, fill: OmsFill, trade_ids: Iterable[str] = ()) -> None:
+        """Append one OMS fill as reported to the caller, and the trades it reported.
 
+        One transaction: a fill is in the journal exactly when its trades count as
+        reported, so a fill is never reported twice, whatever is killed and resumed.
+        """
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO oms_fills (run_id, parent_order_id, quantity, price, fee_in_quote,"
+                " payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    fill.parent_order_id,
+                    str(fill.quantity),
+                    None if fill.price is None else str(fill.price),
+                    str(fill.fee_in_quote),
+                    fill.model_dump_json(),
+                    _now(),
+                ),
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO reported_trades VALUES (?, ?, ?, ?)",
+                [(run_id, fill.parent_order_id, str(t), cur.lastrowid) for t in trade_ids],
+            )
+
+    @_guarded
+    def reported_trade_ids(self, run_id: str, parent_order_id: int) -> set[str]:
+        """The ids of the parent's trades already reported in an OMS fill."""
+        rows = self._db.execute(
+            "SELECT trade_id FROM reported_trades WHERE run_id = ? AND parent_order_id = ?",
+            (run_id, parent_order_id),
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    @_guarded
+    def reported_empty(self, run_id: str, parent_order_id: int) -> bool:
+        """Whether the parent was already reported as a fill without trades."""
+        row = self._db.execute(
+            "SELECT 1 FROM oms_fills WHERE run_id = ? AND parent_order_id = ?"
+            " AND json_extract(payload, '$.num_trades') = 0 LIMIT 1",
+            (run_id, parent_order_id),
+        ).fetchone()
+        return row is not None
+
+    @_guarded
     def record_error(
         self,
         run_id: str,
@@ -433,6 +532,7 @@ class Journal:
 
     # -- typed readers (for the broker) ----------------------------------------
 
+    @_guarded
     def run(self, run_id: str) -> RunRecord:
         """The run record; ``KeyError`` when the journal has no such run."""
         row = self._db.execute(
@@ -451,6 +551,7 @@ class Journal:
             params=json.loads(row[5]),
         )
 
+    @_guarded
     def parent_orders(self, run_id: str) -> list[tuple[Order, str]]:
         """The run's parents with their symbols, in order id order."""
         rows = self._db.execute(
@@ -459,6 +560,7 @@ class Journal:
         ).fetchall()
         return [(Order.model_validate_json(r[0]), r[1]) for r in rows]
 
+    @_guarded
     def latest_children(self, run_id: str) -> list[ChildOrder]:
         """Every child of the run in its latest state, in the order they were first written."""
         rows = self._db.execute(
@@ -470,6 +572,7 @@ class Journal:
         ).fetchall()
         return [ChildOrder.model_validate_json(r[0]) for r in rows]
 
+    @_guarded
     def trade_models(self, run_id: str, *, parent_order_id: int | None = None) -> list[CcxtTrade]:
         """The run's trades as models, optionally of one parent, in journal order."""
         sql = "SELECT payload FROM trades WHERE run_id = ?"
@@ -480,6 +583,7 @@ class Journal:
         rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
         return [CcxtTrade.from_ccxt(json.loads(r[0])) for r in rows]
 
+    @_guarded
     def last_activity(self, run_id: str, client_order_id: str) -> datetime | None:
         """When the journal last wrote anything about a child (a state, a reply, an error).
 

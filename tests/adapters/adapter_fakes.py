@@ -58,6 +58,10 @@ class FakeVenue:
             if callable(route):
                 route = route(params)
             if isinstance(route, VenueError):
+                # As ccxt's own fetch does with a reply read in full.
+                exchange.on_rest_response(
+                    route.status, "error", url, method, {}, route.body, headers, body
+                )
                 exchange.last_http_response = route.body
                 exchange.handle_errors(
                     route.status,
@@ -71,7 +75,9 @@ class FakeVenue:
                     body,
                 )
                 raise ccxt.ExchangeError(f"{exchange.id} {route.body}")
-            exchange.last_http_response = json.dumps(route)
+            text = json.dumps(route)
+            exchange.on_rest_response(200, "OK", url, method, {}, text, headers, body)
+            exchange.last_http_response = text
             return copy.deepcopy(route)
 
         exchange.fetch = fetch

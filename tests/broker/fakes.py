@@ -285,6 +285,11 @@ class FakeAdapter(ExchangeAdapter):
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
         return [self._view(o) for o in self.orders if o.symbol == symbol and o.status == "open"]
 
+    async def fetch_orders(self, symbol: str, *, since_ms: int | None = None) -> list[CcxtOrder]:
+        self._count("fetch_orders", symbol)
+        self._hit("fetch_orders", symbol, "before")
+        return [self._view(o) for o in self.orders if o.symbol == symbol]
+
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:
         self._count("fetch_order_trades", symbol)
         for o in self.orders:

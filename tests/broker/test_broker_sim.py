@@ -323,6 +323,9 @@ async def test_kill_mid_twap_then_resume(
         lines.append(line)
         if line.startswith("sent xkill1-1-0"):
             break
+    # ChildSent is emitted once the reply is committed; wait on the journaled state the
+    # test asserts anyway (bounded), so no scheduling can make the kill land before it.
+    await _wait_journaled(path, "kill1", "xkill1-1-0", "open")
     proc.send_signal(signal.SIGKILL)
     assert await proc.wait() == -signal.SIGKILL
 
@@ -342,3 +345,26 @@ async def test_kill_mid_twap_then_resume(
     assert set(final["status"]) == {"canceled"}
     assert "resumed" in set(journal.run_events("kill1")["event"])
     journal.close()
+
+
+async def _wait_journaled(path: Path, run_id: str, cid: str, status: str) -> None:
+    """Poll the journal (its own connection) until ``cid``'s latest state is ``status``."""
+    import asyncio
+    import sqlite3
+
+    for _ in range(1000):
+        db = sqlite3.connect(path)
+        try:
+            row = db.execute(
+                "SELECT status FROM child_events WHERE run_id = ? AND client_order_id = ?"
+                " ORDER BY seq DESC LIMIT 1",
+                (run_id, cid),
+            ).fetchone()
+        except sqlite3.OperationalError:
+            row = None  # the child process is still creating the schema
+        finally:
+            db.close()
+        if row is not None and row[0] == status:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{cid} never journaled as {status}")

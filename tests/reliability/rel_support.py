@@ -185,6 +185,14 @@ def check_invariants(venue: Any, journal: Journal, result: RunResult) -> list[st
             by_parent[parent_id] = by_parent.get(parent_id, Decimal(0)) + sign * Decimal(
                 trade["qty"]
             )
+    children = {c.client_order_id: c for c in journal.latest_children(run_id)}
+    for order in orders:
+        child = children.get(order["clientOrderId"])
+        if child is None or child.ccxt_order_id != str(order["orderId"]):
+            broken.append(
+                f"venue order {order['orderId']} ({order['clientOrderId']}, {order['status']})"
+                f" unknown to the journal (journal: {child and child.status})"
+            )
     if result.error is None:
         for parent_id in sorted(set(by_parent) | set(result.fills)):
             venue_qty = by_parent.get(parent_id, Decimal(0))
