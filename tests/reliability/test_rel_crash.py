@@ -267,3 +267,120 @@ def test_event_lines_and_the_run_clock(tmp_path: Path) -> None:
     # Two wall seconds after the run's start, its clock is 40 s past its origin.
     assert isinstance(clock, AcceleratedClock) and clock.speed == 20.0
     assert abs((clock.now() - clock_origin).total_seconds() - 40) < 2
+
+
+# -- issue 13: resumed twice, concurrent resumes, two experiments with one run id ----------
+
+
+def _experiment_args(
+    tmp_path: Path, sim: SimulatorProcess, run_id: str, journal: Path
+) -> list[str]:
+    return [
+        "experiment",
+        "--orders",
+        str(_orders(tmp_path)),
+        "--adapter",
+        "binance-futures",
+        "--base-url",
+        sim.base_url,
+        "--twap-waves",
+        "3",
+        "--speed",
+        "20",
+        "--passivity",
+        "0",  # crossing: children fill, so there are trades and fills to report
+        "--run-id",
+        run_id,
+        "--journal",
+        str(journal),
+        "--recv-window-ms",
+        RECV_WINDOW_MS,
+        "--events",
+        "jsonl",
+    ]
+
+
+def _resume_args(sim: SimulatorProcess, run_id: str, journal: Path) -> list[str]:
+    return [
+        "resume",
+        run_id,
+        "--journal",
+        str(journal),
+        "--base-url",
+        sim.base_url,
+        "--recv-window-ms",
+        RECV_WINDOW_MS,
+    ]
+
+
+def _journal_fills(journal: Journal, run_id: str) -> dict[int, Decimal]:
+    fills: dict[int, Decimal] = {}
+    frame = journal.fills(run_id)
+    for parent, quantity in zip(frame["parent_order_id"], frame["quantity"], strict=True):
+        fills[int(parent)] = fills.get(int(parent), Decimal(0)) + Decimal(quantity)
+    return fills
+
+
+def _judge(sim: SimulatorProcess, journal_path: Path, run_id: str) -> None:
+    with Journal.open(journal_path) as journal:
+        result = RunResult(run_id, True, None, 0, 0, _journal_fills(journal, run_id))
+        assert check_invariants(sim.venue_view, journal, result) == []
+    assert open_orders_left(sim.venue_view, run_id) == 0
+
+
+def _kill_after_a_fill(tmp_path: Path, sim: SimulatorProcess, run_id: str, path: Path) -> None:
+    sim.admin.clear_faults()
+    experiment = ExsdkProcess(_experiment_args(tmp_path, sim, run_id, path), cwd=tmp_path)
+    try:
+        # ChildFilled comes once the child's trades are in the journal.
+        experiment.wait_event(lambda e: e["event"] == "ChildFilled")
+        assert experiment.kill() == -signal.SIGKILL
+    finally:
+        experiment.close()
+    with Journal.open(path) as journal:
+        assert len(journal.trades(run_id)) > 0
+
+
+def test_kill_after_fills_then_resume_twice(sim: SimulatorProcess, tmp_path: Path) -> None:
+    run_id, path = "twice1", tmp_path / "twice1.sqlite"
+    _kill_after_a_fill(tmp_path, sim, run_id, path)
+    for _ in range(2):
+        resumed = run_exsdk(_resume_args(sim, run_id, path), cwd=tmp_path)
+        assert resumed.returncode == 0, (resumed.stdout, resumed.stderr)
+        # Each resume reports only what was not reported: the journal's fills stay
+        # equal to the venue's trades, never a multiple of them.
+        _judge(sim, path, run_id)
+
+
+def test_two_concurrent_resumes(sim: SimulatorProcess, tmp_path: Path) -> None:
+    run_id, path = "conc1", tmp_path / "conc1.sqlite"
+    _kill_after_a_fill(tmp_path, sim, run_id, path)
+    procs = [ExsdkProcess(_resume_args(sim, run_id, path), cwd=tmp_path) for _ in range(2)]
+    try:
+        codes = [p.wait(120) for p in procs]
+        errors = [p.stderr() for p in procs]
+    finally:
+        for p in procs:
+            p.close()
+    assert sorted(codes) == [0, 2], (codes, errors)
+    refused = errors[codes.index(2)].strip()
+    assert len(refused.splitlines()) == 1 and "already being driven by pid" in refused
+    _judge(sim, path, run_id)
+
+
+def test_two_experiments_with_one_run_id(sim: SimulatorProcess, tmp_path: Path) -> None:
+    run_id, path = "same1", tmp_path / "same1.sqlite"
+    sim.admin.clear_faults()
+    args = _experiment_args(tmp_path, sim, run_id, path)
+    procs = [ExsdkProcess(args, cwd=tmp_path) for _ in range(2)]
+    try:
+        codes = [p.wait(120) for p in procs]
+        errors = [p.stderr() for p in procs]
+    finally:
+        for p in procs:
+            p.close()
+    assert sorted(codes) == [0, 2], (codes, errors)
+    refused = errors[codes.index(2)].strip()
+    assert len(refused.splitlines()) == 1, refused
+    assert "already being driven by pid" in refused or "already in journal" in refused
+    _judge(sim, path, run_id)
