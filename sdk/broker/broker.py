@@ -343,6 +343,16 @@ class Broker:
                     continue
                 listed.add(cid)
                 child = known.get(cid)
+                if (
+                    child is not None
+                    and child.ccxt_order_id == order.id
+                    and cid in self._session.collected
+                    and not order.is_open
+                    and order.filled == child.filled
+                ):
+                    # Final, collected, and the venue agrees: nothing to fetch again.
+                    self._session.orders[cid] = order
+                    continue
                 if child is None:
                     child = self._orphan(order, symbol)
                     if child is None:

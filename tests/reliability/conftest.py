@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .rel_support import FUZZ_COUNTS, MATRIX, render_matrix
+from .rel_support import FUZZ_COUNTS, MATRIX, TOTALS, render_matrix
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -12,6 +12,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fault matrix (fault x operation x adapter -> outcome)")
         for line in render_matrix().splitlines():
             terminalreporter.write_line(line)
+    if TOTALS:
+        terminalreporter.section("chaos through the fault proxy (all runs of the session)")
+        terminalreporter.write_line(", ".join(f"{k} {v}" for k, v in TOTALS.items()))
     if FUZZ_COUNTS:
         terminalreporter.section("fuzz examples run")
         for name, count in sorted(FUZZ_COUNTS.items()):

@@ -219,6 +219,9 @@ def journal_files(path: Path) -> list[Path]:
 MATRIX: dict[tuple[str, str, str], str] = {}
 """(fault, operation, adapter) -> outcome, filled by the fault matrix, printed at the end."""
 
+TOTALS: dict[str, int] = {}
+"""Chaos figures summed over every faulted run of the session, printed at the end."""
+
 FUZZ_COUNTS: dict[str, int] = {}
 """How many hypothesis examples each fuzz test ran, printed at the end."""
 
