@@ -355,6 +355,10 @@ def test_kill_after_fills_then_resume_twice(sim: SimulatorProcess, tmp_path: Pat
 def test_two_concurrent_resumes(sim: SimulatorProcess, tmp_path: Path) -> None:
     run_id, path = "conc1", tmp_path / "conc1.sqlite"
     _kill_after_a_fill(tmp_path, sim, run_id, path)
+    # The first request a resume makes inside its lease is exchangeInfo: held by the venue
+    # for 5 s, the lease is surely held while the other resume starts (no race on timing).
+    sim.admin.clear_faults()
+    sim.admin.inject_fault("latency", "GET", "/fapi/v1/exchangeInfo", calls=[1], seconds=5)
     procs = [ExsdkProcess(_resume_args(sim, run_id, path), cwd=tmp_path) for _ in range(2)]
     try:
         codes = [p.wait(120) for p in procs]
