@@ -214,7 +214,7 @@ async def test_5_a_cut_read_or_cancel_reply_is_transient(name: str) -> None:
     ) as (_venue, _proxy, adapter):
         await adapter.load_markets()
         order = await adapter.create_order(
-            SYMBOL[name], "limit", Side.BUY, Decimal("0.1"), Decimal("100"), client_order_id="d5-1"
+            SYMBOL[name], "limit", Side.BUY, Decimal("0.1"), Decimal("2000"), client_order_id="d5-1"
         )
         assert order.id is not None
         calls = {
