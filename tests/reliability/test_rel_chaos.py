@@ -140,7 +140,7 @@ async def test_chaos_twenty_parents_five_waves(name: str, tmp_path: Path) -> Non
 # Requests through the injector the soak must reach across both adapters (bounded: at
 # most _SOAK_ROUNDS rounds); SOAK_MIN_REQUESTS raises it for a longer run by hand.
 _SOAK_MIN = int(os.environ.get("SOAK_MIN_REQUESTS", "2000"))
-_SOAK_ROUNDS = max(4, _SOAK_MIN // 300)
+_SOAK_ROUNDS = max(8, _SOAK_MIN // 200)
 
 
 async def test_soak_both_adapters(tmp_path: Path) -> None:
