@@ -43,6 +43,7 @@ async def main(base_url: str, journal_path: str, run_id: str, key: str, secret: 
         markets_cache=False,
         ccxt_options={"enableRateLimit": False},
     )
+    await adapter.load_markets()  # before the window starts: a slow start skips no wave
     start = datetime.now(UTC)
     order = Order(
         order_id=1,
