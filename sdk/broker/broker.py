@@ -342,6 +342,8 @@ class Broker:
                 if not cid or not cid.startswith(prefix) or order.id is None:
                     continue
                 listed.add(cid)
+                if cid in self._session.in_flight:
+                    continue  # its own send loop (another parent's task) settles it
                 child = known.get(cid)
                 if (
                     child is not None
@@ -372,6 +374,8 @@ class Broker:
                     child, cancel=order.is_open and not resting
                 )
         for cid, child in list(known.items()):
+            if cid in self._session.in_flight:
+                continue
             if child.status in PENDING and cid not in listed:
                 child = await self._session.reconcile(child)
             if child.ccxt_order_id is not None and (

@@ -145,6 +145,8 @@ class Session:
     """When this process took over the run: a process before it sent nothing later."""
     stopped: SdkError | None = None
     """The error that stopped the run (wrong credentials, no journal): nothing more is sent."""
+    in_flight: set[str] = attrs.field(factory=set)
+    """Children inside :meth:`place` right now: their own send loop settles them."""
 
     @property
     def exchange(self) -> str:
@@ -242,6 +244,13 @@ class Session:
         outcome still unknown after every retry an ``UNKNOWN`` one (resolved later by
         :meth:`reconcile`).
         """
+        self.in_flight.add(child.client_order_id)
+        try:
+            return await self._place(child)
+        finally:
+            self.in_flight.discard(child.client_order_id)
+
+    async def _place(self, child: ChildOrder) -> ChildOrder:
         self.check_running()
         self.journal.record_child(self.run_id, child)
         cid = child.client_order_id
