@@ -79,7 +79,7 @@ async def proxied(
             )
             adapter = build_adapter(name, front)
             if order_limits is not None:
-                adapter.order_pacer.update(order_limits)  # type: ignore[attr-defined]
+                adapter.pacer.update(order_limits)  # type: ignore[attr-defined]
             async with adapter:
                 yield venue, proxy, adapter
             await proxy.wait_idle()
