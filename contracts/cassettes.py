@@ -9,7 +9,6 @@ an order with another quantity or client order id is a stale cassette, not a sil
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -30,9 +29,11 @@ SECRET_HEADERS = ("X-MBX-APIKEY", "Authorization", "Cookie")
 # What a replayed request must equal; "host" and "port" are left out on purpose.
 MATCH_ON = ("method", "scheme", "path", "query", "body")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-# Overridable so a test can replay a doctored copy (a stale cassette must fail loudly).
-CASSETTES_ROOT = Path(os.environ.get("EXSDK_CASSETTES_DIR") or REPO_ROOT / "cassettes")
+CASSETTES_INI = "exsdk_cassettes"
+"""The pytest ini key naming a project's cassettes folder (relative to the ini file)."""
+DEFAULT_CASSETTES = "cassettes"
+"""The folder used when the ini key is not set: ``cassettes/`` beside the ini file, that is
+at the project's root, beside its ``tests/``."""
 
 
 def canonical_url(url: str) -> str:
@@ -63,16 +64,37 @@ def vcr_config() -> dict[str, Any]:
     }
 
 
-def cassette_dir(adapter_name: str) -> Path:
-    """``cassettes/<adapter-name>/``: one directory per adapter."""
-    return CASSETTES_ROOT / adapter_name
+def resolve_cassettes_root(value: str | None, base: Path) -> Path:
+    """The cassettes folder an ini value names, relative to ``base`` (the ini file's folder)."""
+    return (base / (value or DEFAULT_CASSETTES)).resolve()
 
 
-def markets_snapshot(adapter_name: str) -> Path:
+def cassettes_root(config: Any) -> Path:
+    """The cassettes folder of the project a pytest run belongs to.
+
+    ``exsdk_cassettes`` in its pytest ini (``pyproject.toml``, ``pytest.ini``, ...),
+    relative to that file; without it, ``cassettes/`` beside the ini file (the rootdir when
+    there is none). ``-o exsdk_cassettes=DIR`` overrides it for one run.
+    """
+    inipath = getattr(config, "inipath", None)
+    base = Path(inipath).parent if inipath else Path(config.rootpath)
+    try:
+        value = config.getini(CASSETTES_INI)
+    except ValueError:  # the plugin is disabled (-p no:exsdk_contracts): its key is unknown
+        value = None
+    return resolve_cassettes_root(str(value) if value else None, base)
+
+
+def cassette_dir(root: Path, adapter_name: str) -> Path:
+    """``<cassettes>/<adapter-name>/``: one directory per adapter."""
+    return root / adapter_name
+
+
+def markets_snapshot(root: Path, adapter_name: str) -> Path:
     """The markets snapshot injected into an adapter, so exchangeInfo stays out of cassettes."""
-    return cassette_dir(adapter_name) / "markets.json"
+    return cassette_dir(root, adapter_name) / "markets.json"
 
 
 def rerecord_command(adapter_name: str) -> str:
-    """The command that re-records an adapter's cassettes."""
+    """The command that re-records an adapter's cassettes (from the project's root)."""
     return f"exsdk record --adapter {adapter_name}"

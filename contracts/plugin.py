@@ -1,8 +1,12 @@
 """The contract suite's pytest plugin (registered as ``pytest11``).
 
-It prints the adapter x contract matrix at the end of a run and turns a missing or stale
-cassette into a failure that names the command re-recording it. It registers nothing
-else and imports no adapter: the suite itself lives in :mod:`exsdk.contracts.suite`.
+Installed with ``exsdk`` whether or not the ``contracts`` extra is, so it is inert until a
+run collects contract tests: at load time it imports nothing but pytest and the standard
+library, it adds no command-line option and no marker, only the ``exsdk_cassettes`` ini
+key (where a project keeps its cassettes), and its hooks return at once for any test that
+is not a contract. For contract tests it prints the adapter x contract matrix at the end of
+the run and turns a missing or stale cassette into a failure naming the command that
+re-records it. The suite itself lives in :mod:`exsdk.contracts.suite`.
 """
 
 from __future__ import annotations
@@ -13,18 +17,21 @@ from typing import Any
 
 import pytest
 
-from exsdk.contracts.cassettes import rerecord_command
+# Standard library only, like this module.
+from exsdk.contracts.cassettes import CASSETTES_INI, rerecord_command
 
 _MATRIX = pytest.StashKey[dict[tuple[str, str], str]]()
 _CAPABILITY_SKIP = re.compile(r"does not declare capability '([a-z_]+)'")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the suite's marker and start an empty matrix for this run."""
-    config.addinivalue_line(
-        "markers", "exsdk_requires(capability): the contract needs an adapter capability"
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Declare the ini key a project names its cassettes folder with."""
+    parser.addini(
+        CASSETTES_INI,
+        "exsdk contract suite: the folder holding cassettes/<adapter>/ (relative to the "
+        "ini file; default: cassettes/ beside it)",
+        default="",
     )
-    config.stash[_MATRIX] = {}
 
 
 def _contract_of(item: pytest.Item) -> tuple[str, str] | None:
@@ -67,7 +74,7 @@ def pytest_runtest_makereport(
                 f"stale. Re-record it with: {rerecord_command(key[0])}",
             )
         )
-    matrix = item.config.stash[_MATRIX]
+    matrix = item.config.stash.setdefault(_MATRIX, {})
     if report.when == "call" or report.outcome != "passed":
         if report.skipped:
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""

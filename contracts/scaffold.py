@@ -1,10 +1,15 @@
 """``exsdk new-adapter NAME --ccxt-id ID``: write an adapter module and its contract tests.
 
-The adapter module declares its capabilities from what ccxt says the exchange has (the
-developer then corrects them: ``has`` is per exchange class, not per market type), the
-package's entry point is added to ``pyproject.toml`` so the registry finds it, and the
-contract module subclasses the suite. The suite runs on the new adapter at once and fails
-with the command to record its cassettes until they exist.
+Everything goes into the project of the current directory (:class:`Project`): this
+repository (``adapters/<name>.py``, entry point ``exsdk.adapters.<name>``) or a package of
+the user's own (``<package>/<name>.py``, entry point ``<package>.<name>``). The adapter
+module declares its capabilities from what ccxt says the exchange has (the developer then
+corrects them: ``has`` is per exchange class, not per market type), the entry point is added
+to the project's ``pyproject.toml`` so the registry finds it, and the contract module
+(``tests/contracts/test_<name>.py``) subclasses the suite. The suite runs on the new adapter
+at once and fails with the command to record its cassettes until they exist. Exchanges the
+bundled simulator speaks (Binance spot and USD-M) build on the Binance base and record
+against the simulator with no keys.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ import attrs
 import ccxt
 
 from exsdk.adapter import Capabilities
-from exsdk.contracts.cassettes import REPO_ROOT, rerecord_command
-from exsdk.contracts.record import contract_module
+from exsdk.contracts.cassettes import rerecord_command
+from exsdk.contracts.project import Project
 from exsdk.errors import InvalidOrderInput
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
@@ -30,10 +35,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from exsdk.adapter import Capabilities, CcxtAdapter
+from exsdk.adapter import Capabilities
+from {base_module} import {base_class}
 
 
-class {cls}(CcxtAdapter):
+class {cls}({base_class}):
     """Adapter for {ccxt_id}. Capabilities start from ccxt's ``has``: check each one."""
 
     name: ClassVar[str] = "{name}"
@@ -43,8 +49,8 @@ class {cls}(CcxtAdapter):
 {capabilities}
     )
     default_options: ClassVar[Mapping[str, Any]] = {{
-        **CcxtAdapter.default_options,
-        "defaultType": "{market_type}",
+        **{base_class}.default_options,
+{options}
     }}
 '''
 
@@ -59,7 +65,17 @@ class Test{cls}(AdapterContract):
     adapter_name = "{name}"
     liquid_symbol = "{liquid}"  # a symbol that trades freely
     cheap_symbol = "{cheap}"  # one amount step of it is below the venue minimum
+    market_kind = "{market_kind}"  # the simulator's book the venue controls act on
 '''
+
+# ccxt ids the bundled simulator speaks: the Binance base class and the options that keep
+# ccxt to the one market family the simulator serves (spot, or USD-M futures).
+_SIM_PROTOCOL: dict[str, tuple[str, dict[str, object]]] = {
+    "binance": ("spot", {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}),
+    "binanceusdm": ("futures", {"defaultType": "future", "fetchMarkets": {"types": ["linear"]}}),
+}
+_BINANCE_BASE = ("exsdk.adapters.binance.common", "BinanceAdapter")
+_CCXT_BASE = ("exsdk.adapter", "CcxtAdapter")
 
 
 @attrs.frozen
@@ -68,6 +84,7 @@ class Scaffolded:
 
     adapter_module: Path
     test_module: Path
+    pyproject: Path
     entry_point: str
     next_steps: tuple[str, ...]
 
@@ -96,10 +113,22 @@ def _capabilities(has: dict[str, object], market_type: str) -> Capabilities:
     )
 
 
+def speaks_sim(ccxt_id: str) -> bool:
+    """Whether the bundled simulator speaks this exchange's protocol (records with no keys)."""
+    return ccxt_id in _SIM_PROTOCOL
+
+
 def new_adapter(
-    name: str, ccxt_id: str, *, market_type: str = "spot", root: Path = REPO_ROOT
+    name: str, ccxt_id: str, *, market_type: str | None = None, project: Project | None = None
 ) -> Scaffolded:
-    """Write ``adapters/<name>.py``, its contract module and its entry point."""
+    """Write the adapter module, its contract module and its entry point into ``project``.
+
+    ``project`` defaults to the current directory's (:meth:`Project.here`, which refuses a
+    directory without ``pyproject.toml``). ``market_type`` defaults to ``swap`` for
+    ``binanceusdm`` and ``spot`` otherwise.
+    """
+    if market_type is None:
+        market_type = "swap" if ccxt_id == "binanceusdm" else "spot"
     if not _NAME.match(name):
         raise InvalidOrderInput(
             f"adapter name {name!r} must be lower case letters, digits and dashes"
@@ -108,9 +137,13 @@ def new_adapter(
         raise InvalidOrderInput(f"ccxt knows no exchange {ccxt_id!r}")
     if market_type not in ("spot", "swap", "future"):
         raise InvalidOrderInput(f"market type {market_type!r} is not spot, swap or future")
+    # The arguments first, the directory then: a bad name is reported as such anywhere.
+    project = project or Project.here()
     module_name = name.replace("-", "_")
-    adapter_path = root / "adapters" / f"{module_name}.py"
-    test_path = root / contract_module(name).relative_to(REPO_ROOT)
+    root = project.root
+    package_dir = project.package_dir
+    adapter_path = package_dir / f"{module_name}.py"
+    test_path = project.contract_module(name)
     for path in (adapter_path, test_path):
         if path.exists():
             raise InvalidOrderInput(f"{path} exists already; not overwriting it")
@@ -118,6 +151,12 @@ def new_adapter(
     has = dict(getattr(ccxt, ccxt_id)().has)
     caps = _capabilities(has, market_type)
     capability_lines = "\n".join(f"        {k}={v}," for k, v in caps.names().items())
+    market_kind, options = _SIM_PROTOCOL.get(ccxt_id, ("spot", {"defaultType": market_type}))
+    base_module, base_class = _BINANCE_BASE if speaks_sim(ccxt_id) else _CCXT_BASE
+    option_lines = "\n".join(f"        {k!r}: {v!r},".replace("'", '"') for k, v in options.items())
+    if not package_dir.exists():
+        package_dir.mkdir(parents=True)
+        (package_dir / "__init__.py").write_text(f'"""{project.distribution}."""\n')
     adapter_path.write_text(
         ADAPTER_TEMPLATE.format(
             name=name,
@@ -125,6 +164,9 @@ def new_adapter(
             market_type=market_type,
             cls=cls,
             capabilities=capability_lines,
+            base_module=base_module,
+            base_class=base_class,
+            options=option_lines,
         )
     )
     liquid, cheap = ("BTC/USDT", "DOGE/USDT")
@@ -132,20 +174,32 @@ def new_adapter(
         liquid, cheap = ("BTC/USDT:USDT", "DOGE/USDT:USDT")
     test_path.parent.mkdir(parents=True, exist_ok=True)
     test_path.write_text(
-        TEST_TEMPLATE.format(name=name, cls=cls.removesuffix("Adapter"), liquid=liquid, cheap=cheap)
+        TEST_TEMPLATE.format(
+            name=name,
+            cls=cls.removesuffix("Adapter"),
+            liquid=liquid,
+            cheap=cheap,
+            market_kind=market_kind,
+        )
     )
-    entry = f'{name} = "exsdk.adapters.{module_name}:{cls}"'
-    _add_entry_point(root / "pyproject.toml", entry)
+    entry = f'{name} = "{project.package}.{module_name}:{cls}"'
+    _add_entry_point(project.pyproject, entry)
+    if speaks_sim(ccxt_id):
+        record_step = f"{rerecord_command(name)}   # against the bundled simulator, no keys"
+    else:
+        record_step = (
+            f"EXSDK_RECORD_VENUE=testnet {rerecord_command(name)}   # with "
+            "EXSDK_TESTNET_API_KEY / EXSDK_TESTNET_SECRET set"
+        )
     steps = (
         f"check the capabilities in {adapter_path.relative_to(root)} "
         "(ccxt's has is per exchange, not per market type)",
         f"set the symbols in {test_path.relative_to(root)}",
-        "make setup   # reinstall, so the new entry point is seen",
-        f"EXSDK_RECORD_VENUE=testnet {rerecord_command(name)}   # with "
-        "EXSDK_TESTNET_API_KEY / EXSDK_TESTNET_SECRET set",
-        "make test",
+        f"{project.install_command()}   # reinstall, so the new entry point is seen",
+        record_step,
+        "make test" if project.is_exsdk else "pytest   # replays the cassettes offline",
     )
-    return Scaffolded(adapter_path, test_path, entry, steps)
+    return Scaffolded(adapter_path, test_path, project.pyproject, entry, steps)
 
 
 def _add_entry_point(pyproject: Path, entry: str) -> None:

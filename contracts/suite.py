@@ -7,26 +7,44 @@ when the adapter does not declare the capability it needs, with a readable reaso
 so generic ccxt adapters run it without cassettes.
 
 Every venue-facing test runs against the adapter's own cassette under
-``cassettes/<adapter-name>/``; ``exsdk record`` re-records them against the bundled
-simulator.
+``<cassettes>/<adapter-name>/`` (the project's ``exsdk_cassettes`` ini key, else
+``cassettes/`` at its root); ``exsdk record`` re-records them against the bundled
+simulator, the markets snapshot first. The async tests and fixtures are marked for
+pytest-asyncio explicitly, so a project runs the suite in pytest-asyncio's default strict
+mode without configuring anything.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
-import pytest_asyncio
+
+from exsdk.extras import MissingExtra
+
+try:
+    import pytest_asyncio
+    import pytest_recording  # noqa: F401  (the vcr fixture and --record-mode)
+except ModuleNotFoundError as exc:  # the contracts extra is not installed
+    raise MissingExtra("the contract suite", exc.name or "pytest_asyncio", "contracts") from exc
 
 from exsdk.adapter import CcxtAdapter
 from exsdk.broker import Broker
 from exsdk.broker.clock import VirtualClock
-from exsdk.contracts.cassettes import cassette_dir, markets_snapshot, vcr_config
+from exsdk.contracts.cassettes import (
+    cassette_dir,
+    cassettes_root,
+    markets_snapshot,
+    rerecord_command,
+    vcr_config,
+)
 from exsdk.contracts.harness import (
     VenueHarness,
     build_adapter,
@@ -50,11 +68,31 @@ from exsdk.universe import DEFAULT_UNIVERSE
 
 RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
 RUN_ID = "ct"  # fixed, so client order ids (and so request bodies) match on replay
+_REQUIRES = "__exsdk_requires__"
+
+_Test = TypeVar("_Test", bound=Callable[..., Any])
 
 
-def _requires(capability: str) -> pytest.MarkDecorator:
-    """Mark a contract test as needing ``capability``; the suite skips it otherwise."""
-    return pytest.mark.exsdk_requires(capability)
+def _requires(capability: str) -> Callable[[_Test], _Test]:
+    """Declare that a contract test needs ``capability``; the suite skips it otherwise.
+
+    An attribute, not a marker: the plugin registers no marker in other projects' runs.
+    """
+
+    def mark(test: _Test) -> _Test:
+        setattr(test, _REQUIRES, capability)
+        return test
+
+    return mark
+
+
+def _is_recording(config: pytest.Config) -> bool:
+    return config.getoption("--record-mode", default="none") in RECORD_MODES
+
+
+# Snapshots saved by this process: one per adapter and cassettes folder, however many
+# contract classes share them.
+_SNAPSHOTS_SAVED: set[Path] = set()
 
 
 class MethodContract:
@@ -131,8 +169,8 @@ class AdapterContract(MethodContract):
         return vcr_config()
 
     @pytest.fixture
-    def vcr_cassette_dir(self) -> str:
-        return str(cassette_dir(self.adapter_name))
+    def vcr_cassette_dir(self, request: pytest.FixtureRequest) -> str:
+        return str(cassette_dir(cassettes_root(request.config), self.adapter_name))
 
     @pytest.fixture
     def default_cassette_name(self, request: pytest.FixtureRequest) -> str:
@@ -140,14 +178,32 @@ class AdapterContract(MethodContract):
 
     @pytest.fixture
     def recording(self, request: pytest.FixtureRequest) -> bool:
-        return request.config.getoption("--record-mode") in RECORD_MODES
+        return _is_recording(request.config)
+
+    @pytest.fixture(scope="class", autouse=True)
+    @classmethod
+    def _markets_snapshot_saved(cls, request: pytest.FixtureRequest) -> None:
+        """Recording: save the markets snapshot before the first contract test runs.
+
+        Class-scoped, so it runs before any test's cassette is open (exchangeInfo stays
+        out of the cassettes), in a thread of its own (no event loop of the tests').
+        """
+        if not _is_recording(request.config):
+            return
+        path = markets_snapshot(cassettes_root(request.config), cls.adapter_name)
+        if path in _SNAPSHOTS_SAVED:
+            return
+        from exsdk.contracts.record import save_markets_snapshot
+
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, save_markets_snapshot(cls.adapter_name, path)).result()
+        _SNAPSHOTS_SAVED.add(path)
 
     @pytest.fixture(autouse=True)
     def _capability_gate(self, request: pytest.FixtureRequest) -> None:
-        mark = request.node.get_closest_marker("exsdk_requires")
-        if mark is None:
+        capability = getattr(request.function, _REQUIRES, None)
+        if capability is None:
             return
-        capability = mark.args[0]
         cls = adapter_class(self.adapter_name)
         if not cls.capabilities.names().get(capability, False):
             pytest.skip(f"{self.adapter_name} does not declare capability '{capability}'")
@@ -158,8 +214,9 @@ class AdapterContract(MethodContract):
             yield harness
 
     @pytest.fixture
-    def markets(self) -> dict[str, Any]:
-        return load_markets_snapshot(markets_snapshot(self.adapter_name))
+    def markets(self, request: pytest.FixtureRequest) -> dict[str, Any]:
+        root = cassettes_root(request.config)
+        return load_markets_snapshot(markets_snapshot(root, self.adapter_name))
 
     @pytest_asyncio.fixture
     async def adapter(
@@ -195,7 +252,7 @@ class AdapterContract(MethodContract):
         ]
         assert not unplayed, (
             f"the adapter no longer makes {len(unplayed)} recorded request(s): {unplayed}; "
-            f"re-record with: exsdk record --adapter {self.adapter_name}"
+            f"re-record with: {rerecord_command(self.adapter_name)}"
         )
 
     # -- helpers ------------------------------------------------------------------------
@@ -224,10 +281,13 @@ class AdapterContract(MethodContract):
     @staticmethod
     def error_class(journal: Journal, child: ChildOrder) -> str:
         """The SDK error class journaled for a child."""
-        errors = journal.errors(RUN_ID)
-        mine = errors[errors["client_order_id"] == child.client_order_id]
-        assert len(mine) >= 1, f"no error journaled for {child.client_order_id}"
-        return str(mine["error_class"].iloc[-1])
+        mine = [
+            e
+            for e in journal.error_records(RUN_ID)
+            if e["client_order_id"] == child.client_order_id
+        ]
+        assert mine, f"no error journaled for {child.client_order_id}"
+        return str(mine[-1]["error_class"])
 
     def order(self, order_id: int, symbol: str, diff: Decimal, kind: str = "market") -> Order:
         """A parent order for ``symbol``, starting now for one minute."""
@@ -264,11 +324,13 @@ class AdapterContract(MethodContract):
     # -- 1. log in ------------------------------------------------------------------------
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_login_with_good_keys(self, adapter: CcxtAdapter) -> None:
         balances = await adapter.fetch_balances()
         assert balances.by_currency, "a funded account reports balances"
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_login_with_bad_keys_fails(
         self, harness: VenueHarness, markets: dict[str, Any]
     ) -> None:
@@ -282,6 +344,7 @@ class AdapterContract(MethodContract):
     # -- 3. minimal-order limits ------------------------------------------------------------
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_minimal_order_limits_match_venue_filters(self, adapter: CcxtAdapter) -> None:
         markets = await adapter.load_markets()
         symbols = [self.liquid_symbol, self.cheap_symbol]
@@ -300,6 +363,7 @@ class AdapterContract(MethodContract):
     # -- 4 and 6. below the minimum; environment forcing ---------------------------------
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_below_minimum_is_raised_and_placed_in_preprod(
         self, adapter: CcxtAdapter, journal: Journal
     ) -> None:
@@ -312,6 +376,7 @@ class AdapterContract(MethodContract):
         assert child.amount * book_mid >= (limits.cost_min or 0)
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_local_sends_the_minimal_valid_order(
         self, adapter: CcxtAdapter, journal: Journal
     ) -> None:
@@ -325,6 +390,7 @@ class AdapterContract(MethodContract):
         assert child.amount == minimal_order_amount(limits, mid)
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_preprod_sends_an_order_as_given(
         self, adapter: CcxtAdapter, journal: Journal
     ) -> None:
@@ -336,6 +402,7 @@ class AdapterContract(MethodContract):
         assert child.amount == quantize_amount(limits, given)
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_prod_refuses_below_minimum_without_sending(
         self, adapter: CcxtAdapter, journal: Journal, vcr: Any
     ) -> None:
@@ -351,6 +418,7 @@ class AdapterContract(MethodContract):
 
     @_requires("liquidity_error")
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_liquidity_rejection_is_recorded_not_retried(
         self, adapter: CcxtAdapter, journal: Journal, harness: VenueHarness, vcr: Any
     ) -> None:
@@ -375,6 +443,7 @@ class AdapterContract(MethodContract):
     # -- 7. market order -> one OMS fill -------------------------------------------------------
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_market_order_folds_into_one_oms_fill(
         self, adapter: CcxtAdapter, journal: Journal
     ) -> None:
@@ -399,6 +468,7 @@ class AdapterContract(MethodContract):
 
     @_requires("cancel")
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_partly_filled_limit_order_then_cancelled(
         self, adapter: CcxtAdapter, harness: VenueHarness
     ) -> None:
@@ -444,6 +514,7 @@ class AdapterContract(MethodContract):
 
     @_requires("positions")
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_open_position_after_trading(self, adapter: CcxtAdapter) -> None:
         amount = await self.sized(adapter, self.liquid_symbol, 3)
         order = await adapter.create_order(
@@ -454,6 +525,7 @@ class AdapterContract(MethodContract):
 
     @_requires("balances")
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_balances_move_with_a_trade(self, adapter: CcxtAdapter) -> None:
         limits = await self.limits(adapter, self.liquid_symbol)
         before = await adapter.fetch_balances()
@@ -488,6 +560,7 @@ class AdapterContract(MethodContract):
 
     @_requires("fetch_by_client_order_id")
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_fetch_order_by_client_order_id(self, adapter: CcxtAdapter) -> None:
         limits = await self.limits(adapter, self.liquid_symbol)
         book = await adapter.best_bid_ask(self.liquid_symbol)
@@ -508,6 +581,7 @@ class AdapterContract(MethodContract):
     # -- 11. errors ---------------------------------------------------------------------------
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_insufficient_funds(self, adapter: CcxtAdapter) -> None:
         limits = await self.limits(adapter, self.liquid_symbol)
         book = await adapter.best_bid_ask(self.liquid_symbol)
@@ -519,6 +593,7 @@ class AdapterContract(MethodContract):
             )
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_rate_limited(self, adapter: CcxtAdapter, harness: VenueHarness) -> None:
         harness.control("inject_fault", "rate_limit", method="GET", calls=1)
         with pytest.raises(RateLimited) as caught:
@@ -528,6 +603,7 @@ class AdapterContract(MethodContract):
         assert book.bid < book.ask
 
     @pytest.mark.vcr
+    @pytest.mark.asyncio
     async def test_clock_skew_then_success_after_sync(
         self, adapter: CcxtAdapter, harness: VenueHarness
     ) -> None:

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         Side,
     )
     from exsdk.orders_text import format_orders, load_orders, parse_orders
+    from exsdk.rebase import rebase_orders
     from exsdk.registry import adapter_names, capability_table, get_adapter
     from exsdk.universe import DEFAULT_UNIVERSE, Asset, Universe, asset_id_for
 
@@ -134,6 +135,7 @@ _EXPORTS = {
     "parse_orders": "exsdk.orders_text",
     "quantize_amount": "exsdk.limits",
     "quantize_price": "exsdk.limits",
+    "rebase_orders": "exsdk.rebase",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
@@ -205,4 +207,5 @@ __all__ = [
     "parse_orders",
     "quantize_amount",
     "quantize_price",
+    "rebase_orders",
 ]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from exsdk.extras import require
 from exsdk.models.ccxt import CcxtOrder, CcxtTrade
 from exsdk.models.oms import ChildOrder, OmsFill, Order
 
@@ -344,6 +345,7 @@ def fold_frame(
     is rounded that ``fold_fill`` would not round; only the final VWAP division runs in
     the current decimal context, as it does there.
     """
+    require("pandas", "report", "fold_frame")
     import numpy as np
     import pandas as pd
 

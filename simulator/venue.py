@@ -294,3 +294,20 @@ class SimulatedBinance:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+
+EMBEDDED_TICK_SECONDS = 0.05
+"""How often the books of :func:`embedded` move (``exsdk experiment`` uses the same)."""
+
+
+def embedded(seed: int = 7, **options: Any) -> SimulatedBinance:
+    """The venue to embed in a program: ``async with embedded() as venue:``.
+
+    A :class:`SimulatedBinance` whose prices move every :data:`EMBEDDED_TICK_SECONDS` of
+    real time (``SimulatedBinance`` itself keeps a still market unless told otherwise,
+    which tests and cassette recordings rely on). Point an adapter at ``venue.base_url``
+    with the keys ``venue.api_key`` / ``venue.secret``. ``options`` go to
+    ``SimulatedBinance`` (``tick_seconds=None`` for a still market).
+    """
+    options.setdefault("tick_seconds", EMBEDDED_TICK_SECONDS)
+    return SimulatedBinance(seed, **options)

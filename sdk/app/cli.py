@@ -347,6 +347,9 @@ def experiment_command(
         raise fail(f"--passivity: not a finite number: {passivity!r}")
     if base_url is not None:
         _check_base_url(base_url)
+    if report:
+        # Before the run, not after it: the report's extra is missing, not the run's.
+        _require_report("exsdk experiment --report")
     observer = _event_lines(events)
     config = ExperimentConfig(
         adapter=adapter,
@@ -392,9 +395,17 @@ def _open_journal(path: Path) -> Journal:
     return journal
 
 
+def _require_report(what: str) -> None:
+    """Exit 2 with one line naming the extra when the report's libraries are missing."""
+    from exsdk.extras import require_extra
+
+    require_extra("report", what)
+
+
 def _write_report(
     run_id: str, journal_path: Path, out: Path | None, *, environment_line: bool = True
 ) -> Path:
+    _require_report("exsdk report")
     from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
     from exsdk.app.report import write_report
 
@@ -449,6 +460,7 @@ def demo_command(
 
     if not EXAMPLE_ORDERS.exists():
         raise fail(f"{EXAMPLE_ORDERS} not found; run the demo from the repository root")
+    _require_report("exsdk demo")
     prepared = prepare(ExperimentConfig(adapter=adapter, orders_path=EXAMPLE_ORDERS))
     result = _run_prepared(prepared)
     _write_report(result.run_id, result.journal_path, None, environment_line=False)
@@ -714,23 +726,36 @@ def record_command(
 ) -> None:
     """Re-record adapters' cassettes against the bundled simulator (or $EXSDK_RECORD_VENUE).
 
-    Each contract test starts a fresh simulator with a fixed seed, so a re-recording
-    reproduces the same requests and replays offline.
+    Works on the project of the current directory (its pyproject.toml): the contract
+    module is tests/contracts/test_<name>.py, the cassettes go where its pytest ini's
+    exsdk_cassettes says (default cassettes/). Each contract test starts a fresh simulator
+    with a fixed seed, so a re-recording reproduces the same requests and replays offline.
     """
+    from exsdk.extras import require_extra
+
+    require_extra("contracts", "exsdk record")
     # The CLI is the composition root: contracts (and through it the simulator) load here only.
     from exsdk.contracts.harness import record_venue
-    from exsdk.contracts.record import contract_module, record, recordable_adapters
+    from exsdk.contracts.project import Project
+    from exsdk.contracts.record import record
 
     try:
         record_venue()
     except ValueError as exc:
         raise fail(f"$EXSDK_RECORD_VENUE: {exc}") from None
-    names = adapter or recordable_adapters()
+    project = Project.here()
+    names = adapter or project.recorded_adapters()
     if not names:
-        raise fail("no adapter has cassettes yet; name one with --adapter")
+        raise fail(
+            f"no adapter has cassettes in {project.cassettes_root} yet; name one with --adapter"
+        )
     for name in names:
-        if not contract_module(name).exists():
-            raise fail(f"--adapter {name}: no contract module at {contract_module(name)}")
+        module = project.contract_module(name)
+        if not module.exists():
+            raise fail(
+                f"--adapter {name}: no contract module at {module} "
+                f"(`exsdk new-adapter {name} --ccxt-id ID` writes one)"
+            )
     from exsdk.registry import adapter_class
 
     venue = record_venue()
@@ -739,7 +764,7 @@ def record_command(
         check = getattr(adapter_class(name), "check_venue", None)
         if callable(check):
             check(venue)
-    code = record(names)
+    code = record(project, names)
     if code != 0:
         raise typer.Exit(code)
 
@@ -750,19 +775,30 @@ def new_adapter_command(
     name: Annotated[str, typer.Argument(help="The adapter's registry name, e.g. kraken-spot.")],
     ccxt_id: Annotated[str, typer.Option("--ccxt-id", help="The ccxt exchange id.")],
     market_type: Annotated[
-        str, typer.Option("--market-type", help="spot | swap | future.")
-    ] = "spot",
+        str | None,
+        typer.Option(
+            "--market-type",
+            help="spot | swap | future (default: swap for binanceusdm, else spot).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write an adapter module, its contract tests and its entry point."""
+    """Write an adapter module, its contract tests and its entry point into this project.
+
+    The project is the current directory, which must hold its pyproject.toml.
+    """
     from exsdk.contracts.scaffold import new_adapter
 
     done = new_adapter(name, ccxt_id, market_type=market_type)
-    console.print(f"wrote {done.adapter_module}")
-    console.print(f"wrote {done.test_module}")
-    console.print(f"added entry point {done.entry_point} to pyproject.toml")
-    console.print("next:")
-    for step in done.next_steps:
-        console.print(f"  {step}", highlight=False, markup=False)
+    # soft_wrap: paths and commands stay on one line, to be copied.
+    for line in (
+        f"wrote {done.adapter_module}",
+        f"wrote {done.test_module}",
+        f"added entry point {done.entry_point} to {done.pyproject}",
+        "next:",
+        *(f"  {step}" for step in done.next_steps),
+    ):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ from exsdk.journal import Journal
 from exsdk.limits import Environment, minimal_order_amount, quantize_amount
 from exsdk.models import ChildOrder, MarketLimits, OmsFill, Order, OrderKind
 from exsdk.orders_text import quote_value
+from exsdk.rebase import rebase_orders
 from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = [
@@ -83,7 +84,6 @@ __all__ = [
     "event_record",
     "finished_children",
     "prepare",
-    "rebase_orders",
     "run_experiment",
 ]
 
@@ -455,8 +455,8 @@ def finished_children(journal: Journal, run_id: str) -> int | None:
     """
     from exsdk.broker import TERMINAL
 
-    events = journal.run_events(run_id)
-    marks = [e for e in events["event"] if e in ("submitted", "resumed", "finished")]
+    events = journal.run_event_names(run_id)
+    marks = [e for e in events if e in ("submitted", "resumed", "finished")]
     if not marks or marks[-1] != "finished":
         return None
     children = journal.latest_children(run_id)
@@ -472,11 +472,10 @@ def clock_for_run(journal: Journal, run_id: str) -> Clock:
     TWAP windows are in that clock's time; resumed on the wall clock they would be hours
     away. Runs without the experiment's clock event (API callers) get the wall clock.
     """
-    events = journal.run_events(run_id)
-    rows = events[events["event"] == CLOCK_EVENT]
-    if rows.empty:
+    details = journal.run_event_details(run_id, CLOCK_EVENT)
+    if not details or not isinstance(details[-1], dict):
         return WallClock()
-    detail = json.loads(str(rows.iloc[-1]["detail"]))
+    detail = details[-1]
     speed = float(detail.get("speed") or 1.0)
     if speed == 1.0:
         return WallClock()
@@ -522,29 +521,6 @@ def event_record(event: BrokerEvent) -> dict[str, Any]:
     if isinstance(at, datetime):
         record["at"] = at.isoformat()
     return record
-
-
-def rebase_orders(orders: Sequence[Order], start: datetime) -> tuple[list[Order], timedelta | None]:
-    """Move the orders' windows so the earliest starts at ``start``; durations are kept.
-
-    The seed's orders are from 2022: run as they are, every wave would be long past.
-    Windows already in the future are left alone (``None`` shift).
-    """
-    earliest = min(o.start_timestamp for o in orders)
-    if earliest >= start:
-        return list(orders), None
-    shift = start - earliest
-    moved = [
-        o.model_copy(
-            update={
-                "creation_timestamp": o.creation_timestamp + shift,
-                "start_timestamp": o.start_timestamp + shift,
-                "end_timestamp": o.end_timestamp + shift,
-            }
-        )
-        for o in orders
-    ]
-    return moved, shift
 
 
 def _random_orders(
@@ -916,9 +892,6 @@ async def _run(
             "sim_seed": prepared.config.sim_seed if prepared.venue is Venue.SIM else None,
         },
     )
-    # The simulator stamps books with its wall time while an accelerated clock runs ahead
-    # of it, so the staleness check would refuse every book there; on a real venue it stays.
-    max_age = None if prepared.speed != 1.0 else LimitPriceComputer().max_age
     display = ProgressDisplay(
         console,
         title=f"run {run_id}",
@@ -934,7 +907,7 @@ async def _run(
         clock,
         run_id=run_id,
         universe=universe,
-        limit_prices=LimitPriceComputer(prepared.passivity, max_age),
+        limit_prices=LimitPriceComputer(prepared.passivity),
         twap=prepared.twap,
         observer=observe,
     )

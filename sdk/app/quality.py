@@ -28,7 +28,6 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-import pandas as pd
 from rich import box
 from rich.table import Table
 
@@ -43,9 +42,16 @@ from exsdk.app.outcomes import (
     percent,
 )
 from exsdk.broker.twap import TwapConfig, plan_waves
+from exsdk.extras import MissingExtra
 from exsdk.fills import base_of, fold_fill
 from exsdk.journal import Journal
 from exsdk.models import CcxtTrade, ChildOrder, ChildStatus, OmsFill, Order, OrderKind, Side
+
+try:
+    import pandas as pd
+except ModuleNotFoundError as exc:  # the report extra is not installed
+    raise MissingExtra("execution quality", "pandas", "report") from exc
+
 
 __all__ = [
     "BPS",

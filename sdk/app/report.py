@@ -19,8 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from exsdk.app.outcomes import (
     FILLED_OF_ASKED,
     FILLED_OF_SENT,
@@ -35,8 +33,15 @@ from exsdk.app.quality import (
     quality_environment_note,
     quote_currency,
 )
+from exsdk.extras import MissingExtra, require
 from exsdk.fills import base_of
 from exsdk.journal import Journal
+
+try:
+    import pandas as pd
+except ModuleNotFoundError as exc:  # the report extra is not installed
+    raise MissingExtra("the HTML report", "pandas", "report") from exc
+
 
 __all__ = ["render_report", "write_report"]
 
@@ -48,7 +53,7 @@ _COLUMNS = 3
 
 
 def _figure(width: float, height: float) -> Any:
-    import matplotlib
+    matplotlib = require("matplotlib", "report", "the HTML report's charts")
 
     matplotlib.use("Agg")  # no display on a server or in CI
     from matplotlib.figure import Figure

@@ -22,7 +22,7 @@ from typing import Any
 
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
-from exsdk.broker.clock import Clock, WallClock
+from exsdk.broker.clock import Clock, WallClock, venue_time
 from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
 from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
 from exsdk.broker.submission import RetrySettings, Session
@@ -208,9 +208,17 @@ class Broker:
             raise InvalidOrderInput(
                 f"parents {clash} are already in run {self.run_id}; resume it instead"
             )
+        now = self.clock.now()
         for order in orders:
             if str(order.type_) not in {k.value for k in OrderKind}:
                 raise InvalidOrderInput(f"order {order.order_id}: unknown type {order.type_!r}")
+            if str(order.type_) == OrderKind.TWAP and order.end_timestamp <= now:
+                # Every wave would be skipped: refuse, rather than send nothing quietly.
+                raise InvalidOrderInput(
+                    f"order {order.order_id}: its TWAP window ended at "
+                    f"{order.end_timestamp.isoformat()} (now {now.isoformat()}); nothing "
+                    "would be sent. Move the windows with exsdk.rebase_orders(orders, start)"
+                )
         parents = [(o, self._symbol(o)) for o in orders]
         # Every parent is checked before the first send: one that sizing cannot handle
         # must not fail inside a wave, after the others' children went out.
@@ -492,7 +500,7 @@ class Broker:
                 lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
             )
             if kind == OrderKind.LIMIT:
-                price = self.limit_prices.price(book, side, limits, now=self.clock.now())
+                price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
             else:
                 if book.is_crossed or book.bid <= 0:
                     raise UnusableBook(f"{symbol}: no usable book to size a market order")
@@ -683,7 +691,7 @@ class Broker:
             book = await self._session.call(
                 lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
             )
-            price = self.limit_prices.price(book, side, limits, now=self.clock.now())
+            price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
         except SdkError as exc:
             if stops_run(exc):
                 raise

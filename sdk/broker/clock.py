@@ -14,7 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AcceleratedClock", "Clock", "VirtualClock", "WallClock"]
+__all__ = ["AcceleratedClock", "Clock", "VirtualClock", "WallClock", "venue_time"]
 
 
 @runtime_checkable
@@ -74,6 +74,10 @@ class AcceleratedClock:
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of accelerated time."""
         await asyncio.sleep(max(0.0, seconds) / self.speed)
+
+    def venue_now(self) -> datetime:
+        """Real time: what a venue, which does not run faster, stamps its replies with."""
+        return datetime.now(UTC)
 
 
 class VirtualClock:
@@ -143,3 +147,14 @@ class VirtualClock:
             if not fut.done():
                 fut.set_result(None)
         self._schedule_jump()
+
+
+def venue_time(clock: Clock) -> datetime:
+    """The time a venue's timestamps (a book's, a trade's) compare with under ``clock``.
+
+    A venue runs in real time even when the broker schedules by an accelerated clock, so a
+    book fetched a moment ago must not look minutes old; a clock that says otherwise
+    (``venue_now``) is asked, any other clock's own time is the venue's.
+    """
+    venue_now = getattr(clock, "venue_now", None)
+    return venue_now() if callable(venue_now) else clock.now()

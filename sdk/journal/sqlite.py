@@ -8,7 +8,8 @@ process killed at any point leaves a journal that opens and resumes. Rows are ne
 deleted (triggers refuse it); a child's current state is its latest event.
 
 Raw payloads are scrubbed of anything that looks like a credential before they are
-written. Readers return pandas DataFrames; a few typed readers serve :mod:`exsdk.broker`.
+written. The typed readers (models, dicts) need nothing beyond the core; the DataFrame
+readers need pandas, from the ``report`` extra (:class:`~exsdk.extras.MissingExtra` says so).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar
 import attrs
 
 from exsdk.errors import JournalUnavailable
+from exsdk.extras import require
 from exsdk.journal.lease import LeaseRegistry, RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
 
@@ -603,9 +605,31 @@ class Journal:
         """Every run id, oldest first."""
         return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY started_at")]
 
-    # -- DataFrame readers --------------------------------------------------------
+    def run_event_names(self, run_id: str) -> list[str]:
+        """The names of one run's events, oldest first."""
+        rows = self._db.execute(
+            "SELECT event FROM run_events WHERE run_id = ? ORDER BY seq", (run_id,)
+        )
+        return [r[0] for r in rows]
+
+    def run_event_details(self, run_id: str, event: str) -> list[Any]:
+        """The decoded ``detail`` of each ``event`` of one run, oldest first."""
+        rows = self._db.execute(
+            "SELECT detail FROM run_events WHERE run_id = ? AND event = ? ORDER BY seq",
+            (run_id, event),
+        )
+        return [None if r[0] is None else json.loads(r[0]) for r in rows]
+
+    def error_records(self, run_id: str) -> list[dict[str, Any]]:
+        """Errors met during the run as dicts (the columns of :meth:`errors`), in order."""
+        cursor = self._db.execute("SELECT * FROM errors WHERE run_id = ? ORDER BY seq", (run_id,))
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
+
+    # -- DataFrame readers (pandas, from the report extra) --------------------------
 
     def _frame(self, sql: str, args: tuple[Any, ...] = ()) -> pd.DataFrame:
+        require("pandas", "report", "the journal's DataFrame readers")
         import pandas as pd
 
         return pd.read_sql_query(sql, self._db, params=args)

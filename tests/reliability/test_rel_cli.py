@@ -10,7 +10,6 @@ cases also run through the real entry point in a child process.
 
 from __future__ import annotations
 
-import functools
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,7 +228,6 @@ IN_ROOT = {"demo-unknown-adapter"}
 @pytest.fixture
 def nothing_built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[list[str]]:
     """Any adapter built, in-process simulator started or scaffold written, recorded."""
-    import exsdk.contracts.scaffold
     import exsdk.registry
     import exsdk.simulator
 
@@ -245,12 +243,9 @@ def nothing_built(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[l
 
     monkeypatch.setattr(exsdk.registry, "get_adapter", no_adapter)
     monkeypatch.setattr(exsdk.simulator.SimulatedBinance, "start", no_sim)
-    # Were a check to let a case through, the scaffold writes into tmp_path, not the repo.
-    monkeypatch.setattr(
-        exsdk.contracts.scaffold,
-        "new_adapter",
-        functools.partial(exsdk.contracts.scaffold.new_adapter, root=tmp_path),
-    )
+    # The commands work on the current directory's project: were a check to let a case
+    # through, the scaffold writes into this one in tmp_path, not into the repo.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "bad-input-check"\n')
     yield calls
     assert calls == []
 

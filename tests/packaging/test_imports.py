@@ -1,0 +1,128 @@
+"""What importing costs: ``import exsdk`` and the plugin load no heavy library, the
+simulator none of the SDK's ccxt side, and a missing extra is one line naming it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("ccxt", "aiohttp", "pandas", "numpy", "matplotlib", "pytest", "vcr", "pytest_asyncio")
+
+
+def _loaded_after(setup: str, code: str) -> set[str]:
+    """Top-level modules that ``code`` imports in a fresh interpreter, after ``setup``."""
+    script = (
+        "import sys\n"
+        f"{setup}\n"
+        "before = set(sys.modules)\n"
+        f"{code}\n"
+        "print('\\n'.join(sorted({m.split('.')[0] for m in set(sys.modules) - before})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return set(out.stdout.split())
+
+
+def test_import_exsdk_loads_no_ccxt_aiohttp_or_pandas() -> None:
+    loaded = _loaded_after("", "import exsdk\nfrom exsdk import Order, OmsFill, SdkError")
+    assert "exsdk" in loaded
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_the_pytest_plugin_loads_only_pytest_and_the_standard_library() -> None:
+    loaded = _loaded_after("import pytest", "import exsdk.contracts.plugin")
+    third_party = {m for m in loaded - {"exsdk"} if m not in sys.stdlib_module_names}
+    assert not third_party, third_party
+
+
+def test_the_simulator_imports_none_of_the_sdks_ccxt_side() -> None:
+    # Runs the simulator's entry module as `python -m exsdk.simulator` does, up to serving.
+    loaded_modules = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import runpy, sys\n"
+            "import exsdk.simulator.server as server\n"
+            "server.run_forever = lambda *a, **k: None  # stop before serving forever\n"
+            "runpy.run_module('exsdk.simulator', run_name='__main__')\n"
+            "print('\\n'.join(sorted(sys.modules)))\n",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    sdk_side = [
+        m
+        for m in loaded_modules
+        if m == "ccxt" or m.startswith(("ccxt.", "exsdk.adapter", "exsdk.broker", "exsdk.app"))
+    ]
+    assert "exsdk.simulator.venue" in loaded_modules
+    assert not sdk_side, sdk_side
+
+
+def _without(module: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with ``module`` made unimportable (as if its extra were not installed)."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import sys\nsys.modules[{module!r}] = None\n{code}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("module", ["pandas", "matplotlib"])
+def test_report_without_its_extra_is_one_line_and_exit_2(module: str, tmp_path: Path) -> None:
+    result = _without(
+        module,
+        "from exsdk.app.cli import main\n"
+        f"sys.argv = ['exsdk', 'report', 'abc', '--journal', {str(tmp_path / 'x.sqlite')!r}]\n"
+        "main()",
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: exsdk report needs {module}: pip install 'exsdk[report]'"]
+
+
+def test_journal_frames_without_pandas_name_the_extra(tmp_path: Path) -> None:
+    result = _without(
+        "pandas",
+        "from exsdk.journal import Journal\n"
+        f"j = Journal.open({str(tmp_path / 'j.sqlite')!r})\n"
+        "try:\n"
+        "    j.runs()\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "MissingExtra the journal's DataFrame readers needs pandas: pip install 'exsdk[report]'"
+    )
+
+
+def test_record_without_the_contracts_extra_is_one_line(tmp_path: Path) -> None:
+    result = _without(
+        "vcr", "from exsdk.app.cli import main\nsys.argv = ['exsdk', 'record']\nmain()"
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        "error: exsdk record needs vcr: pip install 'exsdk[contracts]'"
+    )
+
+
+def test_new_adapter_outside_a_project_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "exsdk", "new-adapter", "acme-spot", "--ccxt-id", "binance"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"no pyproject.toml in {tmp_path.resolve()}" in result.stderr
+    assert list(tmp_path.iterdir()) == [], "nothing is written"
