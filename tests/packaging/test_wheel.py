@@ -213,7 +213,7 @@ def test_a_third_party_adapter_end_to_end(venv: Venv, tmp_path: Path) -> None:
     # The same suite and capabilities as the built-in binance-spot: the same cassettes.
     assert recorded == sorted(p.name for p in (ROOT / "cassettes" / "binance-spot").glob("*.yaml"))
     assert (
-        "| acme-spot | bundled simulator (seed 7) |"
+        "| acme-spot | bundled simulator (seed 7"
         in (project / "cassettes" / "README.md").read_text()
     )
 
