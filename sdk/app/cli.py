@@ -243,9 +243,36 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
 
 
 def _print_fills(run_id: str, journal_path: Path) -> None:
-    """The OMS fills table of a journaled run, with its legend (from the journal alone)."""
-    from exsdk.app.quality import execution_quality, fills_table
+    """The OMS fills table of a journaled run, with its legend (from the journal alone).
+
+    The full table comes from the execution-quality frames (the ``report`` extra); a core
+    install gets each parent's OMS fill as journaled, and one line naming the extra.
+    """
+    from exsdk.extras import MissingExtra, require_extra
     from exsdk.journal import Journal
+
+    try:
+        require_extra("report", "the full fills table")
+    except MissingExtra as exc:
+        with Journal.open(journal_path) as journal:
+            fills = journal.latest_fills(run_id)
+        table = Table(title=f"OMS fills of run {run_id}", title_justify="left")
+        for column in ("id", "symbol", "filled", "VWAP", "fees in quote", "trades"):
+            table.add_column(column, justify="left" if column == "symbol" else "right")
+        for fill in fills:
+            price = "-" if fill.price is None else str(fill.price)
+            table.add_row(
+                str(fill.parent_order_id),
+                fill.symbol,
+                str(fill.quantity),
+                price,
+                f"{fill.fee_in_quote} {fill.quote}",
+                str(fill.num_trades),
+            )
+        console.print(table)
+        console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        return
+    from exsdk.app.quality import execution_quality, fills_table
 
     with Journal.open(journal_path) as journal:
         console.print(fills_table(execution_quality(journal, run_id)))

@@ -605,6 +605,15 @@ class Journal:
         """Every run id, oldest first."""
         return [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY started_at")]
 
+    def latest_fills(self, run_id: str) -> list[OmsFill]:
+        """Each parent's last reported OMS fill, by parent order id."""
+        rows = self._db.execute(
+            "SELECT parent_order_id, payload FROM oms_fills WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        last = {int(r[0]): r[1] for r in rows}
+        return [OmsFill.model_validate_json(last[pid]) for pid in sorted(last)]
+
     def run_event_names(self, run_id: str) -> list[str]:
         """The names of one run's events, oldest first."""
         rows = self._db.execute(

@@ -196,10 +196,13 @@ def test_record_on_testnet_without_a_sandbox(
     import exsdk.contracts.record
 
     recorded: list[object] = []
-    # A contract module exists (the scaffold wrote one); recording must not start.
-    module = tmp_path / "test_ccxt_kraken.py"
+    # A project whose contract module exists (the scaffold wrote one); recording must not
+    # start.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "kraken-adapters"\n')
+    module = tmp_path / "tests" / "contracts" / "test_ccxt_kraken.py"
+    module.parent.mkdir(parents=True)
     module.write_text("")
-    monkeypatch.setattr(exsdk.contracts.record, "contract_module", lambda name: module)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(exsdk.contracts.record, "record", recorded.append)
     env = {"EXSDK_RECORD_VENUE": "testnet", **TESTNET_KEYS}
     result = CliRunner().invoke(app, ["record", "--adapter", "ccxt:kraken"], env=env)
