@@ -189,7 +189,13 @@ class Session:
         return state.attempt_number >= retry_rule_for(exc).max_attempts
 
     def check_running(self) -> None:
-        """Raise the error that stopped the run, if one did: no request may follow it."""
+        """Raise the error that stopped the run, if one did: no request may follow it.
+
+        A journal that failed once stops the run too, whichever call met the failure
+        (an intent, a raw reply, a run event): nothing may leave unjournaled.
+        """
+        if self.stopped is None and self.journal.failure is not None:
+            self.stopped = self.journal.failure
         if self.stopped is not None:
             raise self.stopped
 

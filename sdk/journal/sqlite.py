@@ -228,8 +228,15 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(method)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         journal = args[0]
-        with _fail_closed(getattr(journal, "path", "?")):
-            return method(*args, **kwargs)
+        try:
+            with _fail_closed(getattr(journal, "path", "?")):
+                return method(*args, **kwargs)
+        except JournalUnavailable as exc:
+            # Sticky: a journal that failed once is not trusted again in this process,
+            # even if its next write would succeed (see Journal.failure).
+            if isinstance(journal, Journal) and journal.failure is None:
+                journal.failure = exc
+            raise
 
     return wrapper
 
@@ -252,6 +259,9 @@ class Journal:
     def __init__(self, connection: sqlite3.Connection, path: str) -> None:
         self._db = connection
         self.path = path
+        self.failure: JournalUnavailable | None = None
+        """The first storage failure of this journal, if any: the broker sends nothing after it,
+        whichever call met it and even if later writes would succeed."""
         self._leases = LeaseRegistry(None if path == ":memory:" else Path(path))
 
     @classmethod

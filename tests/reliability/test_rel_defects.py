@@ -392,3 +392,48 @@ async def test_a_journal_that_cannot_be_written_stops_the_run(
             # journaled before the failure is lost.
             assert {o["clientOrderId"] for o in venue_orders(venue, "dj")} <= journaled
             assert sent[0] in journaled
+
+
+@pytest.mark.parametrize("name", ADAPTERS)
+async def test_a_journal_that_fails_once_still_stops_the_run(name: str, tmp_path: Path) -> None:
+    """One failed write (a child's intent), then a journal that would work again: the run
+    stops all the same, and nothing reaches the venue that was not journaled before the
+    failure."""
+    import sqlite3
+
+    path = tmp_path / "j.sqlite"
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
+        async with build_adapter(name, venue) as adapter:
+            with Journal.open(path) as journal:
+                real = journal._db
+                intents_at_failure: set[str] = set()
+
+                class FailsOnce:
+                    """The real connection, but the next intent write fails once."""
+
+                    def __getattr__(self, attr: str) -> Any:
+                        return getattr(real, attr)
+
+                    def execute(self, sql: str, *args: Any) -> Any:
+                        if "INSERT INTO child_events" in sql and not intents_at_failure:
+                            rows = real.execute("SELECT client_order_id FROM child_events")
+                            intents_at_failure.update(r[0] for r in rows)
+                            journal._db = real  # the journal "comes back" at once
+                            raise sqlite3.OperationalError("disk I/O error")
+                        return real.execute(sql, *args)
+
+                def observe(event: BrokerEvent) -> None:
+                    armed = journal._db is real and not intents_at_failure
+                    if isinstance(event, ChildSent) and armed:
+                        journal._db = FailsOnce()  # type: ignore[assignment]
+
+                broker = make_broker(adapter, journal, "dk", [])
+                broker._session.observer = observe
+                parents = [twap_parent(i, ETH_ID, "0.1") for i in range(1, 4)]
+                with pytest.raises(JournalUnavailable):
+                    await broker.submit_orders(parents)
+                assert journal.failure is not None
+        await venue.wait_idle()
+    assert intents_at_failure, "the failure was never injected"
+    sent = {o["clientOrderId"] for o in venue_orders(venue, "dk")}
+    assert sent <= intents_at_failure
