@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import attrs
 
+from exsdk.redaction import redact_secrets
+
 __all__ = [
     "RETRY_POLICY",
     "AuthenticationFailed",
@@ -58,8 +60,6 @@ class SdkError(Exception):
     ) -> None:
         # Every message and body is redacted here, once for all raisers: a signed request
         # that failed in transit is named by its URL, signature and all.
-        from exsdk.adapter.redaction import redact_secrets
-
         message = redact_secrets(message)
         super().__init__(message)
         self.message = message

@@ -1,32 +1,23 @@
-"""Secrets in logs: credentials masked before any handler sees a record."""
+"""Secrets in logs: credentials masked before any handler sees a record.
+
+The rule itself (which names are credentials, how their values are masked) is
+:mod:`exsdk.redaction`, shared with error messages and the journal; this module only
+attaches it to ccxt's loggers.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    pass
+from exsdk.redaction import REDACTED, redact_secrets
 
-
-# Names whose values are credentials: headers (X-MBX-APIKEY), query strings and form
-# bodies (signature=..., apiKey=...), dict and JSON reprs ('secret': '...').
-_SECRET_NAMES = (
-    r"x-mbx-apikey|api[-_]?key|api[-_]?secret|secret(?:[-_]?key)?|signature|password"
-    r"|passphrase|private[-_]?key|access[-_]?token|token|listen[-_]?key"
-)
-_SECRET_IN_QUERY = re.compile(rf"(?i)(?<![\w-])({_SECRET_NAMES})=([^&\s'\",;]+)")
-_SECRET_IN_MAPPING = re.compile(rf"""(?i)(['"])({_SECRET_NAMES})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4""")
-_SECRET_IN_HEADER = re.compile(rf"(?im)^(\s*(?:{_SECRET_NAMES})\s*:\s*)(\S+)")
-REDACTED = "***"
-
-
-def redact_secrets(text: str) -> str:
-    """``text`` with API keys, secrets and request signatures replaced by ``***``."""
-    text = _SECRET_IN_QUERY.sub(rf"\1={REDACTED}", text)
-    text = _SECRET_IN_MAPPING.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
-    return _SECRET_IN_HEADER.sub(rf"\1{REDACTED}", text)
+__all__ = [
+    "CCXT_LOGGERS",
+    "REDACTED",
+    "SecretRedactingFilter",
+    "install_log_redaction",
+    "redact_secrets",
+]
 
 
 class SecretRedactingFilter(logging.Filter):

@@ -82,7 +82,7 @@ def explain(
     ``bundled_venue``, when the request went to the bundled simulator, lists the protocols
     it serves (path prefixes such as ``/api/v3``); an unknown-path answer then says them.
     """
-    from exsdk.adapter.redaction import redact_secrets
+    from exsdk.redaction import redact_secrets
 
     message = " ".join(str(exc).split())
     cause = cause_of(exc)

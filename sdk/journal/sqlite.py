@@ -17,13 +17,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Self, TypeVar
 
@@ -33,6 +31,7 @@ from exsdk.errors import JournalUnavailable
 from exsdk.extras import require
 from exsdk.journal.lease import LeaseRegistry, RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
+from exsdk.redaction import SECRET_KEYS, scrub
 
 if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
@@ -42,11 +41,6 @@ __all__ = ["SCHEMA_VERSION", "SECRET_KEYS", "Journal", "RunRecord", "scrub"]
 
 SCHEMA_VERSION = 1
 
-# Keys whose values are credentials, compared case-insensitively and without - or _.
-SECRET_KEYS = frozenset(
-    {"apikey", "secret", "signature", "xmbxapikey", "password", "privatekey", "token"}
-)
-_SECRET_IN_TEXT = re.compile(r"(?i)(signature|apikey|secret|x-mbx-apikey)([=:]\s*\"?)[^&\s\",}]+")
 
 _TABLES = (
     "runs",
@@ -165,29 +159,6 @@ def _append_only_triggers() -> str:
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
             )
     return "\n".join(parts)
-
-
-@lru_cache(maxsize=1024)
-def _is_secret_key(key: str) -> bool:
-    # Payload keys repeat endlessly (price, qty, ...): decide each name once.
-    return key.lower().replace("-", "").replace("_", "") in SECRET_KEYS
-
-
-def scrub(value: Any) -> Any:
-    """A copy of ``value`` with every credential-looking key or query value masked."""
-    if isinstance(value, Mapping):
-        return {
-            k: ("***" if isinstance(k, str) and _is_secret_key(k) else scrub(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    if isinstance(value, str):
-        # A secret in text needs a "=" or ":" before it; most strings have neither.
-        if "=" not in value and ":" not in value:
-            return value
-        return _SECRET_IN_TEXT.sub(r"\1\2***", value)
-    return value
 
 
 def _default(value: Any) -> Any:

@@ -1,0 +1,89 @@
+"""Credentials out of text and payloads: one rule for error messages, logs and the journal.
+
+A name is a credential when, lower-cased and without ``-`` or ``_``, it is in
+:data:`SECRET_KEYS` (``X-MBX-APIKEY``, ``api_key``, ``signature``, ...). :func:`redact_secrets`
+masks the values such names carry in text (query strings and form bodies, dict and JSON
+reprs, ``Name: value`` header lines); :func:`scrub` masks them in a payload's keys and, through
+:func:`redact_secrets`, in its strings. :class:`~exsdk.errors.SdkError`, the adapter's log
+filter (:mod:`exsdk.adapter.redaction`) and the journal all use these two, so a value masked in
+one place is masked in every other.
+
+This module sits below everything that uses it: it imports the standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["REDACTED", "SECRET_KEYS", "is_secret_key", "redact_secrets", "scrub"]
+
+REDACTED = "***"
+
+# Names whose values are credentials, compared lower-cased and without - or _: headers
+# (X-MBX-APIKEY), query and form fields (signature, apiKey), ccxt's config keys (secret,
+# password, privateKey), and the tokens other venues sign with (passphrase, listenKey).
+SECRET_KEYS = frozenset(
+    {
+        "accesstoken",
+        "apikey",
+        "apisecret",
+        "listenkey",
+        "passphrase",
+        "password",
+        "privatekey",
+        "secret",
+        "secretkey",
+        "signature",
+        "token",
+        "xmbxapikey",
+    }
+)
+
+
+def _spellings(key: str) -> str:
+    # Any spelling that normalises to ``key``: "api_key", "API-KEY", "apiKey".
+    return "[-_]*".join(key)
+
+
+# The same names as a pattern (case-insensitive), so text and keys follow one rule.
+_NAMES = "|".join(_spellings(key) for key in sorted(SECRET_KEYS))
+# name=value in a query string or form body.
+_IN_QUERY = re.compile(rf"(?i)(?<![\w-])({_NAMES})=([^&\s'\",;]+)")
+# 'name': 'value' or "name": "value" in a dict or JSON repr.
+_IN_MAPPING = re.compile(rf"""(?i)(['"])({_NAMES})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4""")
+# Name: value, as in a header line or a message ("X-MBX-APIKEY: ...", 'signature: "..."').
+_IN_HEADER = re.compile(rf"""(?i)(?<![\w'"-])({_NAMES})(\s*:[ \t]*"?)([^&\s",}}]+)""")
+
+
+@lru_cache(maxsize=1024)
+def is_secret_key(name: str) -> bool:
+    """Whether a field, header or query name carries a credential (``X-MBX-APIKEY``, ...)."""
+    # Payload keys repeat endlessly (price, qty, ...): each name is decided once.
+    return name.lower().replace("-", "").replace("_", "") in SECRET_KEYS
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with API keys, secrets and request signatures replaced by ``***``."""
+    # Most text has neither "=" nor ":", and so no place a secret could be named.
+    if "=" not in text and ":" not in text:
+        return text
+    text = _IN_QUERY.sub(rf"\1={REDACTED}", text)
+    text = _IN_MAPPING.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
+    return _IN_HEADER.sub(rf"\1\2{REDACTED}", text)
+
+
+def scrub(value: Any) -> Any:
+    """A copy of ``value`` with every credential masked: by key, and in every string."""
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if isinstance(k, str) and is_secret_key(k) else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return redact_secrets(value)
+    return value
