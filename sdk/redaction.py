@@ -24,13 +24,19 @@ REDACTED = "***"
 
 # Names whose values are credentials, compared lower-cased and without - or _: headers
 # (X-MBX-APIKEY), query and form fields (signature, apiKey), ccxt's config keys (secret,
-# password, privateKey), and the tokens other venues sign with (passphrase, listenKey).
+# password, privateKey), and the headers and tokens other venues sign with: Bybit v5
+# (X-BAPI-API-KEY, X-BAPI-SIGN), OKX (OK-ACCESS-KEY/-SIGN/-PASSPHRASE), Kraken (API-Sign),
+# passphrase, listenKey.
 SECRET_KEYS = frozenset(
     {
         "accesstoken",
         "apikey",
         "apisecret",
+        "apisign",
         "listenkey",
+        "okaccesskey",
+        "okaccesspassphrase",
+        "okaccesssign",
         "passphrase",
         "password",
         "privatekey",
@@ -38,6 +44,8 @@ SECRET_KEYS = frozenset(
         "secretkey",
         "signature",
         "token",
+        "xbapiapikey",
+        "xbapisign",
         "xmbxapikey",
     }
 )

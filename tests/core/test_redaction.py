@@ -39,6 +39,12 @@ SECRET_NAMES = [
     "accessToken",
     "token",
     "listenKey",
+    "X-BAPI-API-KEY",
+    "X-BAPI-SIGN",
+    "OK-ACCESS-KEY",
+    "OK-ACCESS-SIGN",
+    "OK-ACCESS-PASSPHRASE",
+    "API-Sign",
 ]
 # Names that look close but carry no credential: left readable by every user.
 PLAIN_NAMES = ["symbol", "clientOrderId", "signatureVersion", "tokens", "apiKeyId", "msg"]
