@@ -12,19 +12,10 @@ from typing import Any
 
 from aiohttp import web
 
-from exsdk.simulator.exchange_info import MarketKind
 from exsdk.simulator.faults import Fault
 from exsdk.simulator.state import VenueState
 
 ADMIN_PREFIX = "/__sim__/"
-
-
-def _kinds(market: str | None) -> list[MarketKind]:
-    if market is None:
-        return ["spot", "futures"]
-    if market not in ("spot", "futures"):
-        raise ValueError(f"unknown market {market!r}")
-    return ["spot" if market == "spot" else "futures"]
 
 
 class Admin:
@@ -53,12 +44,20 @@ class Admin:
     def __init__(self, state: VenueState) -> None:
         self.state = state
 
+    def _kinds(self, market: str | None) -> list[str]:
+        # Every market by default (Binance's two and those dialects installed).
+        if market is None:
+            return list(self.state.engines)
+        if market not in self.state.engines:
+            raise ValueError(f"unknown market {market!r}")
+        return [market]
+
     def set_price(
         self, symbol: str, price: str | Decimal | float, market: str | None = None
     ) -> None:
         """Move ``symbol``'s reference price (both markets unless ``market``); fills cross."""
         found = False
-        for kind in _kinds(market):
+        for kind in self._kinds(market):
             engine = self.state.engines[kind]
             if symbol in engine.books:
                 engine.set_mid(symbol, Decimal(str(price)))
@@ -79,7 +78,7 @@ class Admin:
         self._set_thin(symbol, market, False)
 
     def _set_thin(self, symbol: str, market: str, thin: bool) -> None:
-        for kind in _kinds(market):
+        for kind in self._kinds(market):
             book = self.state.engines[kind].books[symbol]
             book.thin = thin
             book.rebuild()
@@ -128,13 +127,13 @@ class Admin:
 
     def set_rate_limit(self, market: str, limit_type: str, interval: str, limit: int) -> None:
         """Override a limit, e.g. ``("futures", "ORDERS", "10S", 5)``."""
-        for kind in _kinds(market):
+        for kind in self._kinds(market):
             self.state.limiters[kind].set_limit(limit_type, interval, int(limit))
 
     def orders(self, market: str | None = None) -> list[dict[str, Any]]:
         """All orders with clientOrderId, status and fills."""
         out = []
-        for kind in _kinds(market):
+        for kind in self._kinds(market):
             for o in self.state.engines[kind].orders.values():
                 out.append(
                     {
@@ -178,7 +177,7 @@ class Admin:
 
     def trades(self, market: str | None = None) -> list[dict[str, Any]]:
         """All executions."""
-        return [self._trade(k, t) for k in _kinds(market) for t in self.state.engines[k].trades]
+        return [self._trade(k, t) for k in self._kinds(market) for t in self.state.engines[k].trades]
 
     def balances(self) -> dict[str, Any]:
         """Spot free/locked per asset and the futures wallet."""
@@ -219,7 +218,7 @@ class Admin:
 
     def book(self, symbol: str, market: str = "futures") -> dict[str, Any]:
         """Mid, thin flag and levels of one book."""
-        book = self.state.engines[_kinds(market)[0]].books[symbol]
+        book = self.state.engines[self._kinds(market)[0]].books[symbol]
         return {
             "mid": str(book.mid),
             "thin": book.thin,

@@ -53,8 +53,10 @@ class VenueState:
     seed: int
     clock: Clock
     keys: dict[str, str]
-    engines: dict[MarketKind, Engine]
-    limiters: dict[MarketKind, RateLimiter]
+    # Market name -> engine: Binance's "spot" and "futures" here; dialects add their own
+    # markets (Bybit's "bybit_spot", "bybit_linear") when the venue installs them.
+    engines: dict[str, Engine]
+    limiters: dict[str, RateLimiter]
     faults: FaultPlan = attrs.field(factory=FaultPlan)
     request_log: deque[dict[str, Any]] = attrs.field(factory=lambda: deque(maxlen=REQUEST_LOG_SIZE))
     # Clock time (Clock.elapsed) up to which the price process has been run.
@@ -85,8 +87,8 @@ class VenueState:
             if time_source is None
             else Clock(speed=clock_speed, source=time_source)
         )
-        engines: dict[MarketKind, Engine] = {}
-        limiters: dict[MarketKind, RateLimiter] = {}
+        engines: dict[str, Engine] = {}
+        limiters: dict[str, RateLimiter] = {}
         start_ids = {"spot": (28_000_001, 560_000_001), "futures": (4_087_922_101, 272_536_301)}
         for kind, snap in (("spot", spot_snapshot), ("futures", futures_snapshot)):
             mk: MarketKind = "spot" if kind == "spot" else "futures"

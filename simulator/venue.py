@@ -1,28 +1,21 @@
-"""The aiohttp application: routing, faults, rate limits, auth, and SimulatedBinance."""
+"""The aiohttp application: faults and the request log, then the path's dialect; SimulatedBinance."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from exsdk.simulator import auth, errors
+import attrs
+
 from exsdk.simulator.admin import ADMIN_PREFIX, Admin, handle_admin
-from exsdk.simulator.errors import BinanceError
-from exsdk.simulator.exchange_info import (
-    DEFAULT_FUTURES_SNAPSHOT,
-    DEFAULT_SPOT_SNAPSHOT,
-    MarketKind,
-)
+from exsdk.simulator.dialects import Dialect, load_dialects
+from exsdk.simulator.exchange_info import DEFAULT_FUTURES_SNAPSHOT, DEFAULT_SPOT_SNAPSHOT
 from exsdk.simulator.faults import Fault
-from exsdk.simulator.routes import Route, build_routes
 from exsdk.simulator.state import (
     DEFAULT_API_KEY,
     DEFAULT_FUTURES_BALANCE,
@@ -32,35 +25,19 @@ from exsdk.simulator.state import (
     VenueState,
 )
 
-HTML_ERROR = (
-    "<html><head><title>{status}</title></head><body><h1>{status} Server Error</h1></body></html>"
-)
-_SECRET_HEADERS = frozenset({"x-mbx-apikey", "authorization", "cookie"})
+_SECRET_HEADERS = frozenset({"x-mbx-apikey", "x-bapi-api-key", "x-bapi-sign", "authorization", "cookie"})
 
 
-def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status,
-        text=json.dumps(body, separators=(",", ":")),
-        content_type="application/json",
-        headers=dict(headers or {}),
-    )
+@attrs.frozen
+class Request:
+    """One request as read off the wire (what a dialect serves)."""
 
-
-def _error(err: BinanceError, headers: Mapping[str, str] | None = None) -> web.Response:
-    merged = dict(headers or {})
-    merged.update(dict(err.headers))
-    return _json(err.status, err.body(), merged)
-
-
-def not_found() -> web.Response:
-    """What Binance answers for a path it does not serve: HTTP 404 with an empty body.
-
-    Seen on api.binance.com for the removed ``/api/v3/userDataStream`` (python-binance
-    issue #1614, 2025-10: ``404 Not Found``, ``Content-Length: 0``, server nginx); no
-    JSON code, so ccxt raises its HTTP-status error and Binance clients their own.
-    """
-    return web.Response(status=404, body=b"")
+    method: str
+    path: str
+    raw_query: str
+    raw_body: str
+    headers: Mapping[str, str]
+    params: dict[str, str]
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
@@ -71,15 +48,32 @@ def _drop(request: web.Request) -> web.StreamResponse:
 
 
 class App:
-    """Request pipeline: log -> faults -> rate limit -> auth -> handler."""
+    """Request pipeline: log -> faults -> the path's dialect (rate limit, auth, handler).
 
-    def __init__(self, state: VenueState, admin: Admin) -> None:
+    Each dialect owns path prefixes; a path no dialect owns is answered by the first one
+    (Binance spot: an empty 404), as the venue did before dialects.
+    """
+
+    def __init__(
+        self, state: VenueState, admin: Admin, dialects: Sequence[str] | None = None
+    ) -> None:
         self.state = state
         self.admin = admin
-        self.routes: dict[tuple[str, str], Route] = build_routes()
+        self.dialects: list[Dialect] = load_dialects(dialects)
+        if not self.dialects:
+            raise ValueError("a venue needs at least one dialect")
+        for dialect in self.dialects:
+            dialect.install(state)
         self.in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def dialect_for(self, path: str) -> Dialect:
+        """The dialect owning ``path`` (the first dialect when none does)."""
+        for dialect in self.dialects:
+            if path.startswith(dialect.prefixes):
+                return dialect
+        return self.dialects[0]
 
     async def wait_idle(self) -> None:
         """Return once no request is being served (a late, delayed one included)."""
@@ -100,74 +94,29 @@ class App:
         path = request.path
         if path.startswith(ADMIN_PREFIX):
             return await handle_admin(self.admin, request)
+        dialect = self.dialect_for(path)
         method = request.method.upper()
         raw_query = request.raw_path.partition("?")[2]
         try:
             raw_body = (await request.read()).decode() if request.can_read_body else ""
         except UnicodeDecodeError:
-            # Binance reads parameters as UTF-8 text; bytes that are not are illegal chars.
-            return _error(errors.illegal_chars_any())
-        params: dict[str, str] = dict(parse_qsl(raw_query, keep_blank_values=True))
-        params.update(parse_qsl(raw_body, keep_blank_values=True))
+            reply: web.Response = dialect.bad_encoding()
+            return reply
+        params = dialect.parse_params(method, raw_query, raw_body)
         self._log(request, method, path, params)
         faults = self.state.faults.on_request(method, path)
         delay = sum(f.seconds for f in faults if f.kind == "latency")
         if delay > 0:
             await asyncio.sleep(delay)
         action: Fault | None = next((f for f in faults if f.kind != "latency"), None)
-        route = self.routes.get((method, path))
-        market: MarketKind = "futures" if path.startswith("/fapi") else "spot"
-        limiter = self.state.limiters[market]
-        is_order = route is not None and route.is_order
-        if action is not None:
-            if action.kind == "reset_before":
-                return _drop(request)
-            if action.kind == "http_error":
-                return _error(errors.internal_error(action.status))
-            if action.kind == "html_error":
-                return web.Response(
-                    status=action.status,
-                    text=HTML_ERROR.format(status=action.status),
-                    content_type="text/html",
-                )
-            if action.kind == "rate_limit":
-                # The limit named is the snapshot's (2400 in 2021-09, 6000 since 2022);
-                # Retry-After the fault's seconds when it states them (tests keep it short).
-                weight = next((w for w in limiter.windows if w.kind == "REQUEST_WEIGHT"), None)
-                err = errors.too_much_weight(
-                    weight.limit if weight else 1200, math.ceil(action.seconds) or 60
-                )
-                return _error(err, limiter.headers(False))
-            if action.kind == "clock_skew":
-                return _error(errors.outside_recv_window())
-            if action.kind == "malformed":
-                return web.Response(
-                    status=action.status,
-                    body=action.body.encode(),
-                    headers={"Content-Type": action.content_type},
-                )
-        if route is None:
-            return not_found()
-        try:
-            limiter.admit(route.weight(params), is_order)
-            if route.signed:
-                auth.check_signed(
-                    self.state.keys,
-                    request.headers.get("X-MBX-APIKEY"),
-                    raw_query,
-                    raw_body,
-                    params,
-                    self.state.clock.now_ms(),
-                )
-            result = route.handler(self.state, params)
-        except BinanceError as err:
-            return _error(err, limiter.headers(is_order))
-        if action is not None and action.kind == "timeout_unknown":
-            status = action.status if action.status in (408, 503) else 408
-            return _error(errors.backend_timeout(status), limiter.headers(is_order))
-        if action is not None and action.kind == "drop_after_accept":
+        if action is not None and action.kind == "reset_before":
             return _drop(request)
-        return _json(200, result, limiter.headers(is_order))
+        incoming = Request(method, path, raw_query, raw_body, request.headers, params)
+        answer = dialect.serve(self.state, incoming, action)
+        if answer is None:
+            return _drop(request)
+        assert isinstance(answer, web.StreamResponse)
+        return answer
 
     def _log(self, request: web.Request, method: str, path: str, params: dict[str, str]) -> None:
         # Secrets never reach the log: the key header is masked, the signature dropped.
@@ -196,7 +145,9 @@ class SimulatedBinance:
     bundled one by default). ``tick_seconds`` samples the price process every that many
     wall seconds (never by default); ``clock_speed`` is how fast the venue's clock runs
     against wall time, so prices move per clock second as they do on Binance.
-    The request log keeps the last ``request_log_size`` requests.
+    The request log keeps the last ``request_log_size`` requests. ``dialects`` names the
+    protocols served (all of :data:`exsdk.simulator.dialects.DIALECTS` by default: Binance
+    spot, Binance USD-M and Bybit v5 share one port, their paths do not collide).
     """
 
     def __init__(
@@ -217,6 +168,7 @@ class SimulatedBinance:
         tick_seconds: float | None = None,
         clock_speed: float = 1.0,
         request_log_size: int = REQUEST_LOG_SIZE,
+        dialects: Sequence[str] | None = None,
     ) -> None:
         keys = {api_key: secret, **(extra_keys or {})}
         self.state = VenueState.create(
@@ -237,7 +189,7 @@ class SimulatedBinance:
         self.port = port
         self.tick_seconds = tick_seconds
         self.admin = Admin(self.state)
-        self._app = App(self.state, self.admin)
+        self._app = App(self.state, self.admin, dialects)
         self._runner: web.AppRunner | None = None
         self._ticker: asyncio.Task[None] | None = None
 
