@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -19,7 +19,10 @@ import attrs
 from exsdk.redaction import redact_secrets
 
 __all__ = [
+    "BINANCE_CODES",
+    "BYBIT_CODES",
     "RETRY_POLICY",
+    "VENUE_CODE_TABLES",
     "AuthenticationFailed",
     "BelowMinimum",
     "ClockSkew",
@@ -38,8 +41,10 @@ __all__ = [
     "SdkError",
     "TransientVenueError",
     "UnsupportedMethod",
+    "VenueCodeTable",
     "VenueRejected",
     "binance_error_code",
+    "code_table_for",
     "is_documented_rejection",
     "retry_rule_for",
     "stops_run",
@@ -115,7 +120,9 @@ class BelowMinimum(VenueRejected):
 
 
 class LiquidityRejected(VenueRejected):
-    """Binance -4131: the best counter price is outside the PERCENT_PRICE band."""
+    """The price band: Binance -4131 (the best counter price is outside PERCENT_PRICE),
+    Bybit 110003 / 170193 / 170194 / 170371 / 170372 (the order's price, or a linear
+    market order's best counter price, outside the allowed range)."""
 
 
 class InsufficientFunds(VenueRejected):
@@ -251,6 +258,135 @@ _BINANCE_CODES: Mapping[int, type[SdkError]] = {
 # The name must end there: "NOTIONAL" but not some future "NOTIONAL_X".
 _BELOW_MINIMUM_RE = re.compile(r"Filter failure: (?:MIN_)?NOTIONAL(?![A-Z_])")
 
+# Binance's "10xx general server or network issues" that are refusals of the request
+# itself; the rest of that band (and any code not documented) says nothing certain.
+_GENERAL_REJECTIONS = frozenset({-1002, -1010, -1013, -1014, -1020, -1100})
+
+
+def _binance_documented(code: int) -> bool:
+    # The 11xx request issues, the 20xx processing issues, the futures 4xxx/5xxx order
+    # and filter codes, and a few 10xx.
+    if -1099 <= code <= -1000:
+        return code in _GENERAL_REJECTIONS
+    return -5999 <= code <= -1100
+
+
+# Bybit v5 retCodes (Bybit's error table and ccxt 4.5.90's bybit.py, both in
+# /work/shared/data/bybit_samples/bybit_errors.json); the SDK's classes decide where ccxt
+# says only InvalidOrder or BadRequest.
+_BYBIT_CODES: Mapping[int, type[SdkError]] = {
+    10002: ClockSkew,  # the timestamp is outside recv_window
+    10003: AuthenticationFailed,  # API key is invalid
+    10004: AuthenticationFailed,  # error sign
+    10005: AuthenticationFailed,  # permission denied
+    10010: AuthenticationFailed,  # unmatched IP
+    10006: RateLimited,  # too many visits (the per-endpoint UID limit)
+    10018: RateLimited,  # the IP limit
+    10016: TransientVenueError,  # system error / request timeout: the outcome is open
+    170007: OrderOutcomeUnknown,  # timeout waiting for the backend
+    110001: OrderNotFound,
+    170213: OrderNotFound,
+    110004: InsufficientFunds,
+    110007: InsufficientFunds,
+    110012: InsufficientFunds,
+    170131: InsufficientFunds,
+    110094: BelowMinimum,  # order value below the symbol's minNotionalValue (linear)
+    170136: BelowMinimum,  # quantity below minOrderQty (spot)
+    170140: BelowMinimum,  # value below minOrderAmt (spot)
+    # The price band: an order priced (or, on linear, a market order whose best counter
+    # price lies) outside the range the venue allows around the mark. Binance's -4131
+    # plays this role; the meaning is the same, so the class is.
+    110003: LiquidityRejected,
+    170193: LiquidityRejected,
+    170194: LiquidityRejected,
+    170371: LiquidityRejected,
+    170372: LiquidityRejected,
+    110017: VenueRejected,  # reduce-only rule not satisfied
+    110043: VenueRejected,  # leverage not modified
+}
+
+# 10001 is Bybit's "params error"; its text says when the quantity is below the minimum.
+_BYBIT_BELOW_MINIMUM_RE = re.compile(r"exceeds minimum limit allowed")
+# In Bybit's order bands (110xxx UTA/contract, 170xxx spot) these do not refuse the
+# request: internal error, backend timeout, create/cancel failed, still processing.
+_BYBIT_NOT_REJECTIONS = frozenset({170001, 170007, 170149, 170150, 110079})
+
+
+def _bybit_documented(code: int) -> bool:
+    if code in _BYBIT_NOT_REJECTIONS:
+        return False
+    return code == 10001 or 110001 <= code <= 110999 or 170001 <= code <= 170999
+
+
+@attrs.frozen
+class VenueCodeTable:
+    """How one venue family's error bodies are read: where the code is, which SDK class
+    a code (or a code and its text) means, and which codes are documented refusals."""
+
+    family: str
+    exchanges: frozenset[str]
+    code_re: re.Pattern[str]
+    classes: Mapping[int, type[SdkError]]
+    by_text: tuple[tuple[int, re.Pattern[str], type[SdkError]], ...]
+    documented: Callable[[int], bool]
+    success: frozenset[int] = frozenset()
+
+    def code_of(self, text: str) -> int | None:
+        """The venue's error code in ``text`` (a success code is none)."""
+        match = self.code_re.search(text)
+        if match is None:
+            return None
+        code = int(match.group(1))
+        return None if code in self.success else code
+
+    def class_of(self, code: int, text: str) -> type[SdkError] | None:
+        """The SDK class ``code`` decides alone, or with its message; else ``None``."""
+        if code in self.classes:
+            return self.classes[code]
+        for known, pattern, cls in self.by_text:
+            if code == known and pattern.search(text):
+                return cls
+        return None
+
+    def is_documented_rejection(self, code: int | None) -> bool:
+        """Whether the venue documents ``code`` as refusing the request (nothing placed)."""
+        if code is None:
+            return False
+        if code in self.classes:
+            return issubclass(self.classes[code], VenueRejected | AuthenticationFailed)
+        return self.documented(code)
+
+
+BINANCE_CODES = VenueCodeTable(
+    family="binance",
+    exchanges=frozenset({"binance", "binanceusdm", "binancecoinm", "binanceus"}),
+    code_re=re.compile(r'"code"\s*:\s*(-?\d+)'),
+    classes=_BINANCE_CODES,
+    by_text=((-1013, _BELOW_MINIMUM_RE, BelowMinimum),),
+    documented=_binance_documented,
+)
+BYBIT_CODES = VenueCodeTable(
+    family="bybit",
+    exchanges=frozenset({"bybit"}),
+    code_re=re.compile(r'"retCode"\s*:\s*"?(-?\d+)'),
+    classes=_BYBIT_CODES,
+    by_text=((10001, _BYBIT_BELOW_MINIMUM_RE, BelowMinimum),),
+    documented=_bybit_documented,
+    success=frozenset({0}),
+)
+VENUE_CODE_TABLES: tuple[VenueCodeTable, ...] = (BINANCE_CODES, BYBIT_CODES)
+"""Every venue family's code table; an exchange in none is read with Binance's (the
+SDK's first family: its ``{"code": -N}`` bodies are also what generic venues' tests use)."""
+
+
+def code_table_for(exchange: str | None) -> VenueCodeTable:
+    """The code table of the family ``exchange`` (a ccxt id) belongs to."""
+    for table in VENUE_CODE_TABLES:
+        if exchange in table.exchanges:
+            return table
+    return BINANCE_CODES
+
+
 # ccxt's exception classes, most specific first; matched by class name along the MRO so
 # this module does not need ccxt's types at import time.
 _CCXT_CLASSES: tuple[tuple[str, type[SdkError]], ...] = (
@@ -276,14 +412,12 @@ _CCXT_CLASSES: tuple[tuple[str, type[SdkError]], ...] = (
     ("BaseError", VenueRejected),
 )
 
-_CODE_RE = re.compile(r'"code"\s*:\s*(-?\d+)')
 _JSON_RE = re.compile(r"\{.*\}", re.DOTALL)
 
 
 def binance_error_code(text: str) -> int | None:
     """The Binance ``code`` inside an error text or body, if there is one."""
-    match = _CODE_RE.search(text)
-    return int(match.group(1)) if match else None
+    return BINANCE_CODES.code_of(text)
 
 
 def _body_of(text: str) -> str | None:
@@ -297,12 +431,13 @@ def _body_of(text: str) -> str | None:
     return match.group(0)
 
 
-def _class_for(exc: BaseException, code: int | None, text: str) -> type[SdkError]:
+def _class_for(
+    exc: BaseException, code: int | None, text: str, table: VenueCodeTable
+) -> type[SdkError]:
     if code is not None:
-        if code in _BINANCE_CODES:
-            return _BINANCE_CODES[code]
-        if code == -1013 and _BELOW_MINIMUM_RE.search(text):
-            return BelowMinimum
+        decided = table.class_of(code, text)
+        if decided is not None:
+            return decided
     names = [cls.__name__ for cls in type(exc).__mro__]
     for ccxt_name, sdk_cls in _CCXT_CLASSES:
         if ccxt_name in names:
@@ -312,22 +447,10 @@ def _class_for(exc: BaseException, code: int | None, text: str) -> type[SdkError
     return VenueRejected
 
 
-# Binance's "10xx general server or network issues" that are refusals of the request
-# itself; the rest of that band (and any code not documented) says nothing certain.
-_GENERAL_REJECTIONS = frozenset({-1002, -1010, -1013, -1014, -1020, -1100})
-
-
-def is_documented_rejection(code: int | None) -> bool:
-    """Whether a Binance error code is one the venue documents as refusing the request
-    (so an order it answers was not placed): the 11xx request issues, the 20xx
-    processing issues, the futures 4xxx/5xxx order and filter codes, and a few 10xx."""
-    if code is None:
-        return False
-    if code in _BINANCE_CODES:
-        return issubclass(_BINANCE_CODES[code], VenueRejected | AuthenticationFailed)
-    if -1099 <= code <= -1000:
-        return code in _GENERAL_REJECTIONS
-    return -5999 <= code <= -1100
+def is_documented_rejection(code: int | None, exchange: str | None = None) -> bool:
+    """Whether an error code of ``exchange``'s family (Binance's by default) is one the
+    venue documents as refusing the request, so an order it answers was not placed."""
+    return code_table_for(exchange).is_documented_rejection(code)
 
 
 Request = Literal["create", "read"]
@@ -343,9 +466,11 @@ def translate(
 ) -> SdkError:
     """Translate a ccxt (or transport) exception into the SDK's tree.
 
-    The Binance ``code`` in the body decides first, since ccxt maps the same code to
+    The venue family's code table (:func:`code_table_for` ``exchange``: Binance's
+    ``code``, Bybit's ``retCode``) decides first, since ccxt maps the same code to
     different classes by host (-4131 is ``OperationRejected`` on fapi and
-    ``ExchangeError`` on spot); ccxt's class decides otherwise.
+    ``ExchangeError`` on spot) and Bybit's to InvalidOrder/BadRequest wholesale; ccxt's
+    class decides otherwise.
 
     ccxt puts the response body in the message for most errors, but not for those it
     matched by message text (``"binance Account has insufficient balance ..."``); pass
@@ -363,10 +488,11 @@ def translate(
     found = _body_of(text)
     if body is not None and _body_of(body) is not None:
         found = _body_of(body)
-    code = binance_error_code(found) if found else None
-    cls = _class_for(exc, code, f"{text} {found or ''}")
+    table = code_table_for(exchange)
+    code = table.code_of(found) if found else None
+    cls = _class_for(exc, code, f"{text} {found or ''}", table)
     if request is not None:
-        if issubclass(cls, VenueRejected) and not is_documented_rejection(code):
+        if issubclass(cls, VenueRejected) and not table.is_documented_rejection(code):
             cls = OrderOutcomeUnknown if request == "create" else TransientVenueError
         elif request == "create" and cls is TransientVenueError:
             # A create that met a 5xx or a dropped connection may have been executed.

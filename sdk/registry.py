@@ -47,6 +47,8 @@ ENTRY_POINT_GROUP = "exsdk.adapters"
 BUILTIN_ADAPTERS: Mapping[str, str] = {
     "binance-spot": "exsdk.adapters.binance.spot:BinanceSpotAdapter",
     "binance-futures": "exsdk.adapters.binance.futures:BinanceFuturesAdapter",
+    "bybit-spot": "exsdk.adapters.bybit.spot:BybitSpotAdapter",
+    "bybit-linear": "exsdk.adapters.bybit.linear:BybitLinearAdapter",
 }
 """Built-in adapter names -> ``"module:Class"``."""
 

@@ -177,7 +177,9 @@ class Admin:
 
     def trades(self, market: str | None = None) -> list[dict[str, Any]]:
         """All executions."""
-        return [self._trade(k, t) for k in self._kinds(market) for t in self.state.engines[k].trades]
+        return [
+            self._trade(k, t) for k in self._kinds(market) for t in self.state.engines[k].trades
+        ]
 
     def balances(self) -> dict[str, Any]:
         """Spot free/locked per asset and the futures wallet."""

@@ -1,4 +1,4 @@
-"""The aiohttp application: faults and the request log, then the path's dialect; SimulatedBinance."""
+"""The aiohttp application (request log, faults, then the path's dialect) and SimulatedBinance."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import web
-
 import attrs
+from aiohttp import web
 
 from exsdk.simulator.admin import ADMIN_PREFIX, Admin, handle_admin
 from exsdk.simulator.dialects import Dialect, load_dialects
@@ -25,7 +24,9 @@ from exsdk.simulator.state import (
     VenueState,
 )
 
-_SECRET_HEADERS = frozenset({"x-mbx-apikey", "x-bapi-api-key", "x-bapi-sign", "authorization", "cookie"})
+_SECRET_HEADERS = frozenset(
+    {"x-mbx-apikey", "x-bapi-api-key", "x-bapi-sign", "authorization", "cookie"}
+)
 
 
 @attrs.frozen

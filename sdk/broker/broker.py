@@ -529,11 +529,12 @@ class Broker:
 
     async def _place(self, child: ChildOrder) -> ChildOrder:
         placed = await self._session.place(child)
-        if placed.status == ChildStatus.REJECTED and isinstance(
-            self._session.last_errors.get(child.client_order_id), LiquidityRejected
-        ):
+        error = self._session.last_errors.get(child.client_order_id)
+        if placed.status == ChildStatus.REJECTED and isinstance(error, LiquidityRejected):
+            # The venue's own code: -4131 on Binance, 110003 / 170193 ... on Bybit.
+            code = error.code if error.code is not None else "price band"
             self._session.warn(
-                f"{child.client_order_id} {child.symbol}: liquidity rejection (-4131); "
+                f"{child.client_order_id} {child.symbol}: liquidity rejection ({code}); "
                 "the book is too thin, other orders proceed"
             )
         return placed

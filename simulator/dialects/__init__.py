@@ -32,12 +32,29 @@ DIALECTS: Mapping[str, str] = {
 class Incoming(Protocol):
     """One request as the venue read it (see :class:`exsdk.simulator.venue.Request`)."""
 
-    method: str
-    path: str
-    raw_query: str
-    raw_body: str
-    headers: Mapping[str, str]
-    params: dict[str, str]
+    @property
+    def method(self) -> str:
+        """Upper-case HTTP method."""
+
+    @property
+    def path(self) -> str:
+        """URL path."""
+
+    @property
+    def raw_query(self) -> str:
+        """The query string exactly as sent (what signatures cover)."""
+
+    @property
+    def raw_body(self) -> str:
+        """The body exactly as sent."""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Request headers."""
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Parameters as the dialect parsed them."""
 
 
 class Dialect(Protocol):

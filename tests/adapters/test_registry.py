@@ -80,7 +80,14 @@ def test_entry_point_adapters(monkeypatch: pytest.MonkeyPatch) -> None:
         EntryPoint("broken", "no_such_module_xyz:Thing", "exsdk.adapters"),
     )
     monkeypatch.setattr(registry, "entry_points", _fake_entry_points(*eps))
-    assert adapter_names() == ["binance-spot", "binance-futures", "broken", "third-party"]
+    assert adapter_names() == [
+        "binance-spot",
+        "binance-futures",
+        "bybit-spot",
+        "bybit-linear",
+        "broken",
+        "third-party",
+    ]
     assert adapter_class("third-party") is _ThirdParty
     assert adapter_class("binance-spot") is BinanceSpotAdapter  # built-ins win
     with pytest.raises(AdapterNotFound, match="failed to import"):

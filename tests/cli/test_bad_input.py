@@ -137,6 +137,7 @@ def test_resume_unknown_run(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_adapters_table(runner: CliRunner) -> None:
-    result = runner.invoke(app, ["adapters"])
+    # Wide enough that four built-in adapters do not fold their names.
+    result = runner.invoke(app, ["adapters"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr
     assert "binance-futures" in result.stdout and "binance-spot" in result.stdout

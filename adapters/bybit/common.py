@@ -1,0 +1,103 @@
+"""What Bybit spot and linear share: the unified-account options ccxt needs, client
+order id rules, lookups by ``orderLinkId``, and a clock resync after retCode 10002.
+
+How Bybit's retCodes become SDK errors is :data:`exsdk.errors.BYBIT_CODES` (one table
+for every adapter). The price-band refusals (110003 on linear, 170193 / 170194 /
+170371 / 170372 on spot: the order's price, or a linear market order's best counter
+price, outside the range Bybit allows around the mark) mean what Binance's -4131 means
+and are ``LiquidityRejected``; below-minimum orders (110094, 170136, 170140, and 10001
+"exceeds minimum limit allowed") are ``BelowMinimum``; 10002 (timestamp outside
+recv_window) is ``ClockSkew``; 10003 / 10004 ``AuthenticationFailed``; 10006
+``RateLimited``; 110007 / 170131 ``InsufficientFunds``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from exsdk.adapter import CcxtAdapter, ReplyShape
+from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError
+
+__all__ = ["CLIENT_ORDER_ID_RE", "RESULT_REPLY", "BybitAdapter", "validate_client_order_id"]
+
+CLIENT_ORDER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,36}")
+"""Bybit's ``orderLinkId``: up to 36 letters, digits, dashes and underscores."""
+
+RESULT_REPLY = ReplyShape(dict, {"result": dict})
+"""Every v5 answer: ``{"retCode", "retMsg", "result": {...}, "retExtInfo", "time"}``."""
+
+
+def validate_client_order_id(client_order_id: str) -> str:
+    """The id unchanged when Bybit accepts it, else ``InvalidOrderInput``."""
+    if not isinstance(client_order_id, str) or not CLIENT_ORDER_ID_RE.fullmatch(client_order_id):
+        raise InvalidOrderInput(
+            f"client order id {client_order_id!r} must be 1 to 36 characters of [A-Za-z0-9_-]",
+            field="client_order_id",
+        )
+    return client_order_id
+
+
+class BybitAdapter(CcxtAdapter):
+    """Base of the Bybit adapters (ccxt ``bybit``, unified trading account).
+
+    ccxt asks ``/v5/user/query-api`` and ``/v5/account/info`` before the first order or
+    balance to learn the account mode; the options below state it (a unified trading
+    account, Bybit's only kind for new accounts) so no such request is sent. Currencies
+    are not fetched (a signed ``/v5/asset/coin/query-info`` the SDK never needs).
+    """
+
+    ccxt_id: ClassVar[str] = "bybit"
+    default_options: ClassVar[Mapping[str, Any]] = {
+        **CcxtAdapter.default_options,
+        "enableUnifiedAccount": True,
+        "enableUnifiedMargin": False,
+        # A clock is resynced after 10002 (resync_clock), not before every start.
+        "adjustForTimeDifference": False,
+        # /v5/order/realtime finds an order of any status among the account's last 500:
+        # the broker asks for its own recent orders only.
+        "fetchOrder": {"acknowledged": True},
+    }
+    reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
+        "create_order": RESULT_REPLY,
+        "cancel_order": RESULT_REPLY,
+        "fetch_order": RESULT_REPLY,
+        "fetch_open_orders": RESULT_REPLY,
+        "fetch_closed_orders": RESULT_REPLY,
+        "fetch_my_trades": RESULT_REPLY,
+        "fetch_balance": RESULT_REPLY,
+    }
+
+    def _check_exchange(self) -> None:
+        # Base load_markets calls fetch_currencies whenever has['fetchCurrencies'] is True.
+        self._exchange.has["fetchCurrencies"] = False
+
+    def validate_client_order_id(self, client_order_id: str) -> str:
+        """Bybit's rule: 1 to 36 characters of ``[A-Za-z0-9_-]``."""
+        return validate_client_order_id(client_order_id)
+
+    async def _fetch_raw_order_by_client_id(self, symbol: str, client_order_id: str) -> Any:
+        # /v5/order/realtime and then /v5/order/history filtered by orderLinkId: no scan.
+        params = {"orderLinkId": client_order_id}
+        for method in ("fetch_open_orders", "fetch_canceled_and_closed_orders"):
+            for order in await self._call(method, symbol, None, None, dict(params)):
+                if order.get("clientOrderId") == client_order_id:
+                    return order
+        raise OrderNotFound(
+            f"no order with client order id {client_order_id!r} on {symbol}",
+            exchange=self.exchange_id,
+        )
+
+    async def _fetch_raw_order_trades(self, symbol: str, order_id: str) -> list[Any]:
+        # /v5/execution/list filters by orderId on the venue.
+        return list(await self._call("fetch_my_trades", symbol, None, None, {"orderId": order_id}))
+
+    async def _after_error(self, error: SdkError) -> None:
+        await super()._after_error(error)
+        # 10002: ccxt signs with local time minus options['timeDifference']; measure it
+        # again so the caller's retry (the broker's AFTER_CLOCK_SYNC rule) is accepted.
+        if isinstance(error, ClockSkew) and not self._resyncing:
+            with contextlib.suppress(SdkError):
+                await self.resync_clock()
