@@ -39,7 +39,14 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA_VERSION", "SECRET_KEYS", "Journal", "RunRecord", "scrub"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The journal's schema version, in ``meta``. 1: the first schema (trade fees and times, and
+a child's symbol, side, amount, limit price and creation time, only inside JSON). 2: those
+as typed columns (``trades.timestamp``, ``cost``, ``taker_or_maker``, ``fee_cost``,
+``fee_currency``, ``fee_count``; the ``trade_fees`` table for trades with several fees;
+``child_events.symbol``, ``side``, ``amount``, ``limit_price``, ``created_at``), so reports
+read columns instead of parsing JSON. A version-1 journal is migrated on open; a journal of
+a newer version than this is refused."""
 
 
 _TABLES = (
@@ -52,6 +59,7 @@ _TABLES = (
     "oms_fills",
     "reported_trades",
     "errors",
+    "trade_fees",
 )
 
 _SCHEMA = """
@@ -93,7 +101,12 @@ CREATE TABLE IF NOT EXISTS child_events (
     filled TEXT NOT NULL,
     reason TEXT,
     child_json TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL,
+    symbol TEXT,
+    side TEXT,
+    amount TEXT,
+    limit_price TEXT,
+    created_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS child_events_by_id ON child_events (run_id, client_order_id, seq);
 CREATE TABLE IF NOT EXISTS raw_responses (
@@ -118,7 +131,21 @@ CREATE TABLE IF NOT EXISTS trades (
     price TEXT NOT NULL,
     payload TEXT NOT NULL,
     at TEXT NOT NULL,
+    timestamp INTEGER,
+    cost TEXT,
+    taker_or_maker TEXT,
+    fee_cost TEXT,
+    fee_currency TEXT,
+    fee_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (exchange, symbol, trade_id)
+);
+CREATE TABLE IF NOT EXISTS trade_fees (
+    run_id TEXT NOT NULL,
+    trade_seq INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    cost TEXT NOT NULL,
+    currency TEXT,
+    PRIMARY KEY (trade_seq, position)
 );
 CREATE TABLE IF NOT EXISTS oms_fills (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -150,15 +177,166 @@ CREATE TABLE IF NOT EXISTS errors (
 """
 
 
-def _append_only_triggers() -> str:
+# Columns version 2 added, in the order a fresh version-2 table has them (after the
+# version-1 columns), so a migrated table reads back column for column like a fresh one.
+_V2_COLUMNS = (
+    ("child_events", "symbol", "TEXT"),
+    ("child_events", "side", "TEXT"),
+    ("child_events", "amount", "TEXT"),
+    ("child_events", "limit_price", "TEXT"),
+    ("child_events", "created_at", "INTEGER"),
+    ("trades", "timestamp", "INTEGER"),
+    ("trades", "cost", "TEXT"),
+    ("trades", "taker_or_maker", "TEXT"),
+    ("trades", "fee_cost", "TEXT"),
+    ("trades", "fee_currency", "TEXT"),
+    ("trades", "fee_count", "INTEGER NOT NULL DEFAULT 0"),
+)
+
+
+def _schema_statements() -> list[str]:
+    # One statement at a time: executescript() would commit the open transaction first.
+    return [part.strip() for part in _SCHEMA.split(";") if part.strip()]
+
+
+def _append_only_triggers() -> list[str]:
     parts = []
     for table in _TABLES:
         for op in ("UPDATE", "DELETE"):
             parts.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
-    return "\n".join(parts)
+    return parts
+
+
+def _ms(value: datetime | None) -> int | None:
+    # Epoch milliseconds, rounded as the models serialize their timestamps.
+    return None if value is None else round(value.timestamp() * 1000)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _trade_columns(
+    trade: CcxtTrade,
+) -> tuple[tuple[Any, ...], list[tuple[int, str, str | None]]]:
+    """The typed columns of a trade (``timestamp`` .. ``fee_count``) and, for a trade with
+    several fees, its fees as (position, cost, currency) rows of ``trade_fees``."""
+    fees = trade.all_fees()
+    one = fees[0] if len(fees) == 1 else None
+    columns = (
+        _ms(trade.timestamp),
+        _text(trade.cost),
+        _text(trade.taker_or_maker),
+        None if one is None else str(one.cost),
+        None if one is None else one.currency,
+        len(fees),
+    )
+    several = [(i, str(f.cost), f.currency) for i, f in enumerate(fees)] if len(fees) > 1 else []
+    return columns, several
+
+
+def _child_columns(child: ChildOrder) -> tuple[Any, ...]:
+    """The typed columns of a child's state (``symbol`` .. ``created_at``)."""
+    return (
+        child.symbol,
+        str(child.side),
+        str(child.amount),
+        _text(child.limit_price),
+        _ms(child.created_at),
+    )
+
+
+def _stored_version(db: sqlite3.Connection) -> int | None:
+    """The schema version the file says it has; ``None`` for a file without a journal."""
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "meta" in tables:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None:
+            return int(row[0])
+    # Version 1 wrote its tables before its version row: a file killed in between.
+    return 1 if "trades" in tables else None
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Add version 2's typed columns and fill them from each row's own JSON.
+
+    The values come from the same models and helpers the writers use, so a migrated row
+    holds exactly what version 2 would have written. The update triggers are dropped for
+    the backfill and created again before the transaction commits.
+    """
+    for table, column, kind in _V2_COLUMNS:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    db.execute("DROP TRIGGER IF EXISTS trades_no_update")
+    db.execute("DROP TRIGGER IF EXISTS child_events_no_update")
+    for statement in _schema_statements():  # trade_fees
+        db.execute(statement)
+    updates: list[tuple[Any, ...]] = []
+    fee_rows: list[tuple[Any, ...]] = []
+    for seq, run_id, payload in db.execute("SELECT seq, run_id, payload FROM trades"):
+        columns, several = _trade_columns(CcxtTrade.from_ccxt(json.loads(payload)))
+        updates.append((*columns, seq))
+        fee_rows.extend((run_id, seq, *fee) for fee in several)
+    db.executemany(
+        "UPDATE trades SET timestamp = ?, cost = ?, taker_or_maker = ?, fee_cost = ?,"
+        " fee_currency = ?, fee_count = ? WHERE seq = ?",
+        updates,
+    )
+    db.executemany("INSERT INTO trade_fees VALUES (?, ?, ?, ?, ?)", fee_rows)
+    children = [
+        (*_child_columns(ChildOrder.model_validate_json(text)), seq)
+        for seq, text in db.execute("SELECT seq, child_json FROM child_events")
+    ]
+    db.executemany(
+        "UPDATE child_events SET symbol = ?, side = ?, amount = ?, limit_price = ?,"
+        " created_at = ? WHERE seq = ?",
+        children,
+    )
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+"""Version n -> the step that takes a journal from n to n + 1, in one transaction."""
+
+
+def _refuse_newer(version: int | None, path: str) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise JournalUnavailable(
+            f"journal {path} has schema version {version}, newer than this exsdk knows"
+            f" ({SCHEMA_VERSION}): open it with a newer exsdk"
+        )
+
+
+def _prepare(db: sqlite3.Connection, path: str) -> None:
+    """Create the schema, or migrate an older one, in one transaction; refuse a newer one.
+
+    A journal of the current version is left as it is, not even locked (opening it writes
+    nothing). Otherwise ``BEGIN IMMEDIATE`` first and the version read again inside: two
+    processes opening one old file migrate it once.
+    """
+    version = _stored_version(db)
+    _refuse_newer(version, path)
+    if version == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = _stored_version(db)
+        _refuse_newer(version, path)
+        while version is not None and version < SCHEMA_VERSION:
+            _MIGRATIONS[version](db)
+            version += 1
+        for statement in [*_schema_statements(), *_append_only_triggers()]:
+            db.execute(statement)
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _default(value: Any) -> Any:
@@ -263,12 +441,11 @@ class Journal:
         # FULL: an intent is on disk before the order request leaves.
         db.execute(f"PRAGMA synchronous={durability.upper()}")
         db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(_SCHEMA)
-        db.executescript(_append_only_triggers())
-        db.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
-        )
+        try:
+            _prepare(db, text)
+        except BaseException:
+            db.close()
+            raise
         return cls(db, text)
 
     def close(self) -> None:
@@ -375,7 +552,8 @@ class Journal:
         """Append one state of a child (the first one is its intent)."""
         self._db.execute(
             "INSERT INTO child_events (run_id, client_order_id, parent_order_id, wave, status,"
-            " ccxt_order_id, filled, reason, child_json, at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " ccxt_order_id, filled, reason, child_json, at, symbol, side, amount, limit_price,"
+            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 run_id,
                 child.client_order_id,
@@ -387,6 +565,7 @@ class Journal:
                 child.reason,
                 child.model_dump_json(),
                 _now(),
+                *_child_columns(child),
             ),
         )
 
@@ -421,10 +600,12 @@ class Journal:
         new = 0
         with self._tx() as db:
             for t in trades:
+                columns, several = _trade_columns(t)
                 cur = db.execute(
                     "INSERT OR IGNORE INTO trades (run_id, exchange, symbol, trade_id,"
                     " ccxt_order_id, client_order_id, parent_order_id, side, amount, price,"
-                    " payload, at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " payload, at, timestamp, cost, taker_or_maker, fee_cost, fee_currency,"
+                    " fee_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         run_id,
                         exchange,
@@ -438,8 +619,14 @@ class Journal:
                         str(t.price),
                         _dumps(t.to_ccxt()),
                         _now(),
+                        *columns,
                     ),
                 )
+                if cur.rowcount and several:
+                    db.executemany(
+                        "INSERT INTO trade_fees VALUES (?, ?, ?, ?, ?)",
+                        [(run_id, cur.lastrowid, *fee) for fee in several],
+                    )
                 new += cur.rowcount
         return new
 
@@ -658,6 +845,16 @@ class Journal:
     def trades(self, run_id: str) -> pd.DataFrame:
         """ccxt trades of one run (each venue trade once)."""
         return self._frame("SELECT * FROM trades WHERE run_id = ? ORDER BY seq", (run_id,))
+
+    def trade_fees(self, run_id: str) -> pd.DataFrame:
+        """The fees of the run's trades that have several (one row per fee, by position).
+
+        A trade with one fee has it in ``trades.fee_cost`` and ``fee_currency``; with none,
+        ``fee_count`` is 0.
+        """
+        return self._frame(
+            "SELECT * FROM trade_fees WHERE run_id = ? ORDER BY trade_seq, position", (run_id,)
+        )
 
     def fills(self, run_id: str) -> pd.DataFrame:
         """OMS fills reported to the caller."""

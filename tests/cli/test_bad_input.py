@@ -127,6 +127,22 @@ def test_report_without_journal(runner: CliRunner, tmp_path: Path) -> None:
     assert "no journal" in line
 
 
+def test_report_of_a_journal_newer_than_the_sdk(runner: CliRunner, tmp_path: Path) -> None:
+    import sqlite3
+
+    from exsdk.journal import SCHEMA_VERSION, Journal
+
+    path = tmp_path / "j.sqlite"
+    with Journal.open(path) as journal:
+        journal.record_run("abc", adapter="a", exchange="binance", environment="local", params={})
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    line = bad(runner, ["report", "abc", "--journal", str(path)])
+    assert f"schema version {SCHEMA_VERSION + 1}" in line and str(path) in line
+
+
 def test_report_bad_run_id(runner: CliRunner) -> None:
     assert "run id" in bad(runner, ["report", "NOT A RUN"])
 
