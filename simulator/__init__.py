@@ -1,4 +1,4 @@
-"""A Binance-protocol venue (spot and USD-M futures) served over HTTP on 127.0.0.1.
+"""A simulated venue served over HTTP on 127.0.0.1: Binance spot and USD-M, and Bybit v5.
 
 Unmodified ccxt (``binance``, ``binanceusdm``) talks to it after
 :func:`point_ccxt_at`. See :class:`SimulatedBinance` and :class:`Admin`; a program embeds a

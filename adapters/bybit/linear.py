@@ -25,6 +25,7 @@ class BybitLinearAdapter(BybitAdapter):
     capabilities: ClassVar[Capabilities] = Capabilities(
         positions=True, leverage=True, reduce_only=True, liquidity_error=True
     )
+    contract_dialect: ClassVar[str | None] = "exsdk.adapters.bybit.contract_dialect:LINEAR"
     default_options: ClassVar[Mapping[str, Any]] = {
         **BybitAdapter.default_options,
         "defaultType": "swap",

@@ -23,6 +23,7 @@ class BybitSpotAdapter(BybitAdapter):
     name: ClassVar[str] = "bybit-spot"
     market_type: ClassVar[str] = "spot"
     capabilities: ClassVar[Capabilities] = Capabilities()
+    contract_dialect: ClassVar[str | None] = "exsdk.adapters.bybit.contract_dialect:SPOT"
     default_options: ClassVar[Mapping[str, Any]] = {
         **BybitAdapter.default_options,
         "defaultType": "spot",

@@ -14,7 +14,9 @@ from exsdk.journal import Journal
 from .conftest import DEFAULT_ORDERS
 
 
-@pytest.mark.parametrize("adapter", ["binance-futures", "binance-spot"])
+@pytest.mark.parametrize(
+    "adapter", ["binance-futures", "binance-spot", "bybit-linear", "bybit-spot"]
+)
 def test_experiment_then_report(
     runner: CliRunner, tmp_path: Path, adapter: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -23,7 +25,7 @@ def test_experiment_then_report(
     lines = DEFAULT_ORDERS.read_text().splitlines()
     orders.write_text("\n".join([lines[0], lines[1], lines[4]]) + "\n")
     journal_path = tmp_path / "runs" / "e2e.sqlite"
-    run_id = "e2e" + adapter.split("-")[1][:3]
+    run_id = "e2e" + adapter.replace("-", "")[:9]
     result = runner.invoke(
         app,
         [
@@ -91,3 +93,46 @@ def test_random_orders(runner: CliRunner, tmp_path: Path) -> None:
     with Journal.open(journal_path) as journal:
         parents = journal.parents("rnd")
     assert len(parents) == 2 and parents["symbol"].nunique() == 2
+
+
+def test_bybit_price_band_rejection_is_recorded_not_retried(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Market orders for ETH, HNT and BTC on bybit-linear: HNTUSDT's book is thin (best
+    # prices 25% from the mark, outside its band), so Bybit answers 110003 for it alone.
+    line = DEFAULT_ORDERS.read_text().splitlines()[0].replace("price@twap", "market")
+    assets = [("1464553467", "0.05"), ("1331434822", "10"), ("1467591036", "0.002")]
+    rows = [
+        line.replace("order_id=0", f"order_id={i}")
+        .replace("asset_id=1464553467", f"asset_id={asset}")
+        .replace("diff_num_shares=0.121", f"diff_num_shares={qty}")
+        for i, (asset, qty) in enumerate(assets)
+    ]
+    orders = tmp_path / "band.txt"
+    orders.write_text("\n".join(rows) + "\n")
+    journal_path = tmp_path / "band.sqlite"
+    result = runner.invoke(
+        app,
+        [
+            "experiment",
+            "--orders",
+            str(orders),
+            "--adapter",
+            "bybit-linear",
+            "--speed",
+            "60",
+            "--journal",
+            str(journal_path),
+            "--run-id",
+            "band",
+        ],
+    )
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert "110003" in result.stdout
+    with Journal.open(journal_path) as journal:
+        children = journal.children("band").set_index("parent_order_id")
+        assert len(children) == 3  # one child each: the refused one was not resent
+        assert children.loc[1, "status"] == "rejected"
+        assert "110003" in children.loc[1, "reason"]
+        assert children.loc[0, "status"] == children.loc[2, "status"] == "closed"
+        assert list(journal.errors("band")["error_class"]) == ["LiquidityRejected"]
