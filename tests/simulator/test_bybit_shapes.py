@@ -270,3 +270,50 @@ async def test_every_route_matches_a_real_body(bybit: Bybit) -> None:
 
     served = set(BybitV5Dialect().routes)
     assert served - bybit.covered == set(), "a served route has no body check"
+
+
+async def signed_post(
+    bybit: Bybit, body: dict[str, Any], *, ts_offset_ms: int = 0, window: str = "5000"
+) -> tuple[dict[str, Any], Any]:
+    text = json.dumps(body)
+    ts = str(int(time.time() * 1000) + ts_offset_ms)
+    key = bybit.venue.api_key
+    headers = {
+        "Content-Type": "application/json",
+        "X-BAPI-API-KEY": key,
+        "X-BAPI-TIMESTAMP": ts,
+        "X-BAPI-RECV-WINDOW": window,
+        "X-BAPI-SIGN": sign(bybit.venue.secret, ts + key + window + text),
+    }
+    url = f"{bybit.venue.base_url}/v5/order/create"
+    async with bybit.session.post(url, data=text, headers=headers) as reply:
+        assert reply.status == 200  # Bybit's body-level errors come with HTTP 200
+        return dict(reply.headers), await reply.json()
+
+
+async def test_rate_limit_headers_and_the_per_second_limit(bybit: Bybit) -> None:
+    order = {"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+             "qty": "0.001", "price": "50000"}  # fmt: skip
+    answers = [await signed_post(bybit, order) for _ in range(11)]
+    statuses = [h["X-Bapi-Limit-Status"] for h, _ in answers]
+    assert [h["X-Bapi-Limit"] for h, _ in answers] == ["10"] * 11  # linear create: 10/s
+    assert statuses[:10] == [str(9 - i) for i in range(10)]
+    headers, body = answers[10]
+    assert body["retCode"] == 10006 and statuses[10] == "0"
+    assert int(headers["X-Bapi-Limit-Reset-Timestamp"]) >= body["time"]
+    public = await bybit.session.get(f"{bybit.venue.base_url}/v5/market/time")
+    assert "X-Bapi-Limit" not in public.headers
+
+
+async def test_recv_window_and_signature(bybit: Bybit) -> None:
+    order = {"category": "spot", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+             "qty": "0.001", "price": "50000"}  # fmt: skip
+    _, late = await signed_post(bybit, order, ts_offset_ms=-6000)
+    assert late["retCode"] == 10002 and "recv_window[5000]" in late["retMsg"]
+    _, wide = await signed_post(bybit, order, ts_offset_ms=-6000, window="10000")
+    assert wide["retCode"] == 0
+    _, ahead = await signed_post(bybit, order, ts_offset_ms=2000)
+    assert ahead["retCode"] == 10002  # more than 1 s ahead of the server
+    bybit.venue.secret = "another-secret"
+    _, forged = await signed_post(bybit, order)
+    assert forged["retCode"] == 10004
