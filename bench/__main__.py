@@ -1,12 +1,12 @@
 """Run the benchmarks, each in its own process, and print one table.
 
-    python -m bench                 # all five (``make bench``)
+    python -m bench                 # all six (``make bench``)
     python -m bench overhead fold   # some of them
     python -m bench --quick         # smaller sizes, for a smoke run
 
-Names: ``overhead``, ``ratelimit``, ``contracts``, ``startup``, ``fold``. Each figure is a
-ratio against a reference measured in the same run; peak RSS is the benchmark process's
-own (or its children's, for the ones that time subprocesses).
+Names: ``overhead``, ``ratelimit``, ``contracts``, ``startup``, ``fold``, ``report``.
+Each figure is a ratio against a reference measured in the same run; peak RSS is the
+benchmark process's own (or its children's, for the ones that time subprocesses).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ BENCHMARKS = {
     "contracts": "bench.contracts",
     "startup": "bench.startup",
     "fold": "bench.fold",
+    "report": "bench.report",
 }
 
 

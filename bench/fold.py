@@ -12,7 +12,7 @@ slippage in bps against the arrival mid), two ways over the same frame:
 
 The frame has the journal's ``trades`` columns, plus ``fee_cost``, ``fee_currency`` and
 ``timestamp``, which the journal keeps only inside each row's JSON ``payload``; reading
-them out of the payload, and :func:`exsdk.app.quality.execution_quality`'s own per-row path,
+them out of the payload, and :func:`exsdk.app.quality.execution_quality_rows` (the per-row path),
 are measured on smaller samples and reported beside the headline.
 """
 
@@ -230,8 +230,9 @@ def _payload_cost(sample: int = 50_000) -> float:
 
 
 def _quality_module_rate(tmp: Path, parents: int = 20, per_child: int = 100) -> float:
-    """Trades per second of exsdk.app.quality.execution_quality on a real journal."""
-    from exsdk.app.quality import execution_quality
+    """Trades per second of exsdk.app.quality.execution_quality_rows (the row-by-row
+    path) on a real journal."""
+    from exsdk.app.quality import execution_quality_rows
     from exsdk.journal import Journal
     from exsdk.models import CcxtTrade, ChildOrder, Order
 
@@ -304,7 +305,7 @@ def _quality_module_rate(tmp: Path, parents: int = 20, per_child: int = 100) -> 
                 parent_order_id=p,
             )
     start = time.perf_counter()
-    execution_quality(journal, "q")
+    execution_quality_rows(journal, "q")
     elapsed = time.perf_counter() - start
     journal.close()
     return count / elapsed
@@ -350,7 +351,7 @@ def run(quick: bool = False) -> Result:
         f"VWAPs agree with the float reference to {drift:.1e} relative",
         f"not in the headline: reading fee + timestamp out of the journal's JSON payload "
         f"costs {payload_s * 1e6:.1f} us/trade ({1 / payload_s:,.0f} trades/s); "
-        f"exsdk.app.quality.execution_quality (per-row models + fold_fill) runs at "
+        f"exsdk.app.quality.execution_quality_rows (per-row models + fold_fill) runs at "
         f"{quality_rate:,.0f} trades/s",
     ]
     return Result(

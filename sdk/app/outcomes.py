@@ -15,9 +15,9 @@ Pandas-free, so the live progress display can use it without importing pandas.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from exsdk.models import ChildOrder, ChildStatus
+from exsdk.models import ChildStatus
 
 __all__ = [
     "FILLED_OF_ASKED",
@@ -25,6 +25,7 @@ __all__ = [
     "OUTCOMES",
     "RATE_LEGEND",
     "WAVE_LEGEND",
+    "ChildState",
     "child_outcome",
     "environment_note",
     "percent",
@@ -82,7 +83,19 @@ def environment_note(environment: Any, *, venue: Any = None, adapter: str | None
     return f"Environment {env}{where}{how}: {note}."
 
 
-def child_outcome(child: ChildOrder) -> str | None:
+class ChildState(Protocol):
+    """The parts of a child its outcome depends on (a :class:`~exsdk.models.ChildOrder`
+    has them)."""
+
+    @property
+    def status(self) -> ChildStatus | str: ...
+    @property
+    def ccxt_order_id(self) -> str | None: ...
+    @property
+    def filled(self) -> Decimal: ...
+
+
+def child_outcome(child: ChildState) -> str | None:
     """The wave-table category of ``child``; ``None`` for an intent not yet sent."""
     if child.status == ChildStatus.REJECTED:
         return "rejected"

@@ -50,6 +50,13 @@ _SELL = "#d73027"
 _MID = "#4a5a78"
 _WAVE_SHADE = "#eef1f7"
 _COLUMNS = 3
+MAX_PANELS = 12
+"""Price panels drawn at most (the parents of the largest filled notional)."""
+MAX_BARS = 40
+"""Parents in the slippage chart at most."""
+MAX_POINTS = 1000
+"""Fill markers per panel at most (evenly taken in journal order)."""
+_RASTER_FROM = 200
 
 
 def _figure(width: float, height: float) -> Any:
@@ -89,11 +96,44 @@ def _origin(quality: ExecutionQuality) -> datetime:
     return min(times) if times else quality.started_at
 
 
+def _largest(parents: pd.DataFrame, count: int) -> pd.DataFrame:
+    """The ``count`` parents of the largest filled notional (then by id), in id order."""
+    if len(parents) <= count:
+        return parents
+    notional = pd.to_numeric(parents["notional"], errors="coerce").fillna(0.0).abs()
+    order = sorted(range(len(parents)), key=lambda i: (-float(notional.iloc[i]), parents.index[i]))
+    return parents.iloc[sorted(order[:count])]
+
+
+def _shown_note(shown: int, total: int, what: str) -> str:
+    if shown >= total:
+        return ""
+    return (
+        f'<p class="note">{what}: the {shown} parents of the largest filled notional, of'
+        f" {total} (every parent is in the table below).</p>"
+    )
+
+
+def _seconds_since(times: pd.Series, origin: datetime) -> Any:
+    """Seconds from ``origin`` of a column of datetimes, as floats (NaN where unknown)."""
+    stamps = pd.to_datetime(times, utc=True)
+    return ((stamps - pd.Timestamp(origin)).dt.total_seconds()).to_numpy(dtype=float)
+
+
+def _floats(values: pd.Series) -> Any:
+    """A column of Decimals or decimal text as floats, for plotting only."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+
+
 def asset_charts(quality: ExecutionQuality) -> str:
-    """One panel per parent: mid, child limit prices, fills, waves shaded."""
-    parents = quality.parents.to_dict("records")
-    if not parents:
+    """One panel per parent (at most :data:`MAX_PANELS`, the largest): mid, child limit
+    prices, fills (at most :data:`MAX_POINTS` per panel, evenly taken), waves shaded."""
+    every = quality.parents
+    if not len(every):
         return "<p>No parent orders.</p>"
+    shown = _largest(every, MAX_PANELS)
+    parents = shown.to_dict("records")
+    trades_of = {pid: frame for pid, frame in quality.trades.groupby("parent_order_id", sort=False)}
     origin = _origin(quality)
     rows = math.ceil(len(parents) / _COLUMNS)
     cols = min(_COLUMNS, len(parents))
@@ -140,20 +180,24 @@ def asset_charts(quality: ExecutionQuality) -> str:
                 alpha=0.9,
                 zorder=3,
             )
-        trades = quality.trades[quality.trades["parent_order_id"] == pid]
+        trades = trades_of.get(pid, quality.trades.iloc[:0])
+        if len(trades) > MAX_POINTS:
+            trades = trades.iloc[:: math.ceil(len(trades) / MAX_POINTS)]
         if len(trades):
-            sizes = [abs(_f(a)) for a in trades["amount"]]
-            biggest = max(sizes) or 1.0
+            sizes = abs(_floats(trades["amount"]))
+            biggest = float(sizes.max()) or 1.0
             ax.scatter(
-                [_seconds(t, origin) for t in trades["at"]],
-                [_f(p) for p in trades["price"]],
-                s=[30 + 90 * s / biggest for s in sizes],
+                _seconds_since(trades["at"], origin),
+                _floats(trades["price"]),
+                s=30 + 90 * sizes / biggest,
                 marker="^" if parent["side"] == "buy" else "v",
                 color=_BUY if parent["side"] == "buy" else _SELL,
                 edgecolor="black",
                 linewidths=0.5,
                 zorder=4,
                 label="fills",
+                # Many markers as vector shapes make the SVG slow to write and to view.
+                rasterized=len(trades) > _RASTER_FROM,
             )
         ax.set_title(
             f"{base_of(symbol)}  {parent['side']} asked {_num(parent['asked'])}  "
@@ -168,7 +212,7 @@ def asset_charts(quality: ExecutionQuality) -> str:
         ax.margins(x=0.02, y=0.15)
     for index in range(len(parents), rows * cols):
         axes[index // cols][index % cols].set_visible(False)
-    return _svg(fig)
+    return _shown_note(len(parents), len(every), "Panels") + _svg(fig)
 
 
 def wave_charts(quality: ExecutionQuality) -> str:
@@ -221,8 +265,9 @@ def wave_charts(quality: ExecutionQuality) -> str:
 
 
 def slippage_chart(quality: ExecutionQuality) -> str:
-    """Per parent: slippage against the arrival mid and against the wave TWAP, in bps."""
-    parents = quality.parents
+    """Per parent (at most :data:`MAX_BARS`, the largest): slippage against the arrival mid
+    and against the wave TWAP, in bps."""
+    parents = _largest(quality.parents, MAX_BARS)
     if not len(parents):
         return ""
     labels = [
@@ -248,7 +293,7 @@ def slippage_chart(quality: ExecutionQuality) -> str:
     ax.set_axisbelow(True)
     ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
     ax.set_title("slippage and fees per parent", fontsize=10, loc="right")
-    return _svg(fig)
+    return _shown_note(len(parents), len(quality.parents), "Bars") + _svg(fig)
 
 
 def _num(value: Any, places: int | None = None) -> str:

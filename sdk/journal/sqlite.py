@@ -390,6 +390,27 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
+_REPORT_TRADE_COLUMNS = (
+    "client_order_id",
+    "ccxt_order_id",
+    "trade_id",
+    "amount",
+    "price",
+    "fee_cost",
+    "fee_currency",
+    "fee_count",
+    "timestamp",
+    "at",
+    "side",
+    "taker_or_maker",
+)
+_REPORT_TRADES_SQL = (
+    "SELECT client_order_id, ccxt_order_id, trade_id, amount, price, fee_cost, fee_currency,"
+    " fee_count, timestamp, CASE WHEN timestamp IS NULL THEN at END, side, taker_or_maker"
+    " FROM trades WHERE run_id = ? ORDER BY seq"
+)
+
+
 @attrs.frozen
 class RunRecord:
     """One run as journaled: what it ran against and with which parameters."""
@@ -855,6 +876,124 @@ class Journal:
         return self._frame(
             "SELECT * FROM trade_fees WHERE run_id = ? ORDER BY trade_seq, position", (run_id,)
         )
+
+    # -- the report's columns (one query per table, no JSON) ---------------------------
+
+    def _columns(self, sql: str, args: tuple[Any, ...], names: Sequence[str]) -> pd.DataFrame:
+        """The rows of ``sql`` as a frame of object columns, values as SQLite gave them
+        (text stays text, NULL is ``None``), without pandas' per-column type inference."""
+        require("pandas", "report", "the journal's DataFrame readers")
+        import numpy as np
+        import pandas as pd
+
+        with _fail_closed(self.path):
+            rows = self._db.execute(sql, args).fetchall()
+        if not rows:
+            return pd.DataFrame({n: np.empty(0, dtype=object) for n in names})
+        columns = zip(*rows, strict=True)
+        # Object Series: pandas would otherwise scan and copy every text column into its
+        # string dtype, which costs more than the query.
+        return pd.DataFrame(
+            {
+                n: pd.Series(np.fromiter(c, dtype=object, count=len(rows)), dtype=object)
+                for n, c in zip(names, columns, strict=True)
+            },
+            copy=False,
+        )
+
+    def report_trade_chunks(self, run_id: str, rows: int) -> Iterator[pd.DataFrame]:
+        """:meth:`report_trades` in frames of at most ``rows`` rows (one query, read on as
+        the frames are used), each indexed by its rows' positions in the whole result."""
+        require("pandas", "report", "the journal's DataFrame readers")
+        import numpy as np
+        import pandas as pd
+
+        names = _REPORT_TRADE_COLUMNS
+        with _fail_closed(self.path):
+            cursor = self._db.execute(_REPORT_TRADES_SQL, (run_id,))
+        done = 0
+        while True:
+            with _fail_closed(self.path):
+                batch = cursor.fetchmany(rows)
+            if not batch:
+                return
+            columns = zip(*batch, strict=True)
+            frame = pd.DataFrame(
+                {
+                    n: pd.Series(np.fromiter(c, dtype=object, count=len(batch)), dtype=object)
+                    for n, c in zip(names, columns, strict=True)
+                },
+                copy=False,
+            )
+            frame.index = pd.RangeIndex(done, done + len(batch))
+            done += len(batch)
+            yield frame
+
+    def report_trades(self, run_id: str) -> pd.DataFrame:
+        """The typed columns of the run's trades a report folds, in journal order.
+
+        ``client_order_id``, ``ccxt_order_id``, ``trade_id``, ``amount``, ``price`` (decimal
+        text), ``fee_cost``, ``fee_currency`` (the one fee; ``None`` when ``fee_count`` is
+        not 1), ``fee_count``, ``timestamp`` (epoch ms or ``None``), ``at`` (the journaled
+        time, only where ``timestamp`` is ``None``), ``side``, ``taker_or_maker``.
+        """
+        return self._columns(_REPORT_TRADES_SQL, (run_id,), _REPORT_TRADE_COLUMNS)
+
+    def report_trade_fees(self, run_id: str) -> pd.DataFrame:
+        """Each fee of the run's trades with several, beside its trade's columns."""
+        names = (
+            "trade_seq",
+            "position",
+            "cost",
+            "currency",
+            "client_order_id",
+            "ccxt_order_id",
+            "trade_id",
+            "price",
+        )
+        sql = (
+            "SELECT f.trade_seq, f.position, f.cost, f.currency, t.client_order_id,"
+            " t.ccxt_order_id, t.trade_id, t.price FROM trade_fees f"
+            " JOIN trades t ON t.seq = f.trade_seq WHERE f.run_id = ?"
+            " ORDER BY f.trade_seq, f.position"
+        )
+        return self._columns(sql, (run_id,), names)
+
+    def report_children(self, run_id: str) -> pd.DataFrame:
+        """Each child of the run in its latest state, typed columns only, in the order
+        the children were first written (as :meth:`latest_children`)."""
+        names = (
+            "client_order_id",
+            "parent_order_id",
+            "wave",
+            "status",
+            "ccxt_order_id",
+            "filled",
+            "reason",
+            "symbol",
+            "side",
+            "amount",
+            "limit_price",
+            "created_at",
+        )
+        sql = (
+            "SELECT e.client_order_id, e.parent_order_id, e.wave, e.status, e.ccxt_order_id,"
+            " e.filled, e.reason, e.symbol, e.side, e.amount, e.limit_price, e.created_at"
+            " FROM child_events e JOIN ("
+            "  SELECT client_order_id, MAX(seq) AS last, MIN(seq) AS first FROM child_events"
+            "  WHERE run_id = ? GROUP BY client_order_id) m"
+            " ON e.seq = m.last ORDER BY m.first"
+        )
+        return self._columns(sql, (run_id,), names)
+
+    def raw_payloads(self, run_id: str, kind: str) -> list[Any]:
+        """The decoded payloads of one kind of raw response (e.g. ``mid_sample``), in order."""
+        with _fail_closed(self.path):
+            rows = self._db.execute(
+                "SELECT payload FROM raw_responses WHERE run_id = ? AND kind = ? ORDER BY seq",
+                (run_id, kind),
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def fills(self, run_id: str) -> pd.DataFrame:
         """OMS fills reported to the caller."""
