@@ -9,6 +9,11 @@ STAMP := $(VENV)/.installed
 SOURCES := $(shell find sdk adapters contracts simulator -name '*.py' -o -name '*.json' -o -name py.typed 2>/dev/null | sort)
 LINKS := $(VENV)/.links-$(firstword $(shell echo $(SOURCES) | cksum))
 EDITABLE := --config-settings editable_mode=strict
+# pytest-xdist: XDIST workers (default one per core; `make pytest XDIST=0` runs serially in
+# one process), tests sent out by DIST (loadgroup: like `load`, one test at a time to
+# whichever worker is free, except that an xdist_group's tests share one worker).
+XDIST ?= auto
+DIST ?= loadgroup
 
 .PHONY: setup test lint typecheck pytest demo bench record clean
 
@@ -35,7 +40,8 @@ typecheck: $(LINKS)
 	$(BIN)/mypy -p exsdk
 
 pytest: $(LINKS)
-	$(BIN)/pytest --block-network --allowed-hosts='127.0.0.1,localhost' --record-mode=none
+	$(BIN)/pytest -n $(XDIST) --dist $(DIST) \
+		--block-network --allowed-hosts='127.0.0.1,localhost' --record-mode=none
 
 test: lint typecheck pytest
 

@@ -6,7 +6,8 @@ library, it adds no command-line option and no marker, only the ``exsdk_cassette
 key (where a project keeps its cassettes), and its hooks return at once for any test that
 is not a contract. For contract tests it prints the adapter x contract matrix at the end of
 the run and turns a missing or stale cassette into a failure naming the command that
-re-records it. The suite itself lives in :mod:`exsdk.contracts.suite`.
+re-records it. Under pytest-xdist each worker hands its part of the matrix to the controller,
+which prints the whole. The suite itself lives in :mod:`exsdk.contracts.suite`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 from exsdk.contracts.cassettes import CASSETTES_INI, rerecord_command
 
 _MATRIX = pytest.StashKey[dict[tuple[str, str], str]]()
+# The key of a pytest-xdist worker's output that carries its cells of the matrix.
+_WORKER_OUTPUT = "exsdk_contract_matrix"
 _CAPABILITY_SKIP = re.compile(r"does not declare capability '([a-z_]+)'")
 
 
@@ -86,6 +89,24 @@ def pytest_runtest_makereport(
             matrix[key] = "xfail"
         elif key not in matrix:
             matrix[key] = "pass"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, send this worker's cells to the controller."""
+    matrix = session.config.stash.get(_MATRIX, {})
+    output = getattr(session.config, "workeroutput", None)
+    if matrix and output is not None:
+        output[_WORKER_OUTPUT] = [[a, c, v] for (a, c), v in matrix.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the pytest-xdist controller, merge the cells of a worker that finished."""
+    cells = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if cells:
+        matrix = node.config.stash.setdefault(_MATRIX, {})
+        for adapter, contract, value in cells:
+            matrix[(adapter, contract)] = value
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

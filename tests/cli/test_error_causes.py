@@ -22,10 +22,16 @@ def sim() -> Iterator[SimulatorProcess]:
     process.stop()
 
 
-def _closed_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port bound and never listened on: a connection to it is refused.
+
+    Held for the whole test, so no other process (another pytest-xdist worker's server)
+    can take the port between choosing it and connecting to it.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        yield int(s.getsockname()[1])
 
 
 def _error_line(args: list[str], tmp_path: Path) -> str:
@@ -39,8 +45,8 @@ def _error_line(args: list[str], tmp_path: Path) -> str:
     return lines[0]
 
 
-def test_connection_refused(tmp_path: Path) -> None:
-    url = f"http://127.0.0.1:{_closed_port()}"
+def test_connection_refused(closed_port: int, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port}"
     line = _error_line(["--base-url", url], tmp_path)
     assert f"GET {url}/fapi/v1/exchangeInfo: connection refused" in line
 

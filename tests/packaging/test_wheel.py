@@ -24,6 +24,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PIP_TIMEOUT = 300
 
+# Under pytest-xdist the module runs on one worker, in file order: one virtualenv per run,
+# and the extras are installed into it only after the core-only tests have run.
+pytestmark = pytest.mark.xdist_group("wheel")
+
 
 @attrs.frozen
 class Venv:

@@ -12,7 +12,7 @@ from ccxt.test.exchange.base.test_trade import test_trade as check_trade
 
 from exsdk.simulator import SimulatedBinance
 
-from .conftest import make_exchange
+from .conftest import freeze_rate_limits, make_exchange
 
 SKIP = {"currency": True}
 
@@ -111,6 +111,7 @@ async def test_auth_failures_through_ccxt(venue: SimulatedBinance) -> None:
 
 
 async def test_order_rate_limit_through_ccxt(venue: SimulatedBinance, fut_ex: Any) -> None:
+    freeze_rate_limits(venue)  # the four orders in one 10 s window, however slow the machine
     venue.admin.set_rate_limit("futures", "ORDERS", "10S", 3)
     for _ in range(3):
         await fut_ex.create_order("BTC/USDT:USDT", "limit", "buy", 0.002, 58000)

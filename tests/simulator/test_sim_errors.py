@@ -12,7 +12,7 @@ import pytest
 
 from exsdk.simulator import SimulatedBinance
 
-from .conftest import Raw, sample
+from .conftest import Raw, freeze_rate_limits, sample
 
 SPOT_URL = "https://api.binance.com/api/v3/order"
 FAPI_URL = "https://fapi.binance.com/fapi/v1/order"
@@ -188,6 +188,9 @@ async def test_auth_errors(raw: Raw) -> None:
 
 
 async def test_rate_limit_bodies(venue: SimulatedBinance, raw: Raw) -> None:
+    # 51 orders then up to 60 account reads, all in one 10 s and one 1 min window: on the
+    # wall clock a window boundary inside the burst let request 51 (or the reads) through.
+    freeze_rate_limits(venue)
     venue.admin.set_rate_limit("spot", "ORDERS", "10S", 50)
     venue.admin.set_rate_limit("spot", "REQUEST_WEIGHT", "1M", 1200)
     p = dict(
@@ -205,14 +208,14 @@ async def test_rate_limit_bodies(venue: SimulatedBinance, raw: Raw) -> None:
         statuses.append(st)
     assert statuses[:50] == [200] * 50 and statuses[50] == 429
     assert_matches_sample(429, body)
-    assert "Retry-After" in hdrs
+    assert hdrs["Retry-After"] == "8"  # the 10 s window began 2.5 s before the frozen clock
     for _ in range(60):
         st, body, hdrs = await raw.call("GET", "/api/v3/account")
         if st == 429:
             break
     assert st == 429
     assert_matches_sample(st, body)
-    assert int(hdrs["Retry-After"]) >= 1
+    assert hdrs["Retry-After"] == "18"  # 42.5 s of the minute gone
 
 
 @pytest.mark.parametrize(
