@@ -595,7 +595,8 @@ class AdapterContract(MethodContract):
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_rate_limited(self, adapter: CcxtAdapter, harness: VenueHarness) -> None:
-        harness.control("inject_fault", "rate_limit", method="GET", calls=1)
+        # A Retry-After of 1 s: the adapter holds its next request that long (replayed too).
+        harness.control("inject_fault", "rate_limit", method="GET", calls=1, seconds=1)
         with pytest.raises(RateLimited) as caught:
             await adapter.best_bid_ask(self.liquid_symbol)
         assert caught.value.code == -1003

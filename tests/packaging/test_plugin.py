@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,9 +13,12 @@ PLUGIN = "exsdk_contracts"  # the pytest11 entry point's name
 
 
 def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # The outer run's PYTEST_ADDOPTS (--durations, -n) is no part of the foreign project.
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
