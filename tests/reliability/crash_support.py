@@ -79,7 +79,7 @@ class Admin:
         return result
 
     def wait_until(
-        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0
     ) -> list[dict[str, Any]]:
         """Poll the request log until ``predicate(log)`` holds; the log."""
         deadline = time.monotonic() + timeout
@@ -167,9 +167,13 @@ class ExsdkProcess:
         self.events.put(None)
 
     def wait_event(
-        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 60.0
     ) -> dict[str, Any]:
-        """The first (not yet consumed) event matching ``predicate``."""
+        """The first (not yet consumed) event matching ``predicate``.
+
+        The timeout only bounds a hang: a child process on a loaded machine (both cores
+        busy under pytest-xdist, other runs beside it) took over 20 s to its first event.
+        """
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()

@@ -336,7 +336,7 @@ async def test_9_every_parent_is_validated_before_the_first_send(name: str, tmp_
 
 @pytest.mark.parametrize("name", ADAPTERS)
 async def test_12_authentication_failure_stops_the_run(name: str, tmp_path: Path) -> None:
-    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:  # noqa: SIM117
+    async with exsdk.simulator.SimulatedBinance(seed=7) as venue:
         # No fault is scripted here: with the runs' 200 ms timeout a busy machine's slow
         # reply became an unknown outcome, looked up and refused again (two errors a child).
         slow_ok = {"timeout": 10_000}
