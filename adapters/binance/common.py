@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from exsdk.adapter import LIST_REPLY, CcxtAdapter, ReplyShape, Venue
 from exsdk.errors import ClockSkew, InvalidOrderInput, SdkError
 from exsdk.models import MarketLimits, Side
+from exsdk.models.base import shown
 
 ORDER_REPLY = ReplyShape(dict, {"orderId": int})
 """POST/GET/DELETE order: an object with the venue's numeric ``orderId``."""
@@ -89,7 +90,7 @@ def validate_client_order_id(client_order_id: str) -> str:
     """The id unchanged when Binance accepts it, else ``InvalidOrderInput``."""
     if not isinstance(client_order_id, str) or not CLIENT_ORDER_ID_RE.fullmatch(client_order_id):
         raise InvalidOrderInput(
-            f"client order id {client_order_id!r} must be 1 to {CLIENT_ORDER_ID_MAX_LEN} "
+            f"client order id {shown(client_order_id)} must be 1 to {CLIENT_ORDER_ID_MAX_LEN} "
             "characters of [.A-Z:/a-z0-9_-]",
             field="client_order_id",
         )

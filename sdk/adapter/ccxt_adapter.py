@@ -26,6 +26,7 @@ import ccxt.async_support as ccxt_async
 from ccxt.base.errors import BaseError as CcxtBaseError
 from ccxt.base.errors import NotSupported as CcxtNotSupported
 
+from exsdk.adapter import arguments
 from exsdk.adapter.base import METHOD_PURPOSES, ExchangeAdapter
 from exsdk.adapter.markets_cache import MarketsCache, default_cache_dir
 from exsdk.adapter.pacing import (
@@ -67,6 +68,7 @@ from exsdk.models import (
     Position,
     Side,
 )
+from exsdk.models.base import shown
 
 if TYPE_CHECKING:
     from exsdk.adapter.credentials import Credentials
@@ -89,9 +91,6 @@ _T = TypeVar("_T")
 # ccxt config keys that make ccxt print requests (API key header and signatures included)
 # to stdout, past any log filter: refused, since nothing downstream could redact them.
 _PRINTING_CONFIG_KEYS = frozenset({"verbose"})
-# Amounts and prices beyond this many powers of ten are typos; beyond ~1e308 the float
-# ccxt takes is infinite.
-_MAX_EXPONENT = 30
 
 
 def _venue_url_problem(exchange: Any, exchange_id: str, venue: Venue) -> str | None:
@@ -102,36 +101,6 @@ def _venue_url_problem(exchange: Any, exchange_id: str, venue: Venue) -> str | N
     if venue is Venue.DEMO and "demo" not in exchange.urls:
         return f"{exchange_id} has no demo trading URL set"
     return None
-
-
-def _order_number(name: str, value: object) -> Decimal:
-    """``value`` as a finite, positive Decimal within range, or ``InvalidOrderInput``.
-
-    Checked before any pacer slot is taken or request sent: a ``str``, a float, NaN, an
-    infinity or ``1e400`` never reaches ccxt.
-    """
-    if not isinstance(value, Decimal):
-        raise InvalidOrderInput(f"{name} must be a Decimal, not {type(value).__name__}", field=name)
-    if not value.is_finite():
-        raise InvalidOrderInput(f"{name} must be a finite number, not {value}", field=name)
-    if value <= 0:
-        raise InvalidOrderInput(
-            f"{name} must be positive (the side gives the sign), not {value}", field=name
-        )
-    if abs(value.adjusted()) > _MAX_EXPONENT:
-        raise InvalidOrderInput(
-            f"{name} {value:.3e} is out of range (1e-{_MAX_EXPONENT} to 1e{_MAX_EXPONENT})",
-            field=name,
-        )
-    return value
-
-
-def _order_side(value: object) -> Side:
-    # Side is a StrEnum: Side.BUY and "buy" both pass; "hold", None or 1 do not.
-    if isinstance(value, str) and value in Side.__members__.values():
-        return Side(value)
-    shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
-    raise InvalidOrderInput(f"side {shown} is not 'buy' or 'sell'", field="side")
 
 
 # The pacer's ticket of the HTTP request in progress in this task: ccxt's fetch2 (where a
@@ -581,6 +550,32 @@ class CcxtAdapter(ExchangeAdapter):
                 exchange=self.exchange_id,
             )
 
+    async def _symbol(self, where: str, symbol: str) -> str:
+        """``symbol`` when it is a market here, else ``InvalidOrderInput``.
+
+        Call it after every other argument check: the markets are loaded first when they
+        are not yet (ccxt would load them for the call anyway), so only this check can
+        cost a request; everything it refuses is refused before the call's own request.
+        """
+        if not self._exchange.markets:
+            await self.load_markets()
+        markets: Mapping[str, Any] = self._exchange.markets or {}
+        by_id: Mapping[str, Any] = self._exchange.markets_by_id or {}
+        if symbol in by_id:  # ccxt takes a market id ("BTCUSDT") for its symbol too
+            return symbol
+        return arguments.known_symbol(where, symbol, markets, self.exchange_id)
+
+    def _where(self, method: str) -> str:
+        return f"{self.name}.{method}"
+
+    def _client_id(self, where: str, client_order_id: object) -> str:
+        """The shape every venue needs, then the venue's own rule, both naming ``where``."""
+        checked = arguments.order_id(where, client_order_id, "client_order_id")
+        try:
+            return self.validate_client_order_id(checked)
+        except InvalidOrderInput as exc:
+            raise InvalidOrderInput(exc.message, source=where) from None
+
     # ----- client order ids (hooks) ---------------------------------------------------
 
     def validate_client_order_id(self, client_order_id: str) -> str:
@@ -591,10 +586,8 @@ class CcxtAdapter(ExchangeAdapter):
             or not client_order_id.isprintable()
             or " " in client_order_id
         ):
-            shown = repr(client_order_id)
-            shown = shown if len(shown) <= 40 else f"{shown[:40]}..."
             raise InvalidOrderInput(
-                f"client order id {shown} must be non-empty printable text",
+                f"client order id {shown(client_order_id)} must be non-empty printable text",
                 field="client_order_id",
             )
         return client_order_id
@@ -652,6 +645,7 @@ class CcxtAdapter(ExchangeAdapter):
 
     async def load_markets(self, *, reload: bool = False) -> dict[str, MarketLimits]:
         """Markets with their typed limits; from the snapshot when it is fresh."""
+        reload = arguments.flag(self._where("load_markets"), "reload", reload)
         from_cache = False
         if not reload and not self._exchange.markets and self._markets_cache is not None:
             cached = self._markets_cache.load(self.exchange_id)
@@ -715,6 +709,8 @@ class CcxtAdapter(ExchangeAdapter):
 
     async def best_bid_ask(self, symbol: str) -> BidAsk:
         """Top of the order book (Binance futures tickers have no bid/ask)."""
+        where = self._where("best_bid_ask")
+        symbol = await self._symbol(where, arguments.symbol_text(where, symbol))
         book = await self._call("fetch_order_book", symbol, self.order_book_depth)
         return self._parse(
             "fetch_order_book",
@@ -738,28 +734,38 @@ class CcxtAdapter(ExchangeAdapter):
         A market order's ``price`` is not sent: Binance spot would read a market buy with
         a price as a quote amount (``quoteOrderQty``).
         """
-        if not isinstance(symbol, str) or not symbol:
-            raise InvalidOrderInput("symbol must be a non-empty str", field="symbol")
-        order_type = str(order_type).lower()
+        where = self._where("create_order")
+        symbol = arguments.symbol_text(where, symbol)
+        if not isinstance(order_type, str):
+            raise InvalidOrderInput(
+                f"order type must be a str, not {type(order_type).__name__}",
+                field="type",
+                source=where,
+            )
+        order_type = order_type.lower()
         if order_type == "market":
             self._require("market_orders", "createMarketOrder")
             price = None
         elif order_type == "limit":
             self._require("limit_orders", "createOrder")
             if price is None:
-                raise InvalidOrderInput("a limit order needs a positive price", field="price")
-            price = _order_number("price", price)
+                raise InvalidOrderInput(
+                    "a limit order needs a positive price", field="price", source=where
+                )
+            price = arguments.order_number(where, "price", price)
         else:
-            shown = order_type if len(order_type) <= 40 else f"{order_type[:40]}..."
             raise InvalidOrderInput(
-                f"order type {shown!r} is not 'market' or 'limit'", field="type"
+                f"order type {shown(order_type)} is not 'market' or 'limit'",
+                field="type",
+                source=where,
             )
-        amount = _order_number("amount", amount)
-        side = _order_side(side)
-        params = self._client_order_id_params(self.validate_client_order_id(client_order_id))
-        if reduce_only:
+        amount = arguments.order_number(where, "amount", amount)
+        side = arguments.order_side(where, side)
+        params = self._client_order_id_params(self._client_id(where, client_order_id))
+        if arguments.flag(where, "reduce_only", reduce_only):
             self._require("reduce_only", "reduceOnly")
             params["reduceOnly"] = True
+        await self._symbol(where, symbol)
         # Paced per HTTP request (see _install_pacing), after every check above: a refused
         # order takes no venue slot.
         raw = await self._call(
@@ -788,6 +794,10 @@ class CcxtAdapter(ExchangeAdapter):
     async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
         """Cancel one order; an order already gone raises ``OrderNotFound``."""
         self._require("cancel", "cancelOrder")
+        where = self._where("cancel_order")
+        symbol = arguments.symbol_text(where, symbol)
+        order_id = arguments.order_id(where, order_id)
+        await self._symbol(where, symbol)
         raw = await self._call("cancel_order", order_id, symbol)
         request = OrderRequest(symbol=symbol)
         return self._parse("cancel_order", lambda r: CcxtOrder.from_ccxt(r, request), raw)
@@ -796,8 +806,17 @@ class CcxtAdapter(ExchangeAdapter):
         self, symbol: str, *, order_id: str | None = None, client_order_id: str | None = None
     ) -> CcxtOrder:
         """One order by exchange id or by client order id (exactly one of them)."""
+        where = self._where("fetch_order")
+        symbol = arguments.symbol_text(where, symbol)
         if (order_id is None) == (client_order_id is None):
-            raise InvalidOrderInput("give exactly one of order_id and client_order_id")
+            raise InvalidOrderInput(
+                "give exactly one of order_id and client_order_id", source=where
+            )
+        if order_id is not None:
+            order_id = arguments.order_id(where, order_id)
+        else:
+            client_order_id = self._client_id(where, client_order_id)
+        await self._symbol(where, symbol)
         if order_id is not None:
             raw = await self._call("fetch_order", order_id, symbol)
         else:
@@ -810,6 +829,8 @@ class CcxtAdapter(ExchangeAdapter):
     async def fetch_open_orders(self, symbol: str) -> list[CcxtOrder]:
         """Open orders of one symbol."""
         self._require("open_orders", "fetchOpenOrders")
+        where = self._where("fetch_open_orders")
+        symbol = await self._symbol(where, arguments.symbol_text(where, symbol))
         raw = await self._call("fetch_open_orders", symbol)
         request = OrderRequest(symbol=symbol)
         return self._parse(
@@ -821,6 +842,10 @@ class CcxtAdapter(ExchangeAdapter):
     async def fetch_orders(self, symbol: str, *, since_ms: int | None = None) -> list[CcxtOrder]:
         """The symbol's orders, open and closed (the venue's recent history), oldest first."""
         self._require("open_orders", "fetchOpenOrders")
+        where = self._where("fetch_orders")
+        symbol = arguments.symbol_text(where, symbol)
+        since_ms = arguments.time_ms(where, "since_ms", since_ms)
+        await self._symbol(where, symbol)
         if self._exchange.has.get("fetchOrders"):
             raw = await self._call("fetch_orders", symbol, since_ms)
         else:
@@ -835,6 +860,10 @@ class CcxtAdapter(ExchangeAdapter):
     async def fetch_order_trades(self, symbol: str, *, order_id: str) -> list[CcxtTrade]:
         """The trades (partial fills) of one order, oldest first."""
         self._require("order_trades", "fetchMyTrades")
+        where = self._where("fetch_order_trades")
+        symbol = arguments.symbol_text(where, symbol)
+        order_id = arguments.order_id(where, order_id)
+        await self._symbol(where, symbol)
         raw = await self._fetch_raw_order_trades(symbol, order_id)
         trades = self._parse(
             "fetch_my_trades",
@@ -853,7 +882,11 @@ class CcxtAdapter(ExchangeAdapter):
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         """Open positions (non-zero only)."""
         self._require("positions", "fetchPositions")
-        raw = await self._call("fetch_positions", list(symbols) if symbols else None)
+        where = self._where("fetch_positions")
+        wanted = arguments.symbol_list(where, symbols)
+        for symbol in wanted or ():
+            await self._symbol(where, symbol)
+        raw = await self._call("fetch_positions", wanted or None)
         return self._parse(
             "fetch_positions",
             lambda rows: [Position.from_ccxt(p) for p in rows if p.get("contracts")],
@@ -863,8 +896,10 @@ class CcxtAdapter(ExchangeAdapter):
     async def set_leverage(self, symbol: str, leverage: int) -> None:
         """Set the leverage of one symbol."""
         self._require("leverage", "setLeverage")
-        if isinstance(leverage, bool) or not isinstance(leverage, int) or leverage < 1:
-            raise InvalidOrderInput(f"leverage must be a whole number >= 1, not {leverage!r}")
+        where = self._where("set_leverage")
+        symbol = arguments.symbol_text(where, symbol)
+        leverage = arguments.leverage(where, leverage)
+        await self._symbol(where, symbol)
         await self._call("set_leverage", leverage, symbol)
 
     async def resync_clock(self) -> int:

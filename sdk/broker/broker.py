@@ -20,7 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from exsdk.adapter import ExchangeAdapter
+from exsdk.adapter import ExchangeAdapter, arguments
 from exsdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
 from exsdk.broker.clock import Clock, WallClock, venue_time
 from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
@@ -56,6 +56,7 @@ from exsdk.models import (
     OrderKind,
     Side,
 )
+from exsdk.models.base import shown
 from exsdk.universe import DEFAULT_UNIVERSE, Universe
 
 __all__ = ["PENDING", "TERMINAL", "Broker"]
@@ -125,10 +126,18 @@ class Broker:
         quote: str = "USDT",
     ) -> None:
         self.adapter = adapter
-        self.environment = Environment(environment)
+        try:
+            self.environment = Environment(environment)
+        except ValueError:
+            known = ", ".join(e.value for e in Environment)
+            raise InvalidOrderInput(
+                f"environment {shown(environment)} is not one of {known}",
+                field="environment",
+                source="Broker",
+            ) from None
         self.journal = journal
         self.clock: Clock = clock or WallClock()
-        self.run_id = validate_run_id(run_id) if run_id else new_run_id()
+        self.run_id = new_run_id() if run_id is None or run_id == "" else validate_run_id(run_id)
         self.universe = universe
         self.limit_prices = limit_prices or LimitPriceComputer()
         self.twap = twap or TwapConfig()
@@ -867,6 +876,7 @@ class Broker:
         flatten runs as its own journaled run (a fresh run id), so its client order ids
         never meet those of a submission.
         """
+        dry_run = arguments.flag("Broker.flatten", "dry_run", dry_run)
         positions = await self.positions()
         markets = await self._limits()
         flat_run = new_run_id()

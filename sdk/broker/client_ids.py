@@ -11,6 +11,7 @@ import re
 import secrets
 
 from exsdk.errors import InvalidOrderInput
+from exsdk.models.base import shown
 
 __all__ = ["BINANCE_CLIENT_ID", "child_client_order_id", "new_run_id", "validate_run_id"]
 
@@ -26,8 +27,10 @@ def new_run_id(length: int = 8) -> str:
 
 def validate_run_id(run_id: str) -> str:
     """Check a caller-supplied run id (1-12 of ``[a-z0-9]``) and return it."""
-    if not _RUN_ID.match(run_id):
-        raise InvalidOrderInput(f"run id {run_id!r} must be 1-12 characters of [a-z0-9]")
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        raise InvalidOrderInput(
+            f"run id {shown(run_id)} must be 1-12 characters of [a-z0-9]", field="run_id"
+        )
     return run_id
 
 

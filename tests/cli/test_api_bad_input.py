@@ -76,8 +76,11 @@ CREATE_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "side-hold": ({"side": "hold"}, "side 'hold' is not 'buy' or 'sell'"),
     "side-none": ({"side": None}, "side None is not 'buy' or 'sell'"),
     "type-stop": ({"order_type": "stop"}, "order type 'stop' is not"),
-    "symbol-none": ({"symbol": None}, "symbol must be a non-empty str"),
-    "client-id-int": ({"client_order_id": 5}, "client order id"),
+    "symbol-none": ({"symbol": None}, "symbol must be a str, not NoneType"),
+    "symbol-empty": ({"symbol": ""}, "symbol '' must be 1 to 100 printable characters"),
+    "type-int": ({"order_type": 1}, "order type must be a str, not int"),
+    "reduce-only-str": ({"reduce_only": "no"}, "reduce_only must be True or False"),
+    "client-id-int": ({"client_order_id": 5}, "client_order_id must be a str, not int"),
     "client-id-spaces": ({"client_order_id": "a b"}, "client order id"),
 }
 
@@ -209,3 +212,160 @@ def test_error_lines_name_the_cause_without_the_signature(inner: BaseException, 
     line = explain(error)
     assert f": {cause}" in line, line
     assert "ab" * 16 not in line, line
+
+
+# ----- every other public entry point: one table ---------------------------------------
+
+HUGE = "X" * 10_000_000  # a 10 MB value must not become a 10 MB error line
+ETH = "ETH/USDT:USDT"
+UNKNOWN = "NOPE/USDT:USDT"
+# (method, keyword arguments, what the line must say). "markets" cases run with the
+# markets loaded first (a symbol is known or not only then); the others without, so a
+# refusal there costs no request at all, not even the markets.
+ADAPTER_CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "create-unknown-symbol": ("create_order", {**GOOD, "symbol": UNKNOWN}, "is not a market"),
+    "create-huge-symbol": ("create_order", {**GOOD, "symbol": HUGE}, "must be 1 to 100"),
+    "cancel-symbol-int": ("cancel_order", {"symbol": 5, "order_id": "1"}, "must be a str"),
+    "cancel-unknown-symbol": ("cancel_order", {"symbol": UNKNOWN, "order_id": "1"}, "not a market"),
+    "cancel-id-empty": ("cancel_order", {"symbol": ETH, "order_id": ""}, "order_id '' must be"),
+    "cancel-id-int": ("cancel_order", {"symbol": ETH, "order_id": 5}, "must be a str, not int"),
+    "cancel-id-huge": ("cancel_order", {"symbol": ETH, "order_id": HUGE}, "1 to 128 printable"),
+    "cancel-id-spaces": ("cancel_order", {"symbol": ETH, "order_id": " 12"}, "surrounding"),
+    "fetch-order-both-ids": (
+        "fetch_order",
+        {"symbol": ETH, "order_id": "1", "client_order_id": "c"},
+        "exactly one of",
+    ),
+    "fetch-order-no-id": ("fetch_order", {"symbol": ETH}, "exactly one of"),
+    "fetch-order-id-float": ("fetch_order", {"symbol": ETH, "order_id": 1.0}, "not float"),
+    "fetch-order-client-id-int": (
+        "fetch_order",
+        {"symbol": ETH, "client_order_id": 7},
+        "client_order_id must be a str",
+    ),
+    "fetch-order-client-id-venue-rule": (
+        "fetch_order",
+        {"symbol": ETH, "client_order_id": "a#b"},
+        "characters of [.A-Z:/a-z0-9_-]",
+    ),
+    "fetch-order-unknown-symbol": (
+        "fetch_order",
+        {"symbol": UNKNOWN, "order_id": "1"},
+        "is not a market",
+    ),
+    "open-orders-symbol-none": ("fetch_open_orders", {"symbol": None}, "must be a str"),
+    "open-orders-unknown-symbol": ("fetch_open_orders", {"symbol": UNKNOWN}, "not a market"),
+    "orders-since-negative": ("fetch_orders", {"symbol": ETH, "since_ms": -1}, "out of range"),
+    "orders-since-ns": ("fetch_orders", {"symbol": ETH, "since_ms": 10**18}, "year 2100"),
+    "orders-since-float": ("fetch_orders", {"symbol": ETH, "since_ms": 1.5}, "not float"),
+    "orders-unknown-symbol": ("fetch_orders", {"symbol": UNKNOWN}, "is not a market"),
+    "trades-id-none": ("fetch_order_trades", {"symbol": ETH, "order_id": None}, "not NoneType"),
+    "trades-unknown-symbol": (
+        "fetch_order_trades",
+        {"symbol": UNKNOWN, "order_id": "1"},
+        "is not a market",
+    ),
+    "positions-one-str": ("fetch_positions", {"symbols": ETH}, "list of str or None, not str"),
+    "positions-int-item": ("fetch_positions", {"symbols": [5]}, "symbol must be a str"),
+    "positions-unknown": ("fetch_positions", {"symbols": [ETH, UNKNOWN]}, "is not a market"),
+    "leverage-nan": ("set_leverage", {"symbol": ETH, "leverage": float("nan")}, "not float"),
+    "leverage-inf": ("set_leverage", {"symbol": ETH, "leverage": float("inf")}, "not float"),
+    "leverage-decimal": ("set_leverage", {"symbol": ETH, "leverage": Decimal(5)}, "not Decimal"),
+    "leverage-str": ("set_leverage", {"symbol": ETH, "leverage": "5"}, "not str"),
+    "leverage-bool": ("set_leverage", {"symbol": ETH, "leverage": True}, "not bool"),
+    "leverage-zero": ("set_leverage", {"symbol": ETH, "leverage": 0}, "out of range (1 to 1000)"),
+    "leverage-huge": ("set_leverage", {"symbol": ETH, "leverage": 10**30}, "out of range"),
+    "leverage-unknown-symbol": (
+        "set_leverage",
+        {"symbol": UNKNOWN, "leverage": 5},
+        "is not a market",
+    ),
+    "book-symbol-bytes": ("best_bid_ask", {"symbol": b"ETH"}, "must be a str, not bytes"),
+    "book-unknown-symbol": ("best_bid_ask", {"symbol": UNKNOWN}, "is not a market"),
+    "markets-reload-str": ("load_markets", {"reload": "yes"}, "reload must be True or False"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ADAPTER_CASES))
+async def test_every_adapter_method_refuses_before_any_wait_or_send(venue: Any, case: str) -> None:
+    method, kwargs, message = ADAPTER_CASES[case]
+    adapter = _adapter(venue)
+    acquired: list[int] = []
+    try:
+        if "not a market" in message:
+            await adapter.load_markets()
+            venue.admin.clear_request_log()
+        real_acquire = adapter.pacer.acquire
+
+        async def counting_acquire(cost: RequestCost | None = None) -> Ticket:
+            acquired.append(1)
+            return await real_acquire(cost)
+
+        adapter.pacer.acquire = counting_acquire  # type: ignore[method-assign]
+        with pytest.raises(InvalidOrderInput) as info:
+            await getattr(adapter, method)(**kwargs)
+    finally:
+        await adapter.close()
+    line = str(info.value)
+    assert message in line, line
+    assert f"binance-futures.{method}" in line, line  # where
+    assert "\n" not in line and len(line) < 300, line[:300]
+    assert acquired == [], "a pacer slot was taken for bad input"
+    assert venue.admin.request_log() == [], "a request reached the venue"
+
+
+def test_the_table_covers_every_public_adapter_method() -> None:
+    # A public method added to the interface must come with its bad-input cases here.
+    from exsdk.adapter.base import ExchangeAdapter
+
+    public = {
+        name
+        for name in dir(ExchangeAdapter)
+        if not name.startswith("_") and callable(getattr(ExchangeAdapter, name))
+    }
+    without_arguments = {"close", "fetch_balances", "names"}
+    pure = {"symbol_for"}  # computes a string; sends nothing
+    covered = {method for method, _, _ in ADAPTER_CASES.values()} | {"create_order"}
+    assert public - without_arguments - pure == covered
+
+
+BROKER_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "environment": ({"environment": "staging"}, "environment 'staging' is not one of local"),
+    "run-id-int": ({"run_id": 5}, "run id 5 must be 1-12 characters"),
+    "run-id-upper": ({"run_id": "RUN1"}, "run id 'RUN1' must be"),
+    "run-id-huge": ({"run_id": HUGE}, "must be 1-12 characters"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKER_CASES))
+async def test_broker_construction_refuses_bad_arguments(
+    venue: Any, tmp_path: Path, case: str
+) -> None:
+    change, message = BROKER_CASES[case]
+    adapter = _adapter(venue)
+    journal = Journal.open(tmp_path / "j.sqlite")
+    arguments = {"environment": Environment.LOCAL, "run_id": "apitest", **change}
+    try:
+        with pytest.raises(InvalidOrderInput) as info:
+            Broker(adapter, arguments["environment"], journal, run_id=arguments["run_id"])
+    finally:
+        journal.close()
+        await adapter.close()
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert len(str(info.value)) < 300
+    assert venue.admin.request_log() == []
+
+
+@pytest.mark.parametrize("dry_run", [0, 1, "no", None])
+async def test_flatten_refuses_a_dry_run_that_is_not_a_bool(
+    venue: Any, tmp_path: Path, dry_run: Any
+) -> None:
+    # dry_run=0 would otherwise send market orders for every position.
+    broker, journal, adapter = await _broker(venue, tmp_path)
+    try:
+        with pytest.raises(InvalidOrderInput, match=r"Broker\.flatten: field 'dry_run'"):
+            await broker.flatten(dry_run=dry_run)
+    finally:
+        journal.close()
+        await adapter.close()
+    assert venue.admin.request_log() == []
