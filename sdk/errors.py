@@ -106,6 +106,7 @@ class InvalidOrderInput(SdkError):
         prefix = f"{where}: " if where else ""
         field_part = f"field '{field}': " if field else ""
         super().__init__(f"{prefix}{field_part}{message}")
+        self.detail = message  # without the place: for callers that name it their own way
         self.line = line
         self.field = field
         self.source = source

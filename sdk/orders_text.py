@@ -27,8 +27,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pydantic import ValidationError
-
 from exsdk.errors import InvalidOrderInput
 from exsdk.models.oms import MAX_ID, Order
 
@@ -262,10 +260,9 @@ def _parse_one(reader: _Reader) -> Order:
         )
     try:
         return Order(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else None
-        reader.fail(first["msg"], field=field, pos=pos_of(field) if field in pairs else None)
+    except InvalidOrderInput as exc:
+        field = exc.field.split(".")[0] if exc.field else None
+        reader.fail(exc.detail, field=field, pos=pos_of(field) if field in pairs else None)
 
 
 def parse_orders(text: str, *, source: str | None = None) -> list[Order]:

@@ -96,6 +96,20 @@ def _checked_orders(orders: object) -> list[Order]:
     return list(orders)
 
 
+def _not_trading(limits: MarketLimits, exchange: str) -> str | None:
+    """Why no child of this market may be sent now, or ``None`` when the market trades.
+
+    ccxt's ``active`` (from the venue's markets) decides; the venue's own status word, when
+    its market info has one (Binance: ``SETTLING``, ``PENDING_TRADING``), is quoted.
+    """
+    if limits.active:
+        return None
+    status = limits.info.get("status")
+    said = f" (status {shown(status)})" if isinstance(status, str) and status else ""
+    # The symbol is the child's own field (and every line showing a child names it).
+    return f"not trading on {exchange} now{said}: not sent"
+
+
 def _signed_filled(child: ChildOrder) -> Decimal:
     return child.filled if child.side == Side.BUY else -child.filled
 
@@ -504,6 +518,9 @@ class Broker:
         limits = markets.get(symbol)
         if limits is None:
             return self._not_sent(draft, ChildStatus.REJECTED, f"{symbol}: not a market here")
+        closed = _not_trading(limits, self.adapter.exchange_id)
+        if closed is not None:
+            return self._not_sent(draft, ChildStatus.REJECTED, closed)
         try:
             book = await self._session.call(
                 lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
@@ -692,10 +709,12 @@ class Broker:
             order, symbol, wave.index, order_type="limit", amount=_ZERO, side=side
         )
         limits = markets.get(symbol)
-        if limits is None:
+        closed = None if limits is None else _not_trading(limits, self.adapter.exchange_id)
+        if limits is None or closed is not None:
+            # Refused once, in its first wave; the parent's later waves are not tried.
             stopped.add(order.order_id)
-            child = self._not_sent(draft, ChildStatus.REJECTED, f"{symbol}: not a market here")
-            mine[cid] = child
+            reason = closed or f"{symbol}: not a market here"
+            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, reason)
             return None
         try:
             book = await self._session.call(

@@ -1,7 +1,9 @@
 """The OMS side: parent orders, the child orders sent for them, and one fill per parent.
 
 Only the OMS knows parents; the exchange only knows children. ``Portfolio``-like callers
-see ``Order`` and ``OmsFill`` and nothing else.
+see ``Order`` and ``OmsFill`` and nothing else. They are built by callers, not parsed from
+a venue: bad values raise :class:`~exsdk.errors.InvalidOrderInput` (one line naming the model
+and the field), never pydantic's ``ValidationError``.
 """
 
 from __future__ import annotations
@@ -9,11 +11,18 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, NoReturn, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 
-from exsdk.models.base import FrozenModel, Money, Timestamp, lenient_enum
+from exsdk.errors import InvalidOrderInput
+from exsdk.models.base import FrozenModel, Money, Timestamp, lenient_enum, shown
 from exsdk.models.ccxt import Side, SideField
 
 
@@ -25,13 +34,43 @@ class OrderKind(enum.StrEnum):
     TWAP = "price@twap"
 
 
+def raise_invalid(model: str, exc: ValidationError) -> NoReturn:
+    """Re-raise a pydantic failure as one ``InvalidOrderInput`` line: model, field, value."""
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or None
+    reason = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "missing":
+        detail = "missing"
+    elif field is None:  # a rule over several fields (the model's own check)
+        detail = reason
+    else:
+        detail = f"{shown(first.get('input'))}: {reason}"
+    more = len(exc.errors()) - 1
+    if more:
+        detail += f" (and {more} more)"
+    raise InvalidOrderInput(detail, field=field, source=model) from None
+
+
+class OmsModel(FrozenModel):
+    """An OMS-side model: bad values raise ``InvalidOrderInput``, not ``ValidationError``."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _invalid_on_one_line(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # InvalidOrderInput is no ValueError: pydantic passes it through unwrapped.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise_invalid(cls.__name__, exc)
+
+
 OrderKindField = Annotated[OrderKind | str, BeforeValidator(lenient_enum(OrderKind))]
 
 MAX_ID = 2**63 - 1
 """The largest parent order or asset id: the journal keeps ids as 64-bit SQLite integers."""
 
 
-class Order(FrozenModel):
+class Order(OmsModel):
     """A parent order: what a portfolio wants, with every field of the seed's format.
 
     ``diff_num_shares`` is signed (positive buys). Timestamps are aware and ordered
@@ -56,16 +95,22 @@ class Order(FrozenModel):
             "start_timestamp": self.start_timestamp,
             "end_timestamp": self.end_timestamp,
         }
+        # Raised here, not as ValueError: this check runs outside OmsModel's wrap.
         for name, value in stamps.items():
             if value.tzinfo is None:
-                raise ValueError(f"{name} must carry a timezone offset")
+                raise self._invalid(name, "must carry a timezone offset")
         if self.diff_num_shares == 0:
-            raise ValueError("diff_num_shares must not be zero")
+            raise self._invalid("diff_num_shares", "must not be zero")
         if self.start_timestamp < self.creation_timestamp:
-            raise ValueError("start_timestamp is before creation_timestamp")
+            raise self._invalid("start_timestamp", "is before creation_timestamp")
         if self.end_timestamp <= self.start_timestamp:
-            raise ValueError("end_timestamp must be after start_timestamp")
+            raise self._invalid("end_timestamp", "must be after start_timestamp")
         return self
+
+    def _invalid(self, field: str, reason: str) -> InvalidOrderInput:
+        value = getattr(self, field)
+        shown_value = value.isoformat() if isinstance(value, datetime) else shown(value)
+        return InvalidOrderInput(f"{shown_value}: {reason}", field=field, source="Order")
 
     @property
     def side(self) -> Side:
@@ -89,7 +134,7 @@ class ChildStatus(enum.StrEnum):
 ChildStatusField = Annotated[ChildStatus | str, BeforeValidator(lenient_enum(ChildStatus))]
 
 
-class ChildOrder(FrozenModel):
+class ChildOrder(OmsModel):
     """One order sent to the exchange on behalf of a parent (one per TWAP wave)."""
 
     parent_order_id: int
@@ -114,7 +159,7 @@ class ChildOrder(FrozenModel):
         return self.amount if self.side == Side.BUY else -self.amount
 
 
-class OmsFill(FrozenModel):
+class OmsFill(OmsModel):
     """One parent's fill, folded from all its children's trades."""
 
     parent_order_id: int
@@ -143,4 +188,5 @@ __all__ = [
     "OmsFill",
     "Order",
     "OrderKind",
+    "raise_invalid",
 ]

@@ -18,6 +18,15 @@ def _build(exchange_id: str) -> GenericCcxtAdapter:
     return cls(Venue.LIVE, allow_live=True, markets_cache=False)
 
 
+def _with_btc_usd(adapter: GenericCcxtAdapter) -> GenericCcxtAdapter:
+    # The adapter refuses a symbol that is not among the markets before any request; the
+    # tests below fake ccxt's methods instead of loading markets, so they set the one used.
+    adapter.exchange.set_markets(
+        [{"id": "XBTUSD", "symbol": "BTC/USD", "base": "BTC", "quote": "USD", "spot": True}]
+    )
+    return adapter
+
+
 @pytest.mark.parametrize("exchange_id", ["bitfinex", "kraken"])
 async def test_alternatives_serve(exchange_id: str) -> None:
     # Both lack fetchOrders in ccxt 4.5.90; fetchOpenOrders + fetchClosedOrders replace it.
@@ -74,7 +83,7 @@ def test_the_base_class_needs_an_exchange() -> None:
 
 
 async def test_not_supported_at_run_time_is_unsupported_method() -> None:
-    adapter = _build("kraken")
+    adapter = _with_btc_usd(_build("kraken"))
 
     async def not_supported(*args: Any, **kwargs: Any) -> Any:
         raise ccxt.NotSupported("kraken fetchMyTrades() is not supported yet")
@@ -87,7 +96,7 @@ async def test_not_supported_at_run_time_is_unsupported_method() -> None:
 
 
 async def test_client_order_id_lookup_scans_open_and_closed() -> None:
-    adapter = _build("kraken")
+    adapter = _with_btc_usd(_build("kraken"))
     base = {"symbol": "BTC/USD", "side": "buy", "amount": 1.0, "info": {}}
     calls: list[str] = []
 

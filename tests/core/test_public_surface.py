@@ -49,3 +49,14 @@ def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = exsdk.no_such_name  # type: ignore[attr-defined]
     assert "Broker" in dir(exsdk)
+
+
+def test_the_models_and_errors_callers_meet_are_top_level() -> None:
+    # Issue 14: order books and tickers are typed models, and MalformedPayload is what
+    # every venue-side model raises; a caller catching it needs no submodule import.
+    import exsdk.models
+
+    for name in ("OrderBook", "Ticker", "MalformedPayload"):
+        assert name in exsdk.__all__, name
+        assert getattr(exsdk, name) is getattr(exsdk.models, name)
+    assert issubclass(exsdk.MalformedPayload, exsdk.VenueRejected)
