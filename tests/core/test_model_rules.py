@@ -60,6 +60,17 @@ def _adapter(replies: dict[str, Any]) -> BinanceSpotAdapter:
         return copy.deepcopy(replies[method])
 
     adapter._call = call  # type: ignore[method-assign]
+    # The adapter refuses a symbol that is not among the markets before calling ccxt; the
+    # replies above come from other exchanges, so their symbols are set as markets here.
+    adapter.exchange.set_markets(
+        [
+            adapter.exchange.safe_market_structure(
+                {"id": symbol, "symbol": symbol, "base": base, "quote": quote, "spot": True}
+            )
+            for symbol in ("HYPE/USDC:USDC", "LTC/USDT", "X/Y")
+            for base, quote in [symbol.split(":")[0].split("/")]
+        ]
+    )
     return adapter
 
 
