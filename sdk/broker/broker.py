@@ -301,7 +301,8 @@ class Broker:
             if str(order.type_) == OrderKind.TWAP:
                 key = (order.start_timestamp, order.end_timestamp)
                 groups.setdefault(key, []).append((order, symbol))
-        symbols = sorted({s for _, s in parents})
+        # A symbol that is no market here can hold no venue order: nothing to reconcile.
+        symbols = sorted({s for _, s in parents if s in markets})
         jobs: list[Awaitable[object]] = [
             self._one_shot(o, s, markets, existing) for o, s in one_shot
         ]

@@ -77,3 +77,24 @@ async def test_a_settling_market_is_refused_before_sending_and_the_batch_goes_on
     assert not [o for o in venue.admin.orders() if o["symbol"] == "EOSUSDT"]
     assert eth and all(c.ccxt_order_id is not None for c in eth)
     assert sum((c.filled for c in eth), Decimal(0)) > 0
+
+
+async def test_a_symbol_that_is_no_market_is_refused_and_the_run_still_finishes(
+    venue: Any, journal: Journal
+) -> None:
+    async with build_adapter("binance-futures", venue) as adapter:
+        b = broker(adapter, journal, env=Environment.LOCAL)
+        children = await b.submit_orders(
+            [
+                parent(1, EOS_ID, "30", "market", symbol="NOPE/USDT:USDT"),
+                parent(2, ETH_ID, "0.05", "market"),
+            ]
+        )
+    nope = [c for c in children if c.parent_order_id == 1]
+    assert [(c.status, c.reason) for c in nope] == [
+        (ChildStatus.REJECTED, "NOPE/USDT:USDT: not a market here")
+    ]
+    assert [c.status for c in children if c.parent_order_id == 2] == [ChildStatus.CLOSED]
+    # The run is reconciled and finished: the venue was never asked about a non-market.
+    assert "finished" in list(journal.run_events("sim1")["event"])
+    assert "NOPE" not in json.dumps(venue.admin.request_log())
