@@ -6,6 +6,7 @@ One concern per module; the arrows point down this list and never back up:
 - :mod:`~exsdk.adapter.credentials`: API keys bound to one venue.
 - :mod:`~exsdk.adapter.base`: ``ExchangeAdapter`` (the interface) and ``Capabilities``.
 - :mod:`~exsdk.adapter.replies`: the JSON shape an endpoint's reply must have.
+- :mod:`~exsdk.adapter.arguments`: checks of what callers pass, before any request.
 - :mod:`~exsdk.adapter.redaction`: credentials masked in every log record (the rule is
   :mod:`exsdk.redaction`, shared with errors and the journal).
 - :mod:`~exsdk.adapter.markets_cache`: the markets snapshot on disk.
