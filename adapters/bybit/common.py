@@ -16,10 +16,12 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from exsdk.adapter import CcxtAdapter, ReplyShape
-from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError
+from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError, TransientVenueError
+from exsdk.models import CcxtOrder, Side
 
 __all__ = ["CLIENT_ORDER_ID_RE", "RESULT_REPLY", "BybitAdapter", "validate_client_order_id"]
 
@@ -89,6 +91,39 @@ class BybitAdapter(CcxtAdapter):
             f"no order with client order id {client_order_id!r} on {symbol}",
             exchange=self.exchange_id,
         )
+
+    async def create_order(
+        self,
+        symbol: str,
+        order_type: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> CcxtOrder:
+        """Send one order; Bybit acknowledges it with its ids only, so the order is then
+        read back (``/v5/order/realtime``) for its status and fills.
+
+        A read-back that fails leaves the acknowledgement as the answer: the order was
+        placed, and the broker looks it up again by its client order id.
+        """
+        placed = await super().create_order(
+            symbol,
+            order_type,
+            side,
+            amount,
+            price,
+            client_order_id=client_order_id,
+            reduce_only=reduce_only,
+        )
+        if placed.status is not None or not placed.id:
+            return placed
+        try:
+            return await self.fetch_order(symbol, order_id=placed.id)
+        except (OrderNotFound, TransientVenueError):
+            return placed
 
     async def _fetch_raw_order_trades(self, symbol: str, order_id: str) -> list[Any]:
         # /v5/execution/list filters by orderId on the venue.
