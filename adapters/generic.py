@@ -13,11 +13,16 @@ import functools
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-import attrs
 import ccxt.async_support as ccxt_async
 
-from exsdk.adapter import METHOD_PURPOSES, Capabilities, CcxtAdapter
-from exsdk.errors import SdkError, UnsupportedMethod
+from exsdk.adapter import Capabilities, CcxtAdapter
+from exsdk.adapter.requirements import (
+    REQUIRED_METHODS,
+    Requirement,
+    derive_capabilities,
+    missing_methods,
+)
+from exsdk.errors import SdkError
 
 __all__ = [
     "REQUIRED_METHODS",
@@ -27,62 +32,13 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class Requirement:
-    """One ccxt method the broker needs: what for, and which method sets may replace it."""
-
-    purpose: str
-    alternatives: tuple[tuple[str, ...], ...] = ()
-
-
-def _need(method: str, *alternatives: tuple[str, ...]) -> Requirement:
-    return Requirement(METHOD_PURPOSES[method], tuple(alternatives))
-
-
-REQUIRED_METHODS: Mapping[str, Requirement] = {
-    "createOrder": _need("createOrder"),
-    "createMarketOrder": _need("createMarketOrder"),
-    "cancelOrder": _need("cancelOrder"),
-    "fetchOrder": _need("fetchOrder"),
-    # Finding a child by client order id after an unknown outcome scans the symbol's
-    # orders; open + closed together cover the same history.
-    "fetchOrders": _need("fetchOrders", ("fetchOpenOrders", "fetchClosedOrders")),
-    "fetchOpenOrders": _need("fetchOpenOrders"),
-    "fetchMyTrades": _need("fetchMyTrades"),
-    "fetchBalance": _need("fetchBalance"),
-    "fetchOrderBook": _need("fetchOrderBook"),
-}
-"""ccxt unified method -> what needs it and its alternatives."""
-
-
-def _has(has: Mapping[str, Any], method: str) -> bool:
-    # ccxt says True, 'emulated', False or None (unknown = not implemented).
-    return bool(has.get(method))
-
-
-def missing_methods(
-    has: Mapping[str, Any], required: Mapping[str, Requirement] = REQUIRED_METHODS
-) -> dict[str, str]:
-    """Each required method ``has`` lacks (with no complete alternative) -> what needs it."""
-    missing: dict[str, str] = {}
-    for method, req in required.items():
-        if _has(has, method):
-            continue
-        if any(all(_has(has, m) for m in alt) for alt in req.alternatives):
-            continue
-        text = req.purpose
-        for alt in req.alternatives:
-            lacking = [m for m in alt if not _has(has, m)]
-            text += f"; the alternative {' + '.join(alt)} lacks {', '.join(lacking)}"
-        missing[method] = text
-    return missing
-
-
 class GenericCcxtAdapter(CcxtAdapter):
     """Base of ``ccxt:<id>`` adapters; get one with :meth:`for_exchange`.
 
     Spot only: positions and leverage need per-exchange knowledge ccxt's ``has`` does
-    not give (it is per exchange class, not per market type).
+    not give (it is per exchange class, not per market type). The capabilities of each
+    exchange's class come from :func:`~exsdk.adapter.requirements.derive_capabilities`,
+    the same function ``exsdk new-adapter`` writes a scaffold's from.
     """
 
     name: ClassVar[str] = "ccxt:<id>"
@@ -111,16 +67,6 @@ class GenericCcxtAdapter(CcxtAdapter):
             raise SdkError("use GenericCcxtAdapter.for_exchange(id) to pick the exchange")
         return super()._exchange_class()
 
-    def _check_exchange(self) -> None:
-        missing = missing_methods(self._exchange.has, self.required_methods)
-        if missing:
-            listing = "; ".join(f"{m} (needed for {why})" for m, why in missing.items())
-            raise UnsupportedMethod(
-                f"{self.exchange_id} lacks ccxt methods the broker needs: {listing}",
-                missing=missing,
-                exchange=self.exchange_id,
-            )
-
 
 @functools.cache
 def _generic_class(exchange_id: str) -> type[GenericCcxtAdapter]:
@@ -130,8 +76,10 @@ def _generic_class(exchange_id: str) -> type[GenericCcxtAdapter]:
             "lists its ids in ccxt.exchanges)"
         )
     class_name = "Ccxt" + "".join(ch for ch in exchange_id.title() if ch.isalnum()) + "Adapter"
+    has = getattr(ccxt_async, exchange_id)().has
     namespace = {
         "name": f"ccxt:{exchange_id}",
+        "capabilities": derive_capabilities(has, GenericCcxtAdapter.market_type),
         "ccxt_id": exchange_id,
         "__doc__": f"ccxt exchange {exchange_id!r} through the generic adapter.",
         "__module__": __name__,

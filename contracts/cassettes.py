@@ -1,7 +1,8 @@
 """How contract cassettes are recorded, stored and matched.
 
-Stored with canonical Binance hosts; matching ignores the host, ``timestamp``,
-``signature`` and ``recvWindow``; the API key header and the signature become
+Stored with the venue's canonical hosts (its dialect says which host serves which path);
+matching ignores the host and the dialect's volatile parameters (timestamps,
+signatures); the dialect's key and signature headers and volatile parameters become
 placeholders at record time (the same filters normalise every live request before it is
 matched, so a replay signed with a dummy secret still matches). The body is matched, so
 an order with another quantity or client order id is a stale cassette, not a silent pass.
@@ -9,22 +10,17 @@ an order with another quantity or client order id is a stale cassette, not a sil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-# Where each path family lives on Binance, so cassettes never name 127.0.0.1:PORT.
-CANONICAL_HOSTS: tuple[tuple[str, str], ...] = (
-    ("/fapi/", "fapi.binance.com"),
-    ("/dapi/", "dapi.binance.com"),
-    ("/sapi/", "api.binance.com"),
-    ("/api/", "api.binance.com"),
-)
+if TYPE_CHECKING:
+    from exsdk.contracts.harness import VenueDialect
 
-# Values that change on every request or must never be stored.
-VOLATILE_PARAMS = ("timestamp", "signature", "recvWindow")
 PLACEHOLDER = "<redacted>"
-SECRET_HEADERS = ("X-MBX-APIKEY", "Authorization", "Cookie")
+# Headers no venue may find stored, whatever its dialect adds.
+SECRET_HEADERS = ("Authorization", "Cookie")
 
 # What a replayed request must equal; "host" and "port" are left out on purpose.
 MATCH_ON = ("method", "scheme", "path", "query", "body")
@@ -36,28 +32,32 @@ DEFAULT_CASSETTES = "cassettes"
 at the project's root, beside its ``tests/``."""
 
 
-def canonical_url(url: str) -> str:
-    """The URL with its host replaced by the Binance host serving that path."""
+def canonical_url(url: str, hosts: Sequence[tuple[str, str]]) -> str:
+    """The URL with its host replaced by the venue host serving that path (``hosts``:
+    path prefix -> host, first match wins); unchanged when no prefix matches."""
     parts = urlsplit(url)
-    for prefix, host in CANONICAL_HOSTS:
+    for prefix, host in hosts:
         if parts.path.startswith(prefix):
             return urlunsplit(("https", host, parts.path, parts.query, parts.fragment))
     return url
 
 
-def _canonical_host(request: Any) -> Any:
-    request.uri = canonical_url(request.uri)
-    return request
+def vcr_config(dialect: VenueDialect) -> dict[str, Any]:
+    """The vcrpy configuration of one dialect's cassettes (no ``record_mode``: the CLI
+    decides)."""
+    placeholders = [(name, PLACEHOLDER) for name in dialect.volatile_params]
+    headers = [*SECRET_HEADERS, *dialect.secret_headers]
+    hosts = tuple(dialect.canonical_hosts)
 
+    def canonical_host(request: Any) -> Any:
+        request.uri = canonical_url(request.uri, hosts)
+        return request
 
-def vcr_config() -> dict[str, Any]:
-    """The vcrpy configuration every contract test uses (no ``record_mode``: the CLI decides)."""
-    placeholders = [(name, PLACEHOLDER) for name in VOLATILE_PARAMS]
     return {
-        "filter_headers": [(name, PLACEHOLDER) for name in SECRET_HEADERS],
+        "filter_headers": [(name, PLACEHOLDER) for name in headers],
         "filter_query_parameters": placeholders,
         "filter_post_data_parameters": placeholders,
-        "before_record_request": _canonical_host,
+        "before_record_request": canonical_host,
         "decode_compressed_response": True,
         "match_on": MATCH_ON,
         "allow_playback_repeats": False,

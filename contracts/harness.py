@@ -1,27 +1,39 @@
-"""Where a contract test's requests go: the bundled simulator when recording, nothing when
-replaying (vcrpy answers from the cassette and the network is blocked).
+"""Where a contract test's requests go, and what the suite needs to know about the venue.
 
-The simulator is imported only when recording, so replay in CI never starts a server.
-Venue control (moving a price, injecting a fault, skewing the clock) acts on the
-simulator while recording and is a no-op on replay, where the cassette already holds
-what the venue answered.
+Two interfaces keep the suite exchange-neutral; one exchange family implements both, once:
+
+- :class:`VenueDialect`: what differs per venue protocol and is known offline (where the
+  venue's own limits live in its market entries, which requests place orders, which
+  error codes the venue sends for each SDK error, how cassettes store its hosts and
+  secrets), plus how to start the bundled simulator speaking it. An adapter names its
+  dialect in ``contract_dialect`` ("module:attribute").
+- :class:`BundledVenue`: a running bundled venue while recording, with the scripted
+  controls the scenarios use (move a price, thin a book, refuse a request as rate
+  limited, skew the clock).
+
+The simulator is imported only when recording (by the dialect's ``bundled_venue``), so
+replay in CI never starts a server. Venue controls act on the bundled venue while
+recording and are no-ops on replay, where the cassette already holds what the venue
+answered.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
 from exsdk.adapter import CcxtAdapter, Venue
 from exsdk.adapter.credentials import Credentials
 from exsdk.contracts.cassettes import rerecord_command
-from exsdk.registry import get_adapter
+from exsdk.registry import adapter_class, get_adapter
 
 # Replay signs with these; matching ignores signatures, so no real secret is ever needed.
 REPLAY_API_KEY = "replay-api-key"
@@ -29,6 +41,105 @@ REPLAY_SECRET = "replay-secret"
 # Any URL works on replay (matching ignores the host); this one can never resolve.
 REPLAY_BASE_URL = "https://replay.invalid"
 RECORD_SEED = 7
+
+LIMIT_KEYS = ("amount_step", "amount_min", "price_tick", "cost_min")
+"""The keys of :meth:`VenueDialect.market_limits`, named as in ``MarketLimits``."""
+
+
+@runtime_checkable
+class BundledVenue(Protocol):
+    """A bundled venue serving one dialect on loopback while the suite records.
+
+    Markets are named by the venue's own id (``MarketLimits.market_id``). Every control
+    takes effect before the next request the adapter sends.
+    """
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``: where the adapter sends requests."""
+
+    @property
+    def api_key(self) -> str:
+        """A key the venue knows (its account is funded)."""
+
+    @property
+    def secret(self) -> str:
+        """The secret of :attr:`api_key`."""
+
+    def move_price(self, market_id: str, price: Decimal) -> None:
+        """Move the market's reference price; resting orders it crosses fill."""
+
+    def make_thin(self, market_id: str) -> None:
+        """Thin the book so a market order on it is refused for liquidity."""
+
+    def rate_limit_first(self, method: str) -> None:
+        """Refuse the first ``method`` request of each path as rate limited, in the venue's
+        own words (status, body, headers), without processing it; the venue asks for a wait
+        of about a second (a longer one would hold the replay that long too)."""
+
+    def skew_clock(self, ms: int) -> None:
+        """Run the venue's clock ``ms`` ahead: signed requests fall outside its window."""
+
+
+@runtime_checkable
+class VenueDialect(Protocol):
+    """What the contract suite needs to know about one venue protocol.
+
+    Everything but :meth:`bundled_venue` is used on replay, offline, so it reads only the
+    recorded markets and requests.
+    """
+
+    name: str
+    canonical_hosts: Sequence[tuple[str, str]]
+    """(URL path prefix, host): cassettes store the venue's real host for each path."""
+    secret_headers: Sequence[str]
+    """Request headers that carry a key or a signature (replaced by a placeholder)."""
+    volatile_params: Sequence[str]
+    """Query and body parameters that change on every request (timestamps, signatures)."""
+
+    def market_limits(self, info: Mapping[str, Any]) -> Mapping[str, Decimal | None]:
+        """The venue's own limits of one market, read from its raw entry (ccxt's
+        ``market['info']``), under :data:`LIMIT_KEYS`; ``None`` where it states none."""
+
+    def is_order_placement(self, method: str, path: str) -> bool:
+        """Whether a request (HTTP method, URL path) asks the venue to place an order."""
+
+    def rejection_codes(self, error: str) -> Collection[str]:
+        """The codes the venue sends for the SDK error class named ``error``
+        (``"RateLimited"``, ``"ClockSkew"``, ...), as text; empty when it has none."""
+
+    def bundled_venue(self, seed: int) -> AbstractAsyncContextManager[BundledVenue] | None:
+        """Start the bundled simulator speaking this dialect (fixed seed), or ``None``
+        when it speaks none: recording then needs ``EXSDK_RECORD_VENUE``."""
+
+    def provenance(self, venue: str, seed: int) -> str:
+        """Where cassettes recorded against ``venue`` (``sim``, ``testnet``, ``demo``) come
+        from, for ``cassettes/README.md`` (on ``sim``: the seed and the snapshots served)."""
+
+
+class NoDialect(LookupError):
+    """An adapter the contract suite cannot drive: it names no ``contract_dialect``."""
+
+
+def dialect_for(adapter_name: str) -> VenueDialect:
+    """The dialect an adapter names in ``contract_dialect``, imported now."""
+    target = getattr(adapter_class(adapter_name), "contract_dialect", None)
+    if not target:
+        raise NoDialect(
+            f"adapter {adapter_name!r} names no contract_dialect: set it to "
+            '"module:attribute" of an exsdk.contracts.harness.VenueDialect '
+            "(its venue's limits, order paths, error codes and bundled venue)"
+        )
+    module_name, _, attribute = str(target).partition(":")
+    try:
+        dialect = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise NoDialect(
+            f"{adapter_name}: cannot import contract_dialect {target!r}: {exc}"
+        ) from None
+    if not isinstance(dialect, VenueDialect):
+        raise NoDialect(f"{adapter_name}: contract_dialect {target!r} is not a VenueDialect")
+    return dialect
 
 
 @attrs.define
@@ -39,7 +150,8 @@ class VenueHarness:
     base_url: str | None
     api_key: str
     secret: str
-    admin: Any = None  # exsdk.simulator.admin.Admin while recording against the simulator
+    dialect: VenueDialect
+    bundled: BundledVenue | None = None  # the bundled venue while recording against it
     venue: Venue = Venue.SIM
 
     def credentials(self, *, valid: bool = True) -> Credentials:
@@ -48,11 +160,27 @@ class VenueHarness:
             return Credentials(venue=self.venue, api_key=self.api_key, secret=self.secret)
         return Credentials(venue=self.venue, api_key="unknown-key-" + "0" * 52, secret="bad")
 
-    def control(self, operation: str, *args: Any, **kwargs: Any) -> Any:
-        """Run an admin operation on the simulator while recording; nothing on replay."""
-        if self.admin is None:
-            return None
-        return getattr(self.admin, operation)(*args, **kwargs)
+    # Controls: on the bundled venue while recording; nothing on replay or another venue.
+
+    def move_price(self, market_id: str, price: Decimal) -> None:
+        """See :meth:`BundledVenue.move_price`."""
+        if self.bundled is not None:
+            self.bundled.move_price(market_id, price)
+
+    def make_thin(self, market_id: str) -> None:
+        """See :meth:`BundledVenue.make_thin`."""
+        if self.bundled is not None:
+            self.bundled.make_thin(market_id)
+
+    def rate_limit_first(self, method: str) -> None:
+        """See :meth:`BundledVenue.rate_limit_first`."""
+        if self.bundled is not None:
+            self.bundled.rate_limit_first(method)
+
+    def skew_clock(self, ms: int) -> None:
+        """See :meth:`BundledVenue.skew_clock`."""
+        if self.bundled is not None:
+            self.bundled.skew_clock(ms)
 
 
 RECORD_VENUE_ENV = "EXSDK_RECORD_VENUE"
@@ -68,15 +196,16 @@ def record_venue() -> Venue:
 
 
 @asynccontextmanager
-async def venue_harness(recording: bool) -> AsyncIterator[VenueHarness]:
-    """A fresh simulator (fixed seed) while recording, or the replay placeholder.
+async def venue_harness(adapter_name: str, recording: bool) -> AsyncIterator[VenueHarness]:
+    """The adapter's bundled venue (fixed seed) while recording, or the replay placeholder.
 
     With ``EXSDK_RECORD_VENUE=testnet|demo`` recording goes to that venue with the keys
     in ``EXSDK_<VENUE>_API_KEY`` / ``EXSDK_<VENUE>_SECRET``; venue controls are then
     unavailable, so the scenarios that script the venue cannot be recorded there.
     """
+    dialect = dialect_for(adapter_name)
     if not recording:
-        yield VenueHarness(False, REPLAY_BASE_URL, REPLAY_API_KEY, REPLAY_SECRET)
+        yield VenueHarness(False, REPLAY_BASE_URL, REPLAY_API_KEY, REPLAY_SECRET, dialect)
         return
     venue = record_venue()
     if venue is not Venue.SIM:
@@ -86,13 +215,21 @@ async def venue_harness(recording: bool) -> AsyncIterator[VenueHarness]:
             None,
             keys.api_key.get_secret_value(),
             keys.secret.get_secret_value(),
+            dialect,
             venue=venue,
         )
         return
-    from exsdk.simulator import SimulatedBinance
-
-    async with SimulatedBinance(seed=RECORD_SEED) as sim:
-        yield VenueHarness(True, sim.base_url, sim.api_key, sim.secret, sim.admin)
+    bundled = dialect.bundled_venue(RECORD_SEED)
+    if bundled is None:
+        raise NoDialect(
+            f"the bundled simulator does not speak {dialect.name} ({adapter_name}); "
+            f"record against a test venue: {RECORD_VENUE_ENV}=testnet "
+            f"{rerecord_command(adapter_name)}"
+        )
+    async with bundled as running:
+        yield VenueHarness(
+            True, running.base_url, running.api_key, running.secret, dialect, running
+        )
 
 
 def load_markets_snapshot(path: Path) -> dict[str, Any]:
@@ -162,10 +299,15 @@ def build_adapter(
 
 
 __all__ = [
+    "LIMIT_KEYS",
     "RECORD_SEED",
+    "BundledVenue",
     "CassetteMiss",
+    "NoDialect",
+    "VenueDialect",
     "VenueHarness",
     "build_adapter",
+    "dialect_for",
     "load_markets_snapshot",
     "venue_harness",
 ]

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from exsdk.contracts.harness import build_adapter, record_venue, venue_harness
+from exsdk.contracts.harness import (
+    RECORD_SEED,
+    build_adapter,
+    dialect_for,
+    record_venue,
+    venue_harness,
+)
 from exsdk.contracts.project import Project
 
 __all__ = ["record", "save_markets_snapshot"]
@@ -25,7 +31,7 @@ __all__ = ["record", "save_markets_snapshot"]
 
 async def save_markets_snapshot(adapter_name: str, path: Path) -> Path:
     """Load the adapter's markets from the recording venue and save them at ``path``."""
-    async with venue_harness(recording=True) as harness:
+    async with venue_harness(adapter_name, recording=True) as harness:
         adapter = build_adapter(adapter_name, harness, markets=None)
         try:
             await adapter.load_markets(reload=True)
@@ -46,7 +52,7 @@ def _provenance(root: Path, adapter_name: str, venue: str) -> None:
         "# Cassettes",
         "",
         "Recorded HTTP per adapter, replayed offline by the contract suite. Hosts are the",
-        "canonical Binance ones; API keys and signatures are placeholders. Re-record one set",
+        "venues' canonical ones; API keys and signatures are placeholders. Re-record one set",
         "with `exsdk record --adapter NAME` (or all with `make record`).",
         "",
         "| adapter | recorded against | when (UTC) | ccxt |",
@@ -60,13 +66,7 @@ def _provenance(root: Path, adapter_name: str, venue: str) -> None:
     import ccxt
 
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
-    where = f"Binance {venue}"
-    if venue == "sim":
-        from exsdk.simulator.exchange_info import DEFAULT_FUTURES_SNAPSHOT, DEFAULT_SPOT_SNAPSHOT
-
-        where = (
-            f"bundled simulator (seed 7; `{DEFAULT_SPOT_SNAPSHOT}`, `{DEFAULT_FUTURES_SNAPSHOT}`)"
-        )
+    where = dialect_for(adapter_name).provenance(venue, RECORD_SEED)
     rows[adapter_name] = f"| {adapter_name} | {where} | {when} | {ccxt.__version__} |"
     readme.parent.mkdir(parents=True, exist_ok=True)
     readme.write_text("\n".join(header + [rows[k] for k in sorted(rows)]) + "\n")

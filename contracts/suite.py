@@ -1,10 +1,19 @@
 """The shared contract suite: every adapter, every scenario, written once.
 
 An adapter's test module subclasses :class:`AdapterContract` and sets a few class
-attributes (its registry name and symbols); it never overrides a test. A test skips only
-when the adapter does not declare the capability it needs, with a readable reason.
-:class:`MethodContract` holds the one contract that needs no venue (required methods),
-so generic ccxt adapters run it without cassettes.
+attributes (its registry name and symbols); it never overrides anything the suite
+defines. A test skips only when the adapter does not declare a capability it needs, with
+a readable reason; a contract the adapter is known to fail is declared in the adapter's
+``known_gaps`` (with the reason) and runs as a strict xfail. Any other override, skip or
+xfail is weakening: ``test_suite_not_weakened`` and the plugin fail it.
+:class:`MethodContract` holds the contracts that need no venue (required methods), so
+generic ccxt adapters run them without cassettes.
+
+The suite names no exchange: what differs per venue (where its limits live, which
+requests place orders, the codes of its rejections, how to script its bundled venue)
+comes from the adapter's :class:`~exsdk.contracts.harness.VenueDialect`. Assertions are
+in SDK terms (error classes, typed models, limits), compared with what the dialect says
+the venue states.
 
 Every venue-facing test runs against the adapter's own cassette under
 ``<cassettes>/<adapter-name>/`` (the project's ``exsdk_cassettes`` ini key, else
@@ -17,7 +26,6 @@ mode without configuring anything.
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -35,7 +43,7 @@ try:
 except ModuleNotFoundError as exc:  # the contracts extra is not installed
     raise MissingExtra("the contract suite", exc.name or "pytest_asyncio", "contracts") from exc
 
-from exsdk.adapter import CcxtAdapter
+from exsdk.adapter import Capabilities, CcxtAdapter
 from exsdk.broker import Broker
 from exsdk.broker.clock import VirtualClock
 from exsdk.contracts.cassettes import (
@@ -46,8 +54,11 @@ from exsdk.contracts.cassettes import (
     vcr_config,
 )
 from exsdk.contracts.harness import (
+    LIMIT_KEYS,
+    VenueDialect,
     VenueHarness,
     build_adapter,
+    dialect_for,
     load_markets_snapshot,
     venue_harness,
 )
@@ -57,7 +68,9 @@ from exsdk.errors import (
     InsufficientFunds,
     LiquidityRejected,
     RateLimited,
+    SdkError,
     UnsupportedMethod,
+    VenueRejected,
 )
 from exsdk.fills import fold_fill
 from exsdk.journal import Journal
@@ -73,17 +86,37 @@ _REQUIRES = "__exsdk_requires__"
 _Test = TypeVar("_Test", bound=Callable[..., Any])
 
 
-def _requires(capability: str) -> Callable[[_Test], _Test]:
-    """Declare that a contract test needs ``capability``; the suite skips it otherwise.
+def _requires(*capabilities: str) -> Callable[[_Test], _Test]:
+    """Declare the capabilities a contract test needs; the suite skips it without them.
 
     An attribute, not a marker: the plugin registers no marker in other projects' runs.
     """
+    unknown = set(capabilities) - set(Capabilities().names())
+    assert not unknown, f"no such capability: {unknown}"
 
     def mark(test: _Test) -> _Test:
-        setattr(test, _REQUIRES, capability)
+        setattr(test, _REQUIRES, tuple(capabilities))
         return test
 
     return mark
+
+
+def required_capabilities(test: Callable[..., Any]) -> tuple[str, ...]:
+    """The capabilities a contract test is gated by (empty: it runs for every adapter)."""
+    return tuple(getattr(test, _REQUIRES, ()))
+
+
+# What a contract subclass may set; everything else the suite defines is not its to change.
+CONFIGURATION = frozenset(
+    {
+        "adapter_name",
+        "expected_missing",
+        "liquid_symbol",
+        "cheap_symbol",
+        "thin_symbol",
+    }
+)
+_WEAKENING_MARKS = frozenset({"xfail", "skip", "skipif"})
 
 
 def _is_recording(config: pytest.Config) -> bool:
@@ -123,29 +156,80 @@ class MethodContract:
         for method in self.expected_missing:
             assert method in str(caught.value)
 
-    def test_suite_not_weakened(self) -> None:
-        """No contract test is deleted or overridden (a known failure is a strict xfail)."""
-        for name, base_fn in _contract_tests(type(self)).items():
-            mine = getattr(type(self), name, None)
-            assert mine is not None, f"{type(self).__name__} deletes contract {name}"
-            if mine is base_fn:
-                continue
-            marks = [m for m in getattr(mine, "pytestmark", []) if m.name == "xfail"]
-            assert marks and marks[0].kwargs.get("strict") and marks[0].kwargs.get("reason"), (
-                f"{type(self).__name__} overrides contract {name}; mark an expected failure "
-                "with pytest.mark.xfail(strict=True, reason=...) instead"
+    def test_suite_not_weakened(self, request: pytest.FixtureRequest) -> None:
+        """Nothing the suite defines is deleted, overridden, skipped or xfailed by the
+        subclass; known failures are the adapter's declared ``known_gaps``; the plugin that
+        enforces this at run time is active."""
+        problems = weakening(type(self))
+        plugin = request.config.pluginmanager.get_plugin("exsdk_contracts")
+        if plugin is None:
+            problems.append(
+                "the exsdk_contracts pytest plugin is disabled: it turns undeclared skips "
+                "and xfails of contracts into failures"
             )
+        assert not problems, "; ".join(problems)
+
+
+def weakening(cls: type) -> list[str]:
+    """Every way ``cls`` (a contract subclass) weakens the suite, as readable lines.
+
+    Caught statically: a contract deleted or overridden (an xfail'd override included), a
+    fixture or helper of the suite replaced, a skip or xfail mark on the class or its
+    module, and ``known_gaps`` naming no contract or giving no reason. Marks added at run
+    time (conftest hooks, ``pytest.xfail``) are caught by the plugin.
+    """
+    import sys
+
+    problems: list[str] = []
+    name = cls.__name__
+    defined = _suite_members(cls)
+    for klass in cls.__mro__:
+        if klass.__module__ == __name__ or klass is object:
+            continue
+        for attr in vars(klass):
+            if attr in defined and attr not in CONFIGURATION:
+                what = "contract" if attr.startswith("test_") else "suite member"
+                problems.append(
+                    f"{name} overrides {what} {attr}; declare a known failure in the "
+                    f"adapter's known_gaps instead"
+                )
+    for attr in defined:
+        if attr.startswith("test_") and getattr(cls, attr, None) is None:
+            problems.append(f"{name} deletes contract {attr}")
+    module = sys.modules.get(cls.__module__)
+    for owner, marks in (
+        (f"class {name}", getattr(cls, "pytestmark", [])),
+        (f"module {cls.__module__}", getattr(module, "pytestmark", [])),
+    ):
+        for mark in marks if isinstance(marks, list) else [marks]:
+            if getattr(mark, "name", None) in _WEAKENING_MARKS:
+                problems.append(f"{owner} marks every contract {mark.name}")
+    adapter_name = getattr(cls, "adapter_name", None)
+    if adapter_name is not None:
+        gaps = getattr(adapter_class(adapter_name), "known_gaps", {})
+        contracts = _contract_tests(cls)
+        for contract, reason in gaps.items():
+            if contract not in contracts:
+                problems.append(f"{adapter_name} declares a known gap for no contract: {contract}")
+            if not str(reason or "").strip():
+                problems.append(f"{adapter_name} declares known gap {contract} without a reason")
+    return problems
 
 
 def _contract_tests(cls: type) -> dict[str, Any]:
     """Every test defined by the suite's own classes, by name."""
-    tests: dict[str, Any] = {}
+    return {n: fn for n, fn in _suite_members(cls).items() if n.startswith("test_")}
+
+
+def _suite_members(cls: type) -> dict[str, Any]:
+    """Everything the suite's own classes define (tests, fixtures, helpers), by name."""
+    members: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         if klass.__module__ == __name__:
-            for name, fn in vars(klass).items():
-                if name.startswith("test_") and inspect.isfunction(fn):
-                    tests[name] = fn
-    return tests
+            for attr, value in vars(klass).items():
+                if not (attr.startswith("__") and attr.endswith("__")):
+                    members[attr] = value
+    return members
 
 
 class AdapterContract(MethodContract):
@@ -154,19 +238,23 @@ class AdapterContract(MethodContract):
     Subclasses set ``adapter_name``, ``liquid_symbol`` (trades freely), ``cheap_symbol``
     (one step of it is below the venue minimum) and, when the adapter declares
     ``liquidity_error``, ``thin_symbol`` (a market order on it is refused for liquidity;
-    the simulator's book of it is made thin while recording).
+    the bundled venue's book of it is made thin while recording). The adapter names its
+    venue's :class:`~exsdk.contracts.harness.VenueDialect` in ``contract_dialect``.
     """
 
     liquid_symbol: ClassVar[str]
     cheap_symbol: ClassVar[str]
     thin_symbol: ClassVar[str | None] = None
-    market_kind: ClassVar[str] = "spot"  # which simulator book the venue controls act on
 
     # -- fixtures ---------------------------------------------------------------------
 
     @pytest.fixture
-    def vcr_config(self) -> dict[str, Any]:
-        return vcr_config()
+    def dialect(self) -> VenueDialect:
+        return dialect_for(self.adapter_name)
+
+    @pytest.fixture
+    def vcr_config(self, dialect: VenueDialect) -> dict[str, Any]:
+        return vcr_config(dialect)
 
     @pytest.fixture
     def vcr_cassette_dir(self, request: pytest.FixtureRequest) -> str:
@@ -201,16 +289,21 @@ class AdapterContract(MethodContract):
 
     @pytest.fixture(autouse=True)
     def _capability_gate(self, request: pytest.FixtureRequest) -> None:
-        capability = getattr(request.function, _REQUIRES, None)
-        if capability is None:
-            return
+        """Skip by a capability the adapter does not declare; xfail a declared known gap."""
         cls = adapter_class(self.adapter_name)
-        if not cls.capabilities.names().get(capability, False):
-            pytest.skip(f"{self.adapter_name} does not declare capability '{capability}'")
+        declared = cls.capabilities.names()
+        for capability in required_capabilities(request.function):
+            if not declared.get(capability, False):
+                pytest.skip(f"{self.adapter_name} does not declare capability '{capability}'")
+        reason = cls.known_gaps.get(request.function.__name__)
+        if reason:
+            request.applymarker(
+                pytest.mark.xfail(strict=True, reason=f"known gap of {self.adapter_name}: {reason}")
+            )
 
     @pytest_asyncio.fixture
     async def harness(self, recording: bool) -> AsyncIterator[VenueHarness]:
-        async with venue_harness(recording) as harness:
+        async with venue_harness(self.adapter_name, recording) as harness:
             yield harness
 
     @pytest.fixture
@@ -307,9 +400,19 @@ class AdapterContract(MethodContract):
         )
 
     @staticmethod
-    def order_posts(cassette: Any) -> list[Any]:
-        """The order-creating requests a cassette holds."""
-        return [r for r in cassette.requests if r.method == "POST" and r.path.endswith("/order")]
+    def order_posts(dialect: VenueDialect, cassette: Any) -> list[Any]:
+        """The order placements a cassette holds, as the venue's dialect knows them."""
+        return [r for r in cassette.requests if dialect.is_order_placement(r.method, r.path)]
+
+    @staticmethod
+    def assert_venue_code(dialect: VenueDialect, error: SdkError, as_class: type[SdkError]) -> None:
+        """The error carries a code the venue sends for ``as_class`` (not a fallback)."""
+        codes = dialect.rejection_codes(as_class.__name__)
+        assert codes, f"dialect {dialect.name} names no code for {as_class.__name__}"
+        assert str(error.code) in codes, (
+            f"{as_class.__name__} carries code {error.code!r}; {dialect.name} sends "
+            f"{sorted(codes)} for it"
+        )
 
     async def sized(self, adapter: CcxtAdapter, symbol: str, multiple: int) -> Decimal:
         """``multiple`` times the minimal valid order at the current bid, on the grid."""
@@ -323,45 +426,52 @@ class AdapterContract(MethodContract):
 
     # -- 1. log in ------------------------------------------------------------------------
 
+    @_requires("balances")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_login_with_good_keys(self, adapter: CcxtAdapter) -> None:
         balances = await adapter.fetch_balances()
         assert balances.by_currency, "a funded account reports balances"
 
+    @_requires("balances")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_login_with_bad_keys_fails(
-        self, harness: VenueHarness, markets: dict[str, Any]
+        self, harness: VenueHarness, markets: dict[str, Any], dialect: VenueDialect
     ) -> None:
         adapter = build_adapter(self.adapter_name, harness, markets, valid_credentials=False)
         try:
-            with pytest.raises(AuthenticationFailed):
+            with pytest.raises(AuthenticationFailed) as caught:
                 await adapter.fetch_balances()
         finally:
             await adapter.close()
+        self.assert_venue_code(dialect, caught.value, AuthenticationFailed)
 
     # -- 3. minimal-order limits ------------------------------------------------------------
 
     @pytest.mark.vcr
     @pytest.mark.asyncio
-    async def test_minimal_order_limits_match_venue_filters(self, adapter: CcxtAdapter) -> None:
+    async def test_minimal_order_limits_match_the_venue(
+        self, adapter: CcxtAdapter, dialect: VenueDialect
+    ) -> None:
         markets = await adapter.load_markets()
         symbols = [self.liquid_symbol, self.cheap_symbol]
         if self.thin_symbol:
             symbols.append(self.thin_symbol)
         for symbol in symbols:
             limits = markets[symbol]
-            filters = {f["filterType"]: f for f in limits.info["filters"]}
-            assert limits.amount_step == Decimal(filters["LOT_SIZE"]["stepSize"])
-            assert limits.amount_min == Decimal(filters["LOT_SIZE"]["minQty"])
-            assert limits.price_tick == Decimal(filters["PRICE_FILTER"]["tickSize"])
-            notional = filters.get("NOTIONAL") or filters.get("MIN_NOTIONAL") or {}
-            venue_min = notional.get("minNotional", notional.get("notional"))
-            assert limits.cost_min == Decimal(str(venue_min))
+            venue = dialect.market_limits(limits.info)
+            assert set(venue) == set(LIMIT_KEYS), f"{dialect.name} limits: {sorted(venue)}"
+            assert venue["amount_step"] and venue["price_tick"], "the venue states its grids"
+            for key in LIMIT_KEYS:
+                assert getattr(limits, key) == venue[key], (
+                    f"{symbol} {key}: the SDK reads {getattr(limits, key)}, "
+                    f"{dialect.name} states {venue[key]}"
+                )
 
     # -- 4 and 6. below the minimum; environment forcing ---------------------------------
 
+    @_requires("market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_below_minimum_is_raised_and_placed_in_preprod(
@@ -375,6 +485,7 @@ class AdapterContract(MethodContract):
         assert child.amount == minimal_order_amount(limits, book_mid)
         assert child.amount * book_mid >= (limits.cost_min or 0)
 
+    @_requires("market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_local_sends_the_minimal_valid_order(
@@ -389,10 +500,11 @@ class AdapterContract(MethodContract):
         assert child.side == Side.SELL, "forcing keeps the parent's sign"
         assert child.amount == minimal_order_amount(limits, mid)
 
+    @_requires("market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_preprod_sends_an_order_as_given(
-        self, adapter: CcxtAdapter, journal: Journal
+        self, adapter: CcxtAdapter, journal: Journal, dialect: VenueDialect, vcr: Any
     ) -> None:
         limits = await self.limits(adapter, self.liquid_symbol)
         broker = self.broker(adapter, journal, Environment.PREPROD)
@@ -400,11 +512,16 @@ class AdapterContract(MethodContract):
         [child] = await broker.submit_orders([self.order(1, self.liquid_symbol, given)])
         assert child.status == ChildStatus.CLOSED, child.reason
         assert child.amount == quantize_amount(limits, given)
+        # The dialect recognises the placement it just made, so "nothing was placed"
+        # elsewhere is a finding, not a blind spot.
+        placed = self.order_posts(dialect, vcr)
+        assert len(placed) == 1 and child.client_order_id in str(placed[0].body or placed[0].uri)
 
+    @_requires("market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_prod_refuses_below_minimum_without_sending(
-        self, adapter: CcxtAdapter, journal: Journal, vcr: Any
+        self, adapter: CcxtAdapter, journal: Journal, dialect: VenueDialect, vcr: Any
     ) -> None:
         limits = await self.limits(adapter, self.cheap_symbol)
         broker = self.broker(adapter, journal, Environment.PROD)
@@ -412,21 +529,25 @@ class AdapterContract(MethodContract):
         assert child.status == ChildStatus.REJECTED
         assert child.reason and "below the venue minimum" in child.reason
         assert child.ccxt_order_id is None
-        assert self.order_posts(vcr) == [], "nothing may reach the venue"
+        assert self.order_posts(dialect, vcr) == [], "nothing may reach the venue"
 
     # -- 5. liquidity rejection -------------------------------------------------------------
 
-    @_requires("liquidity_error")
+    @_requires("liquidity_error", "market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_liquidity_rejection_is_recorded_not_retried(
-        self, adapter: CcxtAdapter, journal: Journal, harness: VenueHarness, vcr: Any
+        self,
+        adapter: CcxtAdapter,
+        journal: Journal,
+        harness: VenueHarness,
+        dialect: VenueDialect,
+        vcr: Any,
     ) -> None:
         assert self.thin_symbol, "an adapter declaring liquidity_error names a thin symbol"
-        # While recording on the simulator its book is made thin (best prices far from
-        # the mark); on replay the cassette holds the venue's refusal.
-        thin_id = (await self.limits(adapter, self.thin_symbol)).market_id
-        harness.control("thin", thin_id, self.market_kind)
+        # While recording on the bundled venue its book is made thin; on replay the
+        # cassette holds the venue's refusal.
+        harness.make_thin((await self.limits(adapter, self.thin_symbol)).market_id)
         liquid = await self.limits(adapter, self.liquid_symbol)
         broker = self.broker(adapter, journal, Environment.LOCAL)
         orders = [
@@ -436,12 +557,22 @@ class AdapterContract(MethodContract):
         thin, ok = await broker.submit_orders(orders)
         assert thin.status == ChildStatus.REJECTED
         assert self.error_class(journal, thin) == LiquidityRejected.__name__
+        [record] = [
+            e for e in journal.error_records(RUN_ID) if e["client_order_id"] == thin.client_order_id
+        ]
+        codes = dialect.rejection_codes(LiquidityRejected.__name__)
+        assert str(record["code"]) in codes, f"code {record['code']}; {dialect.name}: {codes}"
         assert ok.status == ChildStatus.CLOSED, "the other orders of the batch go through"
-        thin_posts = [r for r in self.order_posts(vcr) if thin.client_order_id in str(r.body)]
+        thin_posts = [
+            r
+            for r in self.order_posts(dialect, vcr)
+            if thin.client_order_id in str(r.body or r.uri)
+        ]
         assert len(thin_posts) == 1, "a liquidity rejection is never retried"
 
     # -- 7. market order -> one OMS fill -------------------------------------------------------
 
+    @_requires("market_orders", "order_trades")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_market_order_folds_into_one_oms_fill(
@@ -466,7 +597,7 @@ class AdapterContract(MethodContract):
 
     # -- 8. limit order partly filled, then cancelled ----------------------------------------
 
-    @_requires("cancel")
+    @_requires("limit_orders", "cancel", "order_trades")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_partly_filled_limit_order_then_cancelled(
@@ -483,9 +614,7 @@ class AdapterContract(MethodContract):
         )
         assert order.status == OrderStatus.OPEN
         # The price falls by one spread: the best ask reaches our bid, one level trades.
-        harness.control(
-            "set_price", limits.market_id, str(book.mid - (book.ask - book.bid)), self.market_kind
-        )
+        harness.move_price(limits.market_id, book.mid - (book.ask - book.bid))
         canceled = await adapter.cancel_order(self.liquid_symbol, order_id=order.id)
         assert canceled.status == OrderStatus.CANCELED
         assert canceled.filled is not None and 0 < canceled.filled < amount
@@ -512,7 +641,7 @@ class AdapterContract(MethodContract):
 
     # -- 9. positions and balances after trading -------------------------------------------
 
-    @_requires("positions")
+    @_requires("positions", "market_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_open_position_after_trading(self, adapter: CcxtAdapter) -> None:
@@ -523,7 +652,7 @@ class AdapterContract(MethodContract):
         positions = {p.symbol: p for p in await adapter.fetch_positions([self.liquid_symbol])}
         assert positions[self.liquid_symbol].amount == -(order.filled or 0) == -amount
 
-    @_requires("balances")
+    @_requires("balances", "market_orders", "order_trades")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_balances_move_with_a_trade(self, adapter: CcxtAdapter) -> None:
@@ -558,7 +687,7 @@ class AdapterContract(MethodContract):
 
     # -- 10. fetch by client order id -------------------------------------------------------
 
-    @_requires("fetch_by_client_order_id")
+    @_requires("fetch_by_client_order_id", "limit_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_fetch_order_by_client_order_id(self, adapter: CcxtAdapter) -> None:
@@ -578,39 +707,118 @@ class AdapterContract(MethodContract):
         assert found.client_order_id == cid
         assert found.status == OrderStatus.OPEN
 
-    # -- 11. errors ---------------------------------------------------------------------------
+    # -- 10b. open orders, leverage, reduce-only ------------------------------------------
 
+    @_requires("open_orders", "limit_orders")
     @pytest.mark.vcr
     @pytest.mark.asyncio
-    async def test_insufficient_funds(self, adapter: CcxtAdapter) -> None:
+    async def test_open_orders_list_a_resting_order(self, adapter: CcxtAdapter) -> None:
+        limits = await self.limits(adapter, self.liquid_symbol)
+        book = await adapter.best_bid_ask(self.liquid_symbol)
+        cid = f"x{RUN_ID}-open"
+        price = quantize_price(limits, book.bid * Decimal("0.97"))
+        amount = await self.sized(adapter, self.liquid_symbol, 2)
+        placed = await adapter.create_order(
+            self.liquid_symbol, "limit", Side.BUY, amount, price, client_order_id=cid
+        )
+        [listed] = await adapter.fetch_open_orders(self.liquid_symbol)
+        assert (listed.id, listed.client_order_id) == (placed.id, cid)
+        assert listed.status == OrderStatus.OPEN
+        assert (listed.price, listed.amount, listed.side) == (price, amount, Side.BUY)
+
+    @_requires("leverage", "positions", "market_orders")
+    @pytest.mark.vcr
+    @pytest.mark.asyncio
+    async def test_leverage_sets_the_margin_of_a_position(self, adapter: CcxtAdapter) -> None:
+        leverage = 2
+        await adapter.set_leverage(self.liquid_symbol, leverage)
+        amount = await self.sized(adapter, self.liquid_symbol, 3)
+        await adapter.create_order(
+            self.liquid_symbol, "market", Side.BUY, amount, client_order_id=f"x{RUN_ID}-lev"
+        )
+        [position] = await adapter.fetch_positions([self.liquid_symbol])
+        assert position.amount == amount
+        if position.leverage is not None:
+            assert position.leverage == leverage
+        # Venues that leave the leverage out of the position still charge by it.
+        assert position.initial_margin is not None and position.notional is not None
+        expected = abs(position.notional) / leverage
+        assert abs(position.initial_margin - expected) <= expected * Decimal("1e-6"), (
+            f"initial margin {position.initial_margin} is not notional/{leverage} = {expected}"
+        )
+
+    @_requires("reduce_only", "positions", "market_orders")
+    @pytest.mark.vcr
+    @pytest.mark.asyncio
+    async def test_reduce_only_closes_and_never_opens(
+        self, adapter: CcxtAdapter, dialect: VenueDialect
+    ) -> None:
+        amount = await self.sized(adapter, self.liquid_symbol, 3)
+        with pytest.raises(VenueRejected) as caught:
+            await adapter.create_order(
+                self.liquid_symbol,
+                "market",
+                Side.BUY,
+                amount,
+                client_order_id=f"x{RUN_ID}-ro-flat",
+                reduce_only=True,
+            )
+        self.assert_venue_code(dialect, caught.value, VenueRejected)
+        assert await adapter.fetch_positions([self.liquid_symbol]) == [], "nothing opened"
+        await adapter.create_order(
+            self.liquid_symbol, "market", Side.SELL, amount, client_order_id=f"x{RUN_ID}-ro-open"
+        )
+        closing = await adapter.create_order(
+            self.liquid_symbol,
+            "market",
+            Side.BUY,
+            amount,
+            client_order_id=f"x{RUN_ID}-ro-close",
+            reduce_only=True,
+        )
+        assert closing.filled == amount
+        assert await adapter.fetch_positions([self.liquid_symbol]) == [], "the short is closed"
+
+    # -- 11. errors ---------------------------------------------------------------------------
+
+    @_requires("limit_orders")
+    @pytest.mark.vcr
+    @pytest.mark.asyncio
+    async def test_insufficient_funds(self, adapter: CcxtAdapter, dialect: VenueDialect) -> None:
         limits = await self.limits(adapter, self.liquid_symbol)
         book = await adapter.best_bid_ask(self.liquid_symbol)
         price = quantize_price(limits, book.bid)
         amount = quantize_amount(limits, Decimal(5_000_000) / price)
-        with pytest.raises(InsufficientFunds):
+        with pytest.raises(InsufficientFunds) as caught:
             await adapter.create_order(
                 self.liquid_symbol, "limit", Side.BUY, amount, price, client_order_id="xct-funds"
             )
+        self.assert_venue_code(dialect, caught.value, InsufficientFunds)
 
     @pytest.mark.vcr
     @pytest.mark.asyncio
-    async def test_rate_limited(self, adapter: CcxtAdapter, harness: VenueHarness) -> None:
-        # A Retry-After of 1 s: the adapter holds its next request that long (replayed too).
-        harness.control("inject_fault", "rate_limit", method="GET", calls=1, seconds=1)
+    async def test_rate_limited(
+        self, adapter: CcxtAdapter, harness: VenueHarness, dialect: VenueDialect
+    ) -> None:
+        # The venue asks for a short wait (about a second): the adapter holds its next
+        # request that long (replayed too).
+        harness.rate_limit_first("GET")
         with pytest.raises(RateLimited) as caught:
             await adapter.best_bid_ask(self.liquid_symbol)
-        assert caught.value.code == -1003
+        self.assert_venue_code(dialect, caught.value, RateLimited)
         book = await adapter.best_bid_ask(self.liquid_symbol)
         assert book.bid < book.ask
 
+    @_requires("clock_sync", "balances")
     @pytest.mark.vcr
     @pytest.mark.asyncio
     async def test_clock_skew_then_success_after_sync(
-        self, adapter: CcxtAdapter, harness: VenueHarness
+        self, adapter: CcxtAdapter, harness: VenueHarness, dialect: VenueDialect
     ) -> None:
-        harness.control("set_clock_skew", 30_000)
-        with pytest.raises(ClockSkew):
+        harness.skew_clock(30_000)
+        with pytest.raises(ClockSkew) as caught:
             await adapter.fetch_balances()
-        # The adapter measured the venue's clock when it saw -1021: the retry is accepted.
+        self.assert_venue_code(dialect, caught.value, ClockSkew)
+        # The adapter measured the venue's clock when it saw the skew: the retry is accepted.
         balances = await adapter.fetch_balances()
         assert balances.by_currency

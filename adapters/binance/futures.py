@@ -25,6 +25,7 @@ class BinanceFuturesAdapter(BinanceAdapter):
     capabilities: ClassVar[Capabilities] = Capabilities(
         positions=True, leverage=True, reduce_only=True, liquidity_error=True
     )
+    contract_dialect: ClassVar[str | None] = "exsdk.adapters.binance.contract_dialect:FUTURES"
     default_options: ClassVar[Mapping[str, Any]] = {
         **BinanceAdapter.default_options,
         "defaultType": "future",

@@ -23,6 +23,7 @@ class BinanceSpotAdapter(BinanceAdapter):
     ccxt_id: ClassVar[str] = "binance"
     market_type: ClassVar[str] = "spot"
     capabilities: ClassVar[Capabilities] = Capabilities()
+    contract_dialect: ClassVar[str | None] = "exsdk.adapters.binance.contract_dialect:SPOT"
     default_options: ClassVar[Mapping[str, Any]] = {
         **BinanceAdapter.default_options,
         "defaultType": "spot",

@@ -43,6 +43,12 @@ from exsdk.adapter.redaction import install_log_redaction
 from exsdk.adapter.replies import PARSER_ERRORS, ReplyShape, json_of, one_line
 from exsdk.adapter.requests import CallRecord, RequestRecord, recording
 from exsdk.adapter.requests import install as install_request_records
+from exsdk.adapter.requirements import (
+    REQUIRED_METHODS,
+    Requirement,
+    capability_gaps,
+    missing_methods,
+)
 from exsdk.adapter.urls import rewrite_urls
 from exsdk.adapter.venue import Venue
 from exsdk.errors import (
@@ -170,6 +176,8 @@ class CcxtAdapter(ExchangeAdapter):
     # ccxt method -> the JSON shape of its endpoint's reply, for the methods where ccxt
     # reads a reply of another shape as an empty result. Venue knowledge: adapters fill it.
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {}
+    # ccxt methods every broker needs (exsdk.adapter.requirements), checked at construction.
+    required_methods: ClassVar[Mapping[str, Requirement]] = REQUIRED_METHODS
     markets_max_age: ClassVar[timedelta | None] = timedelta(hours=24)
 
     def __init__(
@@ -240,7 +248,26 @@ class CcxtAdapter(ExchangeAdapter):
         return {}
 
     def _check_exchange(self) -> None:
-        """Called once the exchange exists, before any request; raise to refuse it."""
+        """Called once the exchange exists, before any request; raise to refuse it.
+
+        Refuses an exchange whose ccxt ``has`` lacks a method the broker needs
+        (:attr:`required_methods`) or a method a declared capability needs, naming each
+        method and what it is needed for.
+        """
+        has = self._exchange.has
+        missing = missing_methods(has, self.required_methods)
+        for capability, methods in capability_gaps(has, self.capabilities).items():
+            for method in methods.split(", "):
+                missing.setdefault(
+                    method, f"{METHOD_PURPOSES.get(method, method)} (capability {capability})"
+                )
+        if missing:
+            listing = "; ".join(f"{m} (needed for {why})" for m, why in missing.items())
+            raise UnsupportedMethod(
+                f"{self.exchange_id} lacks ccxt methods the broker needs: {listing}",
+                missing=missing,
+                exchange=self.exchange_id,
+            )
 
     def _build_exchange(self, credentials: Credentials | None, overrides: Mapping[str, Any]) -> Any:
         options: dict[str, Any] = dict(self.default_options)
