@@ -2,28 +2,38 @@
 
 Everything goes into the project of the current directory (:class:`Project`): this
 repository (``adapters/<name>.py``, entry point ``exsdk.adapters.<name>``) or a package of
-the user's own (``<package>/<name>.py``, entry point ``<package>.<name>``). The adapter
-module declares its capabilities from what ccxt says the exchange has (the developer then
-corrects them: ``has`` is per exchange class, not per market type), the entry point is added
-to the project's ``pyproject.toml`` so the registry finds it, and the contract module
-(``tests/contracts/test_<name>.py``) subclasses the suite. The suite runs on the new adapter
-at once and fails with the command to record its cassettes until they exist. Exchanges the
-bundled simulator speaks (Binance spot and USD-M) build on the Binance base and record
-against the simulator with no keys.
+the user's own (``<package>/<name>.py``, entry point ``<package>.<name>``).
+
+The adapter's capabilities come from ccxt's ``has`` through
+:func:`~exsdk.adapter.requirements.derive_capabilities`, the function ``ccxt:<id>``
+adapters use, so the scaffold and ``ccxt:<id>`` agree; the class runs the same
+required-methods check at construction. An exchange the bundled simulator speaks (a
+built-in adapter of the same ccxt id and market type names a dialect with a bundled
+venue) builds on that adapter, records against the simulator with no keys, and gets
+symbols picked from the simulator's markets (offline, on loopback). Any other exchange
+builds on ``CcxtAdapter``; its symbols and its ``contract_dialect`` are placeholders the
+developer fills (the suite says so until they are), and it records against a testnet.
+The entry point is added to the project's ``pyproject.toml`` so the registry finds it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import attrs
 import ccxt
 
-from exsdk.adapter import Capabilities
+from exsdk.adapter import Capabilities, CcxtAdapter, Venue
+from exsdk.adapter.credentials import Credentials
+from exsdk.adapter.requirements import derive_capabilities
 from exsdk.contracts.cassettes import rerecord_command
+from exsdk.contracts.harness import RECORD_SEED, dialect_for
 from exsdk.contracts.project import Project
-from exsdk.errors import InvalidOrderInput
+from exsdk.errors import InvalidOrderInput, SdkError
+from exsdk.registry import BUILTIN_ADAPTERS, adapter_class, get_adapter
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 _ENTRY_HEADER = '[project.entry-points."exsdk.adapters"]'
@@ -48,11 +58,21 @@ class {cls}({base_class}):
     capabilities: ClassVar[Capabilities] = Capabilities(
 {capabilities}
     )
-    default_options: ClassVar[Mapping[str, Any]] = {{
+{body}'''
+
+_OWN_BODY = """    default_options: ClassVar[Mapping[str, Any]] = {{
         **{base_class}.default_options,
-{options}
+        "defaultType": "{market_type}",
     }}
-'''
+    # The contract suite needs this venue's dialect: "module:attribute" of an object
+    # implementing exsdk.contracts.harness.VenueDialect (where its limits live, which
+    # requests place orders, its error codes, its hosts and secret headers).
+    contract_dialect: ClassVar[str | None] = None  # set me
+"""
+
+_SIBLING_BODY = """    # Options, dialect, request costs and reply shapes: those of {base_class}.
+    default_options: ClassVar[Mapping[str, Any]] = {base_class}.default_options
+"""
 
 TEST_TEMPLATE = '''"""{name} against the shared contract suite."""
 
@@ -65,17 +85,14 @@ class Test{cls}(AdapterContract):
     adapter_name = "{name}"
     liquid_symbol = "{liquid}"  # a symbol that trades freely
     cheap_symbol = "{cheap}"  # one amount step of it is below the venue minimum
-    market_kind = "{market_kind}"  # the simulator's book the venue controls act on
 '''
 
-# ccxt ids the bundled simulator speaks: the Binance base class and the options that keep
-# ccxt to the one market family the simulator serves (spot, or USD-M futures).
-_SIM_PROTOCOL: dict[str, tuple[str, dict[str, object]]] = {
-    "binance": ("spot", {"defaultType": "spot", "fetchMarkets": {"types": ["spot"]}}),
-    "binanceusdm": ("futures", {"defaultType": "future", "fetchMarkets": {"types": ["linear"]}}),
-}
-_BINANCE_BASE = ("exsdk.adapters.binance.common", "BinanceAdapter")
-_CCXT_BASE = ("exsdk.adapter", "CcxtAdapter")
+PLACEHOLDER_PREFIX = "<set me:"
+"""How a symbol the scaffold could not know starts; the suite refuses to run with one."""
+
+_LIQUID_BASES = ("BTC", "ETH")
+_CHEAP_BASES = ("DOGE", "XRP", "TRX", "ADA", "XLM", "SHIB", "1000SHIB", "PEPE", "1000PEPE")
+_QUOTE = "USDT"
 
 
 @attrs.frozen
@@ -87,35 +104,93 @@ class Scaffolded:
     pyproject: Path
     entry_point: str
     next_steps: tuple[str, ...]
+    symbols_known: bool = True  # False: the contract module holds placeholders
 
 
 def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-")) + "Adapter"
 
 
-def _capabilities(has: dict[str, object], market_type: str) -> Capabilities:
-    def yes(method: str) -> bool:
-        return bool(has.get(method))
-
-    contract = market_type != "spot"
-    return Capabilities(
-        market_orders=yes("createMarketOrder") or yes("createOrder"),
-        limit_orders=yes("createLimitOrder") or yes("createOrder"),
-        cancel=yes("cancelOrder"),
-        fetch_by_client_order_id=yes("fetchOrders") or yes("fetchOpenOrders"),
-        open_orders=yes("fetchOpenOrders"),
-        order_trades=yes("fetchMyTrades"),
-        balances=yes("fetchBalance"),
-        positions=contract and yes("fetchPositions"),
-        leverage=contract and yes("setLeverage"),
-        reduce_only=contract,
-        liquidity_error=False,
-    )
+def _has(ccxt_id: str) -> dict[str, object]:
+    return dict(getattr(ccxt, ccxt_id)().has)
 
 
-def speaks_sim(ccxt_id: str) -> bool:
+def scaffold_capabilities(ccxt_id: str, market_type: str) -> Capabilities:
+    """The capabilities ``new-adapter`` writes: ccxt's ``has`` through
+    :func:`~exsdk.adapter.requirements.derive_capabilities`, as ``ccxt:<id>`` has them."""
+    return derive_capabilities(_has(ccxt_id), market_type)
+
+
+def bundled_sibling(ccxt_id: str, market_type: str) -> str | None:
+    """The built-in adapter of ``ccxt_id`` and ``market_type`` whose dialect the bundled
+    simulator speaks, if there is one (its name)."""
+    for name in BUILTIN_ADAPTERS:
+        cls = adapter_class(name)
+        if (cls.ccxt_id, getattr(cls, "market_type", "spot")) != (ccxt_id, market_type):
+            continue
+        if cls.contract_dialect:
+            return name
+    return None
+
+
+def speaks_sim(ccxt_id: str, market_type: str = "spot") -> bool:
     """Whether the bundled simulator speaks this exchange's protocol (records with no keys)."""
-    return ccxt_id in _SIM_PROTOCOL
+    return bundled_sibling(ccxt_id, market_type) is not None
+
+
+def default_market_type(ccxt_id: str) -> str:
+    """The market type of the one built-in adapter of ``ccxt_id``, else ``spot``."""
+    types = {
+        getattr(adapter_class(n), "market_type", "spot")
+        for n in BUILTIN_ADAPTERS
+        if adapter_class(n).ccxt_id == ccxt_id
+    }
+    return types.pop() if len(types) == 1 else "spot"
+
+
+async def _symbols_on_bundled_venue(sibling: str) -> tuple[str, str] | None:
+    """A liquid symbol and one whose amount step is below the minimum order, from the
+    markets and books the bundled venue serves (on loopback, no network)."""
+    bundled = dialect_for(sibling).bundled_venue(RECORD_SEED)
+    if bundled is None:
+        return None
+    async with bundled as venue:
+        adapter = get_adapter(
+            sibling,
+            venue=Venue.SIM,
+            base_url=venue.base_url,
+            credentials=Credentials(venue=Venue.SIM, api_key=venue.api_key, secret=venue.secret),
+            markets_cache=False,
+            ccxt_options={"enableRateLimit": False},
+        )
+        assert isinstance(adapter, CcxtAdapter)
+        async with adapter:
+            markets = await adapter.load_markets()
+
+            def symbol(base: str) -> str | None:
+                candidate = adapter.symbol_for(base, _QUOTE)
+                return candidate if candidate in markets else None
+
+            liquid = next((s for b in _LIQUID_BASES if (s := symbol(b))), None)
+            for base in _CHEAP_BASES:
+                cheap = symbol(base)
+                if liquid is None or cheap is None:
+                    continue
+                limits = markets[cheap]
+                book = await adapter.best_bid_ask(cheap)
+                if limits.cost_min and limits.amount_step * book.bid < limits.cost_min:
+                    return liquid, cheap
+    return None
+
+
+def pick_symbols(ccxt_id: str, market_type: str) -> tuple[str, str] | None:
+    """``(liquid, cheap)`` symbols that exist on the exchange, when knowable offline."""
+    sibling = bundled_sibling(ccxt_id, market_type)
+    if sibling is None:
+        return None
+    # A thread of its own: the caller may be inside an event loop (a test, a notebook).
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _symbols_on_bundled_venue(sibling)).result()
 
 
 def new_adapter(
@@ -124,17 +199,17 @@ def new_adapter(
     """Write the adapter module, its contract module and its entry point into ``project``.
 
     ``project`` defaults to the current directory's (:meth:`Project.here`, which refuses a
-    directory without ``pyproject.toml``). ``market_type`` defaults to ``swap`` for
-    ``binanceusdm`` and ``spot`` otherwise.
+    directory without ``pyproject.toml``). ``market_type`` defaults to the market type of
+    the one built-in adapter of ``ccxt_id``, else ``spot``.
     """
-    if market_type is None:
-        market_type = "swap" if ccxt_id == "binanceusdm" else "spot"
     if not _NAME.match(name):
         raise InvalidOrderInput(
             f"adapter name {name!r} must be lower case letters, digits and dashes"
         )
     if ccxt_id not in ccxt.exchanges:
         raise InvalidOrderInput(f"ccxt knows no exchange {ccxt_id!r}")
+    if market_type is None:
+        market_type = default_market_type(ccxt_id)
     if market_type not in ("spot", "swap", "future"):
         raise InvalidOrderInput(f"market type {market_type!r} is not spot, swap or future")
     # The arguments first, the directory then: a bad name is reported as such anywhere.
@@ -148,12 +223,25 @@ def new_adapter(
         if path.exists():
             raise InvalidOrderInput(f"{path} exists already; not overwriting it")
     cls = _class_name(name)
-    has = dict(getattr(ccxt, ccxt_id)().has)
-    caps = _capabilities(has, market_type)
+    caps = scaffold_capabilities(ccxt_id, market_type)
     capability_lines = "\n".join(f"        {k}={v}," for k, v in caps.names().items())
-    market_kind, options = _SIM_PROTOCOL.get(ccxt_id, ("spot", {"defaultType": market_type}))
-    base_module, base_class = _BINANCE_BASE if speaks_sim(ccxt_id) else _CCXT_BASE
-    option_lines = "\n".join(f"        {k!r}: {v!r},".replace("'", '"') for k, v in options.items())
+    sibling = bundled_sibling(ccxt_id, market_type)
+    if sibling is not None:
+        base = adapter_class(sibling)
+        base_module, base_class = base.__module__, base.__name__
+        body = _SIBLING_BODY.format(base_class=base_class)
+    else:
+        base_module, base_class = "exsdk.adapter", CcxtAdapter.__name__
+        body = _OWN_BODY.format(base_class=base_class, market_type=market_type)
+    try:
+        picked = pick_symbols(ccxt_id, market_type)
+    except (SdkError, OSError):  # the bundled venue could not start: say so in the file
+        picked = None
+    kind = f"{ccxt_id} {market_type}"
+    liquid, cheap = picked or (
+        f"{PLACEHOLDER_PREFIX} a liquid {kind} symbol>",
+        f"{PLACEHOLDER_PREFIX} a {kind} symbol whose amount step is below the minimum order>",
+    )
     if not package_dir.exists():
         package_dir.mkdir(parents=True)
         (package_dir / "__init__.py").write_text(f'"""{project.distribution}."""\n')
@@ -166,40 +254,38 @@ def new_adapter(
             capabilities=capability_lines,
             base_module=base_module,
             base_class=base_class,
-            options=option_lines,
+            body=body,
         )
     )
-    liquid, cheap = ("BTC/USDT", "DOGE/USDT")
-    if market_type != "spot":
-        liquid, cheap = ("BTC/USDT:USDT", "DOGE/USDT:USDT")
     test_path.parent.mkdir(parents=True, exist_ok=True)
     test_path.write_text(
-        TEST_TEMPLATE.format(
-            name=name,
-            cls=cls.removesuffix("Adapter"),
-            liquid=liquid,
-            cheap=cheap,
-            market_kind=market_kind,
-        )
+        TEST_TEMPLATE.format(name=name, cls=cls.removesuffix("Adapter"), liquid=liquid, cheap=cheap)
     )
     entry = f'{name} = "{project.package}.{module_name}:{cls}"'
     _add_entry_point(project.pyproject, entry)
-    if speaks_sim(ccxt_id):
-        record_step = f"{rerecord_command(name)}   # against the bundled simulator, no keys"
+    steps = [
+        f"check the capabilities in {adapter_path.relative_to(root)} "
+        "(ccxt's has is per exchange, not per market type)",
+    ]
+    if sibling is None:
+        steps.append(
+            f"set contract_dialect in {adapter_path.relative_to(root)} "
+            "(an exsdk.contracts.harness.VenueDialect for this venue)"
+        )
+    if picked is None:
+        steps.append(f"set the symbols in {test_path.relative_to(root)} (placeholders now)")
+    steps.append(f"{project.install_command()}   # reinstall, so the new entry point is seen")
+    if sibling is not None:
+        steps.append(f"{rerecord_command(name)}   # against the bundled simulator, no keys")
     else:
-        record_step = (
+        steps.append(
             f"EXSDK_RECORD_VENUE=testnet {rerecord_command(name)}   # with "
             "EXSDK_TESTNET_API_KEY / EXSDK_TESTNET_SECRET set"
         )
-    steps = (
-        f"check the capabilities in {adapter_path.relative_to(root)} "
-        "(ccxt's has is per exchange, not per market type)",
-        f"set the symbols in {test_path.relative_to(root)}",
-        f"{project.install_command()}   # reinstall, so the new entry point is seen",
-        record_step,
-        "make test" if project.is_exsdk else "pytest   # replays the cassettes offline",
+    steps.append("make test" if project.is_exsdk else "pytest   # replays the cassettes offline")
+    return Scaffolded(
+        adapter_path, test_path, project.pyproject, entry, tuple(steps), picked is not None
     )
-    return Scaffolded(adapter_path, test_path, project.pyproject, entry, steps)
 
 
 def _add_entry_point(pyproject: Path, entry: str) -> None:

@@ -309,7 +309,17 @@ class AdapterContract(MethodContract):
     @pytest.fixture
     def markets(self, request: pytest.FixtureRequest) -> dict[str, Any]:
         root = cassettes_root(request.config)
-        return load_markets_snapshot(markets_snapshot(root, self.adapter_name))
+        markets = load_markets_snapshot(markets_snapshot(root, self.adapter_name))
+        for attr in ("liquid_symbol", "cheap_symbol", "thin_symbol"):
+            symbol = getattr(self, attr, None)
+            if symbol is not None and symbol not in markets:
+                pytest.fail(
+                    f"{type(self).__name__}.{attr} = {symbol!r} is not a market of "
+                    f"{self.adapter_name} (its markets snapshot); set it in "
+                    f"{type(self).__module__}",
+                    pytrace=False,
+                )
+        return markets
 
     @pytest_asyncio.fixture
     async def adapter(

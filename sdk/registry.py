@@ -155,23 +155,64 @@ def get_adapter(
     return adapter
 
 
-def _row(name: str, cls: type[ExchangeAdapter], missing: str = "") -> dict[str, Any]:
+def _row(name: str, cls: type[ExchangeAdapter], *, generic: bool = False) -> dict[str, Any]:
+    """One table row: each capability is ``True`` only when declared *and* served by the
+    ccxt exchange's methods; ``missing`` and ``needed_for`` say what it lacks."""
+    from exsdk.adapter import METHOD_PURPOSES, Capabilities
+    from exsdk.adapter.requirements import capability_gaps, missing_methods
+
+    capabilities: dict[str, bool | None] = dict(cls.capabilities.names())
+    missing: dict[str, str] = {}
+    unserved: dict[str, str] = {}
+    if generic:
+        # The family row: each exchange derives its own (``--exchange ID`` shows one).
+        capabilities = dict.fromkeys(capabilities)
+    else:
+        import ccxt
+
+        has = getattr(ccxt, cls.ccxt_id)().has
+        missing = missing_methods(has, getattr(cls, "required_methods", {}))
+        unserved = capability_gaps(has, cls.capabilities)
+        for capability in unserved:
+            capabilities[capability] = False
+    needed = [f"{m}: {why}" for m, why in missing.items()]
+    needed += [f"{methods}: capability {c}" for c, methods in unserved.items()]
+    if not generic:
+        # Undeclared capabilities ccxt could not serve anyway: say which method is lacking,
+        # so "no" reads as "cannot", not "was not asked for" (fetchTime: clock sync).
+        every = Capabilities(**dict.fromkeys(cls.capabilities.names(), True))
+        for capability, methods in capability_gaps(has, every).items():
+            lacking = methods.split(", ")
+            contract_only = capability in ("positions", "leverage", "reduce_only")
+            spot = getattr(cls, "market_type", "spot") == "spot"
+            if capability in unserved or (contract_only and spot):
+                continue
+            if any(m in missing for m in lacking):
+                continue  # said above, with what needs it
+            why = "; ".join(dict.fromkeys(METHOD_PURPOSES.get(m, m) for m in lacking))
+            needed.append(f"{methods}: {why} (so no {capability})")
     return {
         "name": name,
         "ccxt_id": cls.ccxt_id,
         "market_type": getattr(cls, "market_type", "?"),
-        **cls.capabilities.names(),
-        "missing": missing,
+        **capabilities,
+        "missing": ", ".join([*missing, *(m for c, m in unserved.items() if m not in missing)]),
+        "needed_for": "; ".join(needed),
+        "known_gaps": ", ".join(getattr(cls, "known_gaps", {})),
     }
 
 
 def capability_table(exchanges: Iterable[str] = ()) -> list[dict[str, Any]]:
     """One row per known adapter for ``exsdk adapters``.
 
-    Columns: ``name``, ``ccxt_id``, ``market_type``, each capability, and ``missing``
-    (the ccxt methods a ``ccxt:<id>`` exchange lacks). The generic family is one row;
-    pass ccxt ids in ``exchanges`` to add a checked row for each (no request is made).
-    An entry point that fails to import gets a row whose ``missing`` says why.
+    Columns: ``name``, ``ccxt_id``, ``market_type``, each capability (``True`` only when
+    the adapter declares it and ccxt's ``has`` has the methods it needs; ``None`` on the
+    ``ccxt:<id>`` family row, where each exchange derives its own), ``missing`` (the ccxt
+    methods the broker or a declared capability needs that the exchange lacks),
+    ``needed_for`` (what each missing method is needed for) and ``known_gaps`` (contracts
+    the adapter declares it fails). Pass ccxt ids in ``exchanges`` to add a checked row
+    for each (no request is made). An entry point that fails to import gets a row whose
+    ``missing`` says why.
     """
     rows: list[dict[str, Any]] = []
     for name in adapter_names():
@@ -180,9 +221,9 @@ def capability_table(exchanges: Iterable[str] = ()) -> list[dict[str, Any]]:
         except SdkError as exc:
             rows.append({"name": name, "ccxt_id": "?", "market_type": "?", "missing": str(exc)})
     generic = _import(GENERIC_ADAPTER)
-    rows.append(_row(f"{GENERIC_PREFIX}<id>", generic))
+    rows.append(_row(f"{GENERIC_PREFIX}<id>", generic, generic=True))
     for exchange_id in exchanges:
         cls = generic.for_exchange(exchange_id)
-        lacking = generic.check(exchange_id)
-        rows.append(_row(cls.name, cls, ", ".join(lacking)))
-    return rows
+        rows.append(_row(cls.name, cls))
+    columns = list(rows[-1])
+    return [{c: row.get(c, "") for c in columns} for row in rows]

@@ -9,6 +9,7 @@ modules are imported inside the commands so ``exsdk --help`` stays fast.
 from __future__ import annotations
 
 import functools
+import json
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -718,14 +719,23 @@ def adapters_command(
         list[str] | None,
         typer.Option("--exchange", help="Also check a ccxt exchange id (repeatable)."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per adapter, for scripts.")
+    ] = False,
 ) -> None:
-    """The known adapters and what each supports."""
+    """The known adapters and what each supports.
+
+    A capability shows "yes" only when the adapter declares it and ccxt has the methods
+    it needs; "missing" names what the exchange lacks and "needed for" what needs it.
+    """
     from exsdk.registry import capability_table
 
     rows = capability_table(exchange or [])
-    fields: list[str] = []
-    for row in rows:
-        fields.extend(k for k in row if k not in fields and k != "name")
+    if as_json:
+        # Plain stdout: no terminal width, colour or wrapping gets in a script's way.
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    fields = [k for k in rows[0] if k != "name"]
     # One column per adapter: a dozen capabilities read better down than across.
     table = Table(title="adapters", title_justify="left")
     table.add_column("")
@@ -737,6 +747,8 @@ def adapters_command(
             value = row.get(field, "")
             if isinstance(value, bool):
                 cells.append("[green]yes[/]" if value else "[dim]no[/]")
+            elif value is None:
+                cells.append("[dim]per exchange[/]")
             else:
                 cells.append(str(value))
         table.add_row(field.replace("_", " "), *cells)

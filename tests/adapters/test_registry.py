@@ -167,8 +167,14 @@ def test_capability_table() -> None:
     assert not spot["positions"] and not spot["leverage"] and not spot["reduce_only"]
     assert fut["positions"] and fut["leverage"] and fut["reduce_only"] and fut["liquidity_error"]
     assert by_name["ccxt:<id>"]["missing"] == ""
+    assert by_name["ccxt:<id>"]["market_orders"] is None, "each exchange derives its own"
     assert by_name["ccxt:bitfinex"]["missing"] == ""
-    assert by_name["ccxt:gemini"]["missing"] == "createMarketOrder, fetchOrders"
+    gemini = by_name["ccxt:gemini"]
+    assert gemini["missing"] == "createMarketOrder, fetchOrders"
+    # Never "yes" beside a missing method: the capability follows ccxt's has.
+    assert gemini["market_orders"] is False and gemini["fetch_by_client_order_id"] is False
+    assert "createMarketOrder: market orders" in gemini["needed_for"]
+    assert "fetchTime: clock sync after a timestamp rejection" in gemini["needed_for"]
     columns = set(rows[0])
     assert all(set(row) == columns for row in rows)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -153,6 +154,19 @@ def test_resume_unknown_run(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_adapters_table(runner: CliRunner) -> None:
+    # --json: what a script reads does not depend on the terminal's width.
+    result = runner.invoke(app, ["adapters", "--json", "--exchange", "gemini"])
+    assert result.exit_code == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    builtins = {"binance-futures", "binance-spot", "bybit-spot", "bybit-linear"}
+    assert builtins | {"ccxt:gemini"} <= set(rows)
+    gemini = rows["ccxt:gemini"]
+    assert gemini["market_orders"] is False and "createMarketOrder" in gemini["missing"]
+    assert "createMarketOrder: market orders" in gemini["needed_for"]
+    assert "fetchTime: clock sync" in gemini["needed_for"] and gemini["clock_sync"] is False
+
+
+def test_adapters_table_for_people(runner: CliRunner) -> None:
     # Wide enough that four built-in adapters do not fold their names.
     result = runner.invoke(app, ["adapters"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from exsdk.adapter import Venue
+from exsdk.adapters.generic import GenericCcxtAdapter
 from exsdk.contracts.project import NoProject, Project
-from exsdk.contracts.scaffold import new_adapter
-from exsdk.errors import InvalidOrderInput
+from exsdk.contracts.scaffold import PLACEHOLDER_PREFIX, Scaffolded, new_adapter
+from exsdk.errors import InvalidOrderInput, UnsupportedMethod
+from exsdk.registry import adapter_class, get_adapter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,23 +36,74 @@ def test_scaffold_writes_adapter_tests_and_entry_point(repo: Project) -> None:
     source = done.adapter_module.read_text()
     assert 'ccxt_id: ClassVar[str] = "kraken"' in source
     assert "class KrakenSpotAdapter(CcxtAdapter)" in source
+    # The bundled venue does not speak kraken: the dialect is the developer's to write.
+    assert "contract_dialect: ClassVar[str | None] = None" in source
     compile(source, str(done.adapter_module), "exec")
     tests = done.test_module.read_text()
     assert "class TestKrakenSpot(AdapterContract)" in tests
     assert 'adapter_name = "kraken-spot"' in tests
+    # ccxt ships no kraken markets: no guessed symbol, a placeholder the suite refuses.
+    assert not done.symbols_known
+    assert f'liquid_symbol = "{PLACEHOLDER_PREFIX} a liquid kraken spot symbol>"' in tests
     pyproject = repo.pyproject.read_text()
     assert 'kraken-spot = "exsdk.adapters.kraken_spot:KrakenSpotAdapter"' in pyproject
-    assert any("exsdk record --adapter kraken-spot" in step for step in done.next_steps)
+    steps = " | ".join(done.next_steps)
+    assert "exsdk record --adapter kraken-spot" in steps
+    assert "set contract_dialect" in steps and "set the symbols" in steps
 
 
-def test_scaffolded_adapter_declares_capabilities_from_ccxt(repo: Project) -> None:
-    namespace: dict[str, object] = {}
+def _load(done: Scaffolded, class_name: str) -> Any:
+    namespace: dict[str, Any] = {}
+    exec(compile(done.adapter_module.read_text(), str(done.adapter_module), "exec"), namespace)
+    return namespace[class_name]
+
+
+def test_scaffold_and_ccxt_id_agree(repo: Project) -> None:
+    """gemini: ccxt says createMarketOrder is False; the scaffold says so too, and its
+    class refuses the exchange at construction exactly as ccxt:gemini does."""
     done = new_adapter("gemini-spot", "gemini", project=repo)
-    exec(compile(done.adapter_module.read_text(), "gemini_spot", "exec"), namespace)
-    cls = namespace["GeminiSpotAdapter"]
-    caps = cls.capabilities  # type: ignore[attr-defined]
-    assert caps.positions is False and caps.leverage is False
-    assert caps.balances is True
+    cls = _load(done, "GeminiSpotAdapter")
+    generic = GenericCcxtAdapter.for_exchange("gemini")
+    assert cls.capabilities == generic.capabilities
+    assert cls.capabilities.market_orders is False
+    assert cls.capabilities.positions is False and cls.capabilities.leverage is False
+    assert cls.capabilities.balances is True
+    with pytest.raises(UnsupportedMethod) as scaffolded:
+        cls(Venue.LIVE, allow_live=True, markets_cache=False)
+    with pytest.raises(UnsupportedMethod) as ccxt_id:
+        get_adapter("ccxt:gemini", venue="live", allow_live=True, markets_cache=False)
+    assert scaffolded.value.missing == ccxt_id.value.missing
+    assert set(scaffolded.value.missing) == {"createMarketOrder", "fetchOrders"}
+
+
+def _snapshot_symbols(adapter: str) -> set[str]:
+    """Markets of a built-in adapter as its cassettes recorded them (not the scaffold's read)."""
+    data = json.loads((REPO / "cassettes" / adapter / "markets.json").read_text())
+    return set(data["markets"])
+
+
+@pytest.mark.parametrize(
+    ("ccxt_id", "base_class", "sibling"),
+    [
+        ("binance", "BinanceSpotAdapter", "binance-spot"),
+        ("binanceusdm", "BinanceFuturesAdapter", "binance-futures"),
+    ],
+)
+def test_scaffold_on_the_bundled_venue_picks_existing_symbols(
+    third_party: Project, ccxt_id: str, base_class: str, sibling: str
+) -> None:
+    done = new_adapter("acme-x", ccxt_id, project=third_party)
+    source = done.adapter_module.read_text()
+    assert f"class AcmeXAdapter({base_class})" in source
+    cls = _load(done, "AcmeXAdapter")
+    assert cls.contract_dialect == adapter_class(sibling).contract_dialect
+    assert cls.market_type == adapter_class(sibling).market_type
+    tests = done.test_module.read_text()
+    assert done.symbols_known and PLACEHOLDER_PREFIX not in tests
+    liquid = re.search(r'liquid_symbol = "([^"]+)"', tests)
+    cheap = re.search(r'cheap_symbol = "([^"]+)"', tests)
+    assert liquid and cheap
+    assert {liquid.group(1), cheap.group(1)} <= _snapshot_symbols(sibling)
 
 
 @pytest.mark.parametrize(
@@ -86,10 +143,9 @@ def test_scaffold_writes_into_a_third_party_project(third_party: Project) -> Non
     assert '[project.entry-points."exsdk.adapters"]' in pyproject
     assert 'acme-spot = "acme_adapters.acme_spot:AcmeSpotAdapter"' in pyproject
     source = done.adapter_module.read_text()
-    # Binance-protocol ids build on the Binance base and keep ccxt to spot markets.
-    assert "class AcmeSpotAdapter(BinanceAdapter)" in source
-    assert '"fetchMarkets": {"types": ["spot"]}' in source
-    compile(source, str(done.adapter_module), "exec")
+    # An id the bundled venue speaks builds on the built-in adapter of that market type.
+    assert "class AcmeSpotAdapter(BinanceSpotAdapter)" in source
+    assert _load(done, "AcmeSpotAdapter").default_options["fetchMarkets"] == {"types": ["spot"]}
     assert "pip install -e ." in " ".join(done.next_steps)
     assert not any("EXSDK_RECORD_VENUE" in step for step in done.next_steps)
 
