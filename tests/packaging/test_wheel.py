@@ -28,6 +28,9 @@ PIP_TIMEOUT = 300
 # and the extras are installed into it only after the core-only tests have run.
 pytestmark = pytest.mark.xdist_group("wheel")
 
+# A Binance spot scaffold: no positions, leverage, reduce-only or liquidity contracts.
+SCAFFOLD_MATRIX = "acme-spot: 17 pass, 4 skip (capability), 0 xfail (declared gap), 0 fail or error"
+
 
 @attrs.frozen
 class Venv:
@@ -210,7 +213,7 @@ def test_a_third_party_adapter_end_to_end(venv: Venv, tmp_path: Path) -> None:
     # The project's own install, so that its entry point is seen.
     venv.pip("--no-deps", "-e", ".", cwd=project)
     out = venv.ok(venv.exsdk, "record", "--adapter", "acme-spot", cwd=project, timeout=300)
-    assert "acme-spot: 17 pass, 4 skip (capability), 0 xfail (declared gap), 0 fail or error" in out, out
+    assert SCAFFOLD_MATRIX in out, out
     cassettes = project / "cassettes" / "acme-spot"
     assert (cassettes / "markets.json").is_file()
     recorded = sorted(p.name for p in cassettes.glob("*.yaml"))
@@ -225,7 +228,7 @@ def test_a_third_party_adapter_end_to_end(venv: Venv, tmp_path: Path) -> None:
     replay = ("-m", "pytest", "-p", "no:cacheprovider", "--record-mode=none", "--block-network")
     out = venv.ok(venv.python, *replay, cwd=project)
     assert re.search(r"\b16 passed, 2 skipped\b", out), out
-    assert "acme-spot: 17 pass, 4 skip (capability), 0 xfail (declared gap), 0 fail or error" in out
+    assert SCAFFOLD_MATRIX in out
 
     # A missing cassette fails (never skips) and names a command that works here.
     (cassettes / "test_login_with_good_keys.yaml").unlink()
