@@ -795,6 +795,8 @@ def record_command(
                 f"--adapter {name}: no contract module at {module} "
                 f"(`exsdk new-adapter {name} --ccxt-id ID` writes one)"
             )
+    from exsdk.adapter import Venue
+    from exsdk.contracts.harness import NoDialect, dialect_for
     from exsdk.registry import adapter_class
 
     venue = record_venue()
@@ -803,6 +805,16 @@ def record_command(
         check = getattr(adapter_class(name), "check_venue", None)
         if callable(check):
             check(venue)
+        try:
+            dialect = dialect_for(name)
+        except NoDialect as exc:
+            raise fail(f"--adapter {name}: {exc}") from None
+        # Not entered, so nothing starts: only whether the bundled venue speaks it.
+        if venue is Venue.SIM and dialect.bundled_venue(0) is None:
+            raise fail(
+                f"--adapter {name}: the bundled simulator does not speak {dialect.name}; "
+                "record against a test venue with EXSDK_RECORD_VENUE=testnet (or demo)"
+            )
     code = record(project, names)
     if code != 0:
         raise typer.Exit(code)

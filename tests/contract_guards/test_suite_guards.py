@@ -176,3 +176,16 @@ def test_a_recorded_request_no_longer_made_fails(tmp_path: Path) -> None:
     result = _replay(copy, "test_login_with_good_keys")
     assert result.returncode == 1, result.stdout
     assert "no longer makes 1 recorded request" in result.stdout
+
+
+def test_every_capability_gates_a_contract() -> None:
+    """A capability no contract needs is a promise nothing checks: gate one or remove it."""
+    from exsdk.adapter import Capabilities
+    from exsdk.contracts.suite import _contract_tests, required_capabilities
+
+    gated = {
+        capability
+        for test in _contract_tests(AdapterContract).values()
+        for capability in required_capabilities(test)
+    }
+    assert set(Capabilities().names()) == gated
