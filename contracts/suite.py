@@ -26,6 +26,7 @@ mode without configuring anything.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -178,8 +179,6 @@ def weakening(cls: type) -> list[str]:
     module, and ``known_gaps`` naming no contract or giving no reason. Marks added at run
     time (conftest hooks, ``pytest.xfail``) are caught by the plugin.
     """
-    import sys
-
     problems: list[str] = []
     name = cls.__name__
     defined = _suite_members(cls)
