@@ -207,7 +207,7 @@ CASES: dict[str, tuple[str, str]] = {
     "simulator-tick-zero": ("simulator --tick-seconds 0", "--tick-seconds"),
     # adapters
     "adapters-unknown-exchange": ("adapters --exchange nosuchx", "'nosuchx'"),
-    "adapters-unknown-option": ("adapters --json", "No such option: --json"),
+    "adapters-unknown-option": ("adapters --yaml", "No such option: --yaml"),
     # record
     "record-unknown-adapter": ("record --adapter kraken-x", "no contract module"),
     "record-unknown-venue": ("record", "$EXSDK_RECORD_VENUE"),
