@@ -166,8 +166,13 @@ def test_adapters_table(runner: CliRunner) -> None:
     assert "fetchTime: clock sync" in gemini["needed_for"] and gemini["clock_sync"] is False
 
 
-def test_adapters_table_for_people(runner: CliRunner) -> None:
-    # Wide enough that four built-in adapters do not fold their names.
-    result = runner.invoke(app, ["adapters"], env={"COLUMNS": "200"})
+def test_adapters_table_for_people(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import exsdk.app.cli as cli
+
+    # A fixed width, wide enough that no adapter's name folds; the console was sized at
+    # import, so COLUMNS in the runner's environment would come too late.
+    monkeypatch.setattr(cli.console, "width", 250)
+    result = runner.invoke(app, ["adapters"])
     assert result.exit_code == 0, result.stderr
     assert "binance-futures" in result.stdout and "binance-spot" in result.stdout
+    assert "bybit-linear" in result.stdout and "per exchange" in result.stdout
