@@ -125,6 +125,16 @@ class BybitAdapter(CcxtAdapter):
         except (OrderNotFound, TransientVenueError):
             return placed
 
+    async def cancel_order(self, symbol: str, *, order_id: str) -> CcxtOrder:
+        """Cancel one order; Bybit answers with the ids only, so it is read back too."""
+        canceled = await super().cancel_order(symbol, order_id=order_id)
+        if canceled.status is not None:
+            return canceled
+        try:
+            return await self.fetch_order(symbol, order_id=order_id)
+        except (OrderNotFound, TransientVenueError):
+            return canceled
+
     async def _fetch_raw_order_trades(self, symbol: str, order_id: str) -> list[Any]:
         # /v5/execution/list filters by orderId on the venue.
         return list(await self._call("fetch_my_trades", symbol, None, None, {"orderId": order_id}))

@@ -651,6 +651,8 @@ class BybitV5Dialect:
             value = quote if quote is not None else (qty or ZERO) * (price or mark)
             if value < rules.min_notional:
                 raise BybitError(170140, "Order value exceeded lower limit.")
+            if rules.max_notional > 0 and value > rules.max_notional:
+                raise BybitError(170124, "Order amount too large.")
             if price is not None and rules.percent_up > 0:
                 high = snap(mark * rules.percent_up, rules.tick)
                 low = snap(mark * rules.percent_down, rules.tick)

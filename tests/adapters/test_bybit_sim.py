@@ -100,7 +100,8 @@ async def test_order_lifecycle(adapter: ExchangeAdapter, venue: SimulatedBinance
         client_order_id="life-2",
     )
     assert [o.id for o in await adapter.fetch_open_orders(symbol)] == [resting.id]
-    await adapter.cancel_order(symbol, order_id=resting.id)
+    canceled = await adapter.cancel_order(symbol, order_id=resting.id)
+    assert canceled.status == "canceled"  # read back: Bybit's cancel reply is ids only
     assert await adapter.fetch_open_orders(symbol) == []
     with pytest.raises(OrderNotFound):
         await adapter.cancel_order(symbol, order_id=resting.id)
