@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +46,27 @@ ORDER_REPLY = json.dumps(
     }
 )
 _CLIENT_ID = re.compile(r"newClientOrderId=([^&]+)")
+_SYMBOL = re.compile(r"(?:^|[?&])symbol=([A-Z0-9]+)")
+DEPTH_REPLY = json.dumps(
+    {
+        "lastUpdateId": 1027024,
+        "E": 1739781831930,
+        "T": 1739781831925,
+        "bids": [["60000.00", "1.500"], ["59999.90", "2.000"], ["59999.80", "3.100"]],
+        "asks": [["60000.20", "1.200"], ["60000.30", "2.400"], ["60000.40", "0.900"]],
+    }
+)
 
 
 class InMemoryFutures:
-    """Answers ``/fapi/v1/exchangeInfo`` and ``POST /fapi/v1/order`` from memory."""
+    """Answers ``/fapi/v1/exchangeInfo``, ``/fapi/v1/depth`` and ``POST /fapi/v1/order``
+    from memory; ``sent`` holds the ``perf_counter()`` at which each order request was
+    handed over (the wave benchmark's finish line)."""
 
     def __init__(self) -> None:
         self.exchange_info = EXCHANGE_INFO.read_text(encoding="utf-8")
         self.requests = 0
+        self.sent: list[float] = []
 
     async def fetch(
         self, url: str, method: str = "GET", headers: Any = None, body: Any = None
@@ -61,11 +75,17 @@ class InMemoryFutures:
         if url.split("?", 1)[0].endswith("/exchangeInfo"):
             return json.loads(self.exchange_info)
         if method == "POST" and "/order" in url:
+            self.sent.append(time.perf_counter())
             reply = json.loads(ORDER_REPLY)
             found = _CLIENT_ID.search(body or url)
             if found:
                 reply["clientOrderId"] = found.group(1)
+            symbol = _SYMBOL.search(body or url)
+            if symbol:
+                reply["symbol"] = symbol.group(1)
             return reply
+        if url.split("?", 1)[0].endswith("/depth"):
+            return json.loads(DEPTH_REPLY)
         raise AssertionError(f"unexpected request {method} {url}")
 
 
@@ -74,3 +94,23 @@ def install(exchange: Any) -> InMemoryFutures:
     responder = InMemoryFutures()
     exchange.fetch = responder.fetch
     return responder
+
+
+def pristine(hooked: Any) -> tuple[Any, InMemoryFutures]:
+    """A plain ccxt exchange of the same class and options as ``hooked`` (the SDK's),
+    without any of the SDK's hooks (pacing, request records), on its own in-memory
+    responder, its markets copied from ``hooked``: raw ccxt's own cost, nothing of ours.
+    """
+    import ccxt.async_support as ccxt_async
+
+    exchange = getattr(ccxt_async, hooked.id)(
+        {
+            "apiKey": hooked.apiKey,
+            "secret": hooked.secret,
+            "enableRateLimit": False,
+            "options": dict(hooked.options),
+        }
+    )
+    exchange.set_markets(hooked.markets, hooked.currencies)
+    responder = install(exchange)
+    return exchange, responder

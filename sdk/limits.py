@@ -20,6 +20,7 @@ environment   below the venue minimum     at or above the minimum
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from decimal import ROUND_CEILING, Decimal
 from types import MappingProxyType
@@ -108,6 +109,13 @@ def _check_positive(name: str, value: Decimal, symbol: str) -> None:
         raise InvalidOrderInput(f"{symbol}: {name} must be a positive number, got {value}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _on_grid(value: str, mode: int, step: str) -> Decimal:
+    # ccxt's helper is exact but slow (tens of microseconds); a wave asks it the same
+    # question for every child of a parent size and price, so each answer is kept.
+    return Decimal(decimal_to_precision(value, mode, step, TICK_SIZE, NO_PADDING))
+
+
 def quantize_amount(limits: MarketLimits, amount: Decimal) -> Decimal:
     """``amount`` truncated onto the market's step grid; the sign, if any, is kept.
 
@@ -116,10 +124,7 @@ def quantize_amount(limits: MarketLimits, amount: Decimal) -> Decimal:
     if not amount.is_finite():
         raise InvalidOrderInput(f"{limits.symbol}: amount must be finite, got {amount}")
     _check_positive("amount step", limits.amount_step, limits.symbol)
-    text = decimal_to_precision(
-        _plain(abs(amount)), TRUNCATE, _plain(limits.amount_step), TICK_SIZE, NO_PADDING
-    )
-    unsigned = Decimal(text)
+    unsigned = _on_grid(_plain(abs(amount)), TRUNCATE, _plain(limits.amount_step))
     # No signed zero: -0.0004 truncates to 0, not to "-0".
     return -unsigned if amount < 0 and unsigned else unsigned
 
@@ -129,10 +134,7 @@ def quantize_price(limits: MarketLimits, price: Decimal) -> Decimal:
     if not price.is_finite():
         raise InvalidOrderInput(f"{limits.symbol}: price must be finite, got {price}")
     _check_positive("price tick", limits.price_tick, limits.symbol)
-    text = decimal_to_precision(
-        _plain(price), ROUND, _plain(limits.price_tick), TICK_SIZE, NO_PADDING
-    )
-    return Decimal(text)
+    return _on_grid(_plain(price), ROUND, _plain(limits.price_tick))
 
 
 def notional(limits: MarketLimits, amount: Decimal, price: Decimal) -> Decimal:

@@ -10,6 +10,7 @@ translated (``exsdk.errors.translate``) there.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
 import logging
@@ -805,6 +806,10 @@ class CcxtAdapter(ExchangeAdapter):
             None if price is None else float(price),
             params,
         )
+        # The request is out: let the other children of a wave that are ready to send go
+        # before this reply is validated (a reply read in the same turn, as from an
+        # in-process venue, must not hold back the next child's request).
+        await asyncio.sleep(0)
         # The reply may leave out what the SDK itself sent (hyperliquid acknowledges a
         # filled market order with its id, amount and average only): fill it from the
         # request, marked in ``from_request``, rather than call a placed order unknown.

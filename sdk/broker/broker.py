@@ -47,6 +47,7 @@ from exsdk.limits import (
 )
 from exsdk.models import (
     Balances,
+    BidAsk,
     CcxtOrder,
     ChildOrder,
     ChildStatus,
@@ -369,6 +370,9 @@ class Broker:
                     raise
                 problems.append(f"{symbol}: cannot list the venue's orders ({exc})")
                 continue
+            # A child whose send loop ended while the list was asked for is journaled
+            # in its new state now: read it again rather than adopt it a second time.
+            known.update((c.client_order_id, c) for c in self.journal.latest_children(self.run_id))
             for order in orders:
                 cid = order.client_order_id
                 if not cid or not cid.startswith(prefix) or order.id is None:
@@ -615,10 +619,20 @@ class Broker:
             self._session.emit(WaveStarted(self.run_id, wave.index, now, plan.num_waves))
             self.journal.record_run_event(self.run_id, "wave_started", {"wave": wave.index})
             late = now > wave.submit_deadline
+            books: dict[str, asyncio.Future[BidAsk]] = {}
             outcomes = await asyncio.gather(
                 *(
                     self._twap_child(
-                        order, symbol, wave, plan, markets, mine, existing, stopped, late=late
+                        order,
+                        symbol,
+                        wave,
+                        plan,
+                        markets,
+                        mine,
+                        existing,
+                        stopped,
+                        late=late,
+                        books=books,
                     )
                     for order, symbol in items
                 ),
@@ -654,6 +668,27 @@ class Broker:
                     )
                 break
         return list(mine.values())
+
+    def _wave_book(
+        self, books: dict[str, asyncio.Future[BidAsk]] | None, symbol: str, cid: str
+    ) -> Awaitable[BidAsk]:
+        """The symbol's top of book for this wave: asked once per symbol and wave, shared
+        by its children (one request instead of one per child; the same price basis for
+        all). A failure is every sharing child's; retries are journaled under ``cid``,
+        the first child that asked."""
+
+        def ask() -> Awaitable[BidAsk]:
+            return self._session.call(
+                lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
+            )
+
+        if books is None:
+            return ask()
+        shared = books.get(symbol)
+        if shared is None:
+            shared = books[symbol] = asyncio.ensure_future(ask())
+        # Shielded: one child cancelled must not cancel the request the others await.
+        return asyncio.shield(shared)
 
     def _skip(self, wave: Wave, reason: str) -> None:
         self.journal.record_run_event(
@@ -692,6 +727,7 @@ class Broker:
         stopped: set[int],
         *,
         late: bool,
+        books: dict[str, asyncio.Future[BidAsk]] | None = None,
     ) -> ChildOrder | None:
         cid = child_client_order_id(self.run_id, order.order_id, wave.index)
         if cid in existing:
@@ -718,9 +754,7 @@ class Broker:
             mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, reason)
             return None
         try:
-            book = await self._session.call(
-                lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
-            )
+            book = await self._wave_book(books, symbol, cid)
             price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
         except SdkError as exc:
             if stops_run(exc):

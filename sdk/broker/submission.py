@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.clock import Clock
@@ -33,6 +34,7 @@ from exsdk.broker.events import (
     Observer,
     Warned,
 )
+from exsdk.broker.group_commit import GroupCommit
 from exsdk.errors import (
     ClockSkew,
     OrderNotFound,
@@ -147,6 +149,10 @@ class Session:
     """The error that stopped the run (wrong credentials, no journal): nothing more is sent."""
     in_flight: set[str] = attrs.field(factory=set)
     """Children inside :meth:`place` right now: their own send loop settles them."""
+    commits: GroupCommit = attrs.field(
+        default=attrs.Factory(lambda self: GroupCommit(self.journal), takes_self=True)
+    )
+    """The intents (and replies) of concurrent children, one transaction per loop turn."""
 
     @property
     def exchange(self) -> str:
@@ -170,23 +176,26 @@ class Session:
 
     # -- retrying ---------------------------------------------------------------
 
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
+    def _backoff(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         if isinstance(exc, RateLimited) and exc.retry_after is not None:
             return max(0.0, exc.retry_after)
         if isinstance(exc, ClockSkew):
             return 0.0
-        backoff = wait_exponential_jitter(
-            multiplier=self.retry.initial, max=self.retry.maximum, jitter=self.retry.jitter
-        )
-        return float(backoff(state))
+        # tenacity's wait_exponential_jitter, by attempt number.
+        try:
+            base = float(self.retry.initial * 2 ** (attempt - 1))
+        except OverflowError:
+            base = self.retry.maximum
+        base += random.uniform(0, self.retry.jitter)
+        return max(0.0, min(base, self.retry.maximum))
 
     @staticmethod
-    def _stop(state: RetryCallState) -> bool:
-        exc = state.outcome.exception() if state.outcome else None
+    def _gives_up(exc: BaseException | None, attempt: int) -> bool:
+        """True when no attempt may follow failed attempt number ``attempt``."""
         if not isinstance(exc, SdkError):
             return True
-        return state.attempt_number >= retry_rule_for(exc).max_attempts
+        return attempt >= retry_rule_for(exc).max_attempts
 
     def check_running(self) -> None:
         """Raise the error that stopped the run, if one did: no request may follow it.
@@ -226,15 +235,29 @@ class Session:
             except Exception as exc:  # an adapter that leaked a ccxt or transport error
                 raise translate(exc, exchange=self.exchange) from exc
 
+        # The first attempt runs outside tenacity: most calls succeed at once, and
+        # tenacity's machinery costs tens of microseconds per call. Only a retryable
+        # failure builds the retry loop, which then counts that attempt as its first.
+        try:
+            return await once()
+        except SdkError as exc:
+            if not _retryable(exc) or self._gives_up(exc, 1):
+                raise
+            await self._before_retry(exc, client_order_id)
+            await self.venue_sleep(self._backoff(exc, 1))
+
+        def failed(state: RetryCallState) -> BaseException | None:
+            return state.outcome.exception() if state.outcome else None
+
         async def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
+            exc = failed(state)
             assert isinstance(exc, SdkError)
             await self._before_retry(exc, client_order_id)
 
         retrying = AsyncRetrying(
             retry=retry_if_exception(_retryable),
-            stop=self._stop,
-            wait=self._wait,
+            stop=lambda state: self._gives_up(failed(state), state.attempt_number + 1),
+            wait=lambda state: self._backoff(failed(state), state.attempt_number + 1),
             sleep=self.venue_sleep,
             before_sleep=before_sleep,
             reraise=True,
@@ -258,7 +281,9 @@ class Session:
 
     async def _place(self, child: ChildOrder) -> ChildOrder:
         self.check_running()
-        self.journal.record_child(self.run_id, child)
+        # Committed (with the other intents of this loop turn) before the request leaves.
+        await self.commits.write(lambda: self.journal.record_child(self.run_id, child))
+        self.check_running()
         cid = child.client_order_id
         seen = _Attempt()
         self.placed_here.add(cid)
@@ -333,11 +358,18 @@ class Session:
                 self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
                 return unknown
             return self.reject(child, str(exc))
-        # The reply and the child's new state in one transaction: one sync per child.
-        with self.journal.batch():
+        # The reply and the child's new state, committed with the other replies of this
+        # loop turn: one sync for a wave's replies, after every child of it was sent (the
+        # writer waits, so the next child's send runs first).
+        done: list[ChildOrder] = []
+
+        def rows() -> None:
             if not seen.adopted:
                 self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
-            updated = self._adopt(child, order, adopted=seen.adopted, emit=False)
+            done.append(self._adopt(child, order, adopted=seen.adopted, emit=False))
+
+        await self.commits.write(rows)
+        updated = done[0]
         # Said only once it is on disk: an observer may act on it (kill, report).
         self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
         return updated
