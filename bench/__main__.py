@@ -1,12 +1,12 @@
 """Run the benchmarks, each in its own process, and print one table.
 
-    python -m bench                 # all six (``make bench``)
+    python -m bench                 # all seven (``make bench``)
     python -m bench overhead fold   # some of them
     python -m bench --quick         # smaller sizes, for a smoke run
 
-Names: ``overhead``, ``ratelimit``, ``contracts``, ``startup``, ``fold``, ``report``.
-Each figure is a ratio against a reference measured in the same run; peak RSS is the
-benchmark process's own (or its children's, for the ones that time subprocesses).
+Names: ``overhead``, ``wave``, ``ratelimit``, ``contracts``, ``startup``, ``fold``,
+``report``. Each figure is a ratio against a reference measured in the same run; peak RSS
+is the benchmark process's own (or its children's, for the ones that time subprocesses).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from bench.common import RESULT_PREFIX
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = {
     "overhead": "bench.overhead",
+    "wave": "bench.wave",
     "ratelimit": "bench.ratelimit",
     "contracts": "bench.contracts",
     "startup": "bench.startup",

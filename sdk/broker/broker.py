@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import decimal
+import functools
 import logging
 import re
 import time
@@ -617,9 +618,19 @@ class Broker:
                 await self.clock.sleep_until(wave.end)
                 continue
             self._session.emit(WaveStarted(self.run_id, wave.index, now, plan.num_waves))
-            self.journal.record_run_event(self.run_id, "wave_started", {"wave": wave.index})
+            # Committed with the wave's intents (one sync for both), before any request;
+            # flushed after the wave if no child had anything to send.
+            self._session.commits.add(
+                functools.partial(
+                    self.journal.record_run_event,
+                    self.run_id,
+                    "wave_started",
+                    {"wave": wave.index},
+                )
+            )
             late = now > wave.submit_deadline
             books: dict[str, asyncio.Future[BidAsk]] = {}
+            grouped = self._by_parent(mine)
             outcomes = await asyncio.gather(
                 *(
                     self._twap_child(
@@ -633,11 +644,13 @@ class Broker:
                         stopped,
                         late=late,
                         books=books,
+                        grouped=grouped,
                     )
                     for order, symbol in items
                 ),
                 return_exceptions=True,
             )
+            self._session.commits.flush()
             sent = [c for c in outcomes if isinstance(c, ChildOrder)]
             failed = [e for e in outcomes if isinstance(e, BaseException)]
             if not failed:
@@ -660,7 +673,8 @@ class Broker:
                 if child.client_order_id in mine or child.parent_order_id in parent_ids:
                     mine[child.client_order_id] = child
             await self.clock.sleep_until(wave.end)
-            if all(o.order_id in stopped or self._remaining(o, mine) == 0 for o, _ in items):
+            grouped = self._by_parent(mine)
+            if all(o.order_id in stopped or self._remaining(o, grouped) == 0 for o, _ in items):
                 rest = plan.waves[wave.index + 1 :]
                 if rest:
                     self.journal.record_run_event(
@@ -698,13 +712,22 @@ class Broker:
         log.info("run %s wave %d skipped: %s", self.run_id, wave.index, reason)
 
     @staticmethod
-    def _remaining(order: Order, children: Mapping[str, ChildOrder]) -> Decimal:
-        """``asked - filled - live open quantity``: a child not final on the venue (open,
-        its cancel not confirmed, or in doubt) may still fill all it has left."""
-        done = _ZERO
+    def _by_parent(children: Mapping[str, ChildOrder]) -> dict[int, list[ChildOrder]]:
+        """Children grouped by parent: each parent's remainder reads only its own."""
+        out: dict[int, list[ChildOrder]] = {}
         for child in children.values():
-            if child.parent_order_id != order.order_id:
-                continue
+            out.setdefault(child.parent_order_id, []).append(child)
+        return out
+
+    @staticmethod
+    def _remaining(order: Order, children: Mapping[int, Sequence[ChildOrder]]) -> Decimal:
+        """``asked - filled - live open quantity``: a child not final on the venue (open,
+        its cancel not confirmed, or in doubt) may still fill all it has left.
+
+        ``children`` is :meth:`_by_parent` of the run's children (one pass per wave, not
+        one per parent: a wave of many parents stays linear)."""
+        done = _ZERO
+        for child in children.get(order.order_id, ()):
             done += _signed_filled(child)
             if child.status not in TERMINAL:
                 live = max(child.amount - child.filled, _ZERO)
@@ -728,6 +751,7 @@ class Broker:
         *,
         late: bool,
         books: dict[str, asyncio.Future[BidAsk]] | None = None,
+        grouped: Mapping[int, Sequence[ChildOrder]] | None = None,
     ) -> ChildOrder | None:
         cid = child_client_order_id(self.run_id, order.order_id, wave.index)
         if cid in existing:
@@ -738,7 +762,7 @@ class Broker:
             return child
         if late or order.order_id in stopped:
             return None
-        remaining = self._remaining(order, mine)
+        remaining = self._remaining(order, self._by_parent(mine) if grouped is None else grouped)
         if remaining == 0:
             return None
         side = order.side

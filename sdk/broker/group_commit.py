@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from exsdk.errors import JournalUnavailable
 from exsdk.journal import Journal
 
 __all__ = ["GroupCommit"]
@@ -45,6 +46,20 @@ class GroupCommit:
         # Shielded: one writer cancelled must not cancel the commit the others wait for.
         await asyncio.shield(done)
 
+    def add(self, rows: Callable[[], None]) -> None:
+        """Queue ``rows`` to ride along with the next commit, without a sync of their own
+        (a run event ahead of a wave's intents); :meth:`flush` commits them if no writer
+        came."""
+        self._rows.append(rows)
+
+    def flush(self) -> None:
+        """Commit queued rows now if no commit is on its way (raises its failure)."""
+        if not self._rows or self._done is not None:
+            return
+        done = self._done = asyncio.get_running_loop().create_future()
+        self._commit()
+        done.result()
+
     def _commit(self) -> None:
         rows, self._rows = self._rows, []
         done, self._done = self._done, None
@@ -54,6 +69,8 @@ class GroupCommit:
                 for write in rows:
                     write()
         except BaseException as exc:  # the journal's failure belongs to every writer
+            if isinstance(exc, JournalUnavailable) and self.journal.failure is None:
+                self.journal.failure = exc  # sticky, as for any other journal write
             done.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise

@@ -171,6 +171,9 @@ class FrozenModel(BaseModel):
 
     model_config = ConfigDict(
         frozen=True,
+        # Schemas are built on first use, not at import: a user of a few models does not
+        # pay for all of them (import exsdk stays a fraction of import ccxt).
+        defer_build=True,
         populate_by_name=True,
         extra="ignore",
         allow_inf_nan=False,
