@@ -18,6 +18,7 @@ __all__ = ["EXTRAS", "MissingExtra", "install_hint", "require", "require_extra"]
 EXTRAS: dict[str, tuple[str, ...]] = {
     "report": ("pandas", "matplotlib"),
     "contracts": ("pytest", "pytest_asyncio", "vcr", "pytest_recording"),
+    "postgres": ("psycopg",),
 }
 """Each extra of the ``exsdk`` distribution and the modules it brings."""
 

@@ -171,6 +171,14 @@ EventsOption = Annotated[
         show_default=False,
     ),
 ]
+JournalOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Journal: a file (default runs/<run id>.sqlite), sqlite:///PATH, or "
+        "postgresql://USER@HOST/DB for one PostgreSQL journal shared by many brokers.",
+        show_default=False,
+    ),
+]
 SecretsFileOption = Annotated[
     Path | None,
     typer.Option(
@@ -243,7 +251,7 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
     return result
 
 
-def _print_fills(run_id: str, journal_path: Path) -> None:
+def _print_fills(run_id: str, journal_path: Path | str) -> None:
     """The OMS fills table of a journaled run, with its legend (from the journal alone).
 
     The full table comes from the execution-quality frames (the ``report`` extra); a core
@@ -335,10 +343,7 @@ def experiment_command(
         float | None,
         typer.Option(help="Clock acceleration on sim (default 20).", show_default=False),
     ] = None,
-    journal: Annotated[
-        Path | None,
-        typer.Option(help="Journal file (default runs/<run id>.sqlite).", show_default=False),
-    ] = None,
+    journal: JournalOption = None,
     run_id: Annotated[
         str | None, typer.Option(help="Name the run (1-12 lower-case letters or digits).")
     ] = None,
@@ -389,7 +394,7 @@ def experiment_command(
         wave_seconds=wave_seconds,
         passivity=passivity_value,
         speed=speed,
-        journal_path=journal,
+        journal_path=None if journal is None else _journal_location(journal, ""),
         run_id=run_id,
         allow_live=allow_live,
         secrets_file=secrets_file,
@@ -407,12 +412,28 @@ def experiment_command(
 # -- report -------------------------------------------------------------------------
 
 
-def _open_journal(path: Path) -> Journal:
+def _journal_location(journal: str | None, run_id: str) -> Path | str:
+    """``--journal``: a SQLite file path (``sqlite:///PATH`` too) or a ``postgresql://`` URL."""
+    from exsdk.journal import backend_of
+
+    if journal is None:
+        return Path("runs") / f"{run_id}.sqlite"
+    try:
+        backend, target = backend_of(journal)
+    except ValueError as exc:
+        raise fail(f"--journal: {exc}") from None
+    return target if backend == "postgresql" else Path(target)
+
+
+def _open_journal(path: Path | str) -> Journal:
     """An existing journal, or one clear line saying why not."""
     import sqlite3
 
     from exsdk.journal import Journal
 
+    if isinstance(path, str):
+        # A server: JournalUnavailable (an SdkError) is the one line when it cannot be used.
+        return Journal.open(path)
     if not path.is_file():
         raise fail(f"no journal at {path} (pass --journal PATH)")
     try:
@@ -431,7 +452,7 @@ def _require_report(what: str) -> None:
 
 
 def _write_report(
-    run_id: str, journal_path: Path, out: Path | None, *, environment_line: bool = True
+    run_id: str, journal_path: Path | str, out: Path | None, *, environment_line: bool = True
 ) -> Path:
     _require_report("exsdk report")
     from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
@@ -441,7 +462,7 @@ def _write_report(
     with journal:
         if run_id not in journal.run_ids():
             known = ", ".join(journal.run_ids()) or "none"
-            raise fail(f"no run {run_id!r} in journal {journal_path}; runs there: {known}")
+            raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
         quality = execution_quality(journal, run_id)
         target = out or Path("reports") / f"{run_id}.html"
         written = write_report(journal, run_id, target, quality=quality)
@@ -456,10 +477,7 @@ def _write_report(
 @one_line_errors
 def report_command(
     run_id: Annotated[str, typer.Argument(help="The run id printed by `experiment`.")],
-    journal: Annotated[
-        Path | None,
-        typer.Option(help="Journal file (default runs/<run id>.sqlite).", show_default=False),
-    ] = None,
+    journal: JournalOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="HTML file (default reports/<run id>.html).", show_default=False),
@@ -469,7 +487,7 @@ def report_command(
     from exsdk.broker.client_ids import validate_run_id
 
     validate_run_id(run_id)
-    _write_report(run_id, journal or Path("runs") / f"{run_id}.sqlite", out)
+    _write_report(run_id, _journal_location(journal, run_id), out)
 
 
 # -- demo ---------------------------------------------------------------------------
@@ -515,10 +533,7 @@ def _check_base_url(url: str) -> None:
 @one_line_errors
 def resume_command(
     run_id: Annotated[str, typer.Argument(help="The run to finish.")],
-    journal: Annotated[
-        Path | None,
-        typer.Option(help="Journal file (default runs/<run id>.sqlite).", show_default=False),
-    ] = None,
+    journal: JournalOption = None,
     venue: Annotated[str, typer.Option(help="sim | testnet | demo | live.")] = "sim",
     base_url: Annotated[
         str | None,
@@ -561,8 +576,8 @@ def resume_command(
     from exsdk.registry import adapter_class, get_adapter
 
     validate_run_id(run_id)
-    path = journal or Path("runs") / f"{run_id}.sqlite"
-    if not path.is_file():
+    path = _journal_location(journal, run_id)
+    if isinstance(path, Path) and not path.is_file():
         raise fail(f"no journal at {path} (pass --journal PATH)")
     try:
         where = Venue(venue)
@@ -578,11 +593,12 @@ def resume_command(
         raise fail(f"--recv-window-ms must be between 1 and {MAX_RECV_WINDOW_MS}")
     observer = _event_lines(events)
     with _open_journal(path) as opened:
+        shown = opened.path  # a server URL without its password
         try:
             record = opened.run(run_id)
         except KeyError:
             known = ", ".join(opened.run_ids()) or "none"
-            raise fail(f"no run {run_id!r} in journal {path}; runs there: {known}") from None
+            raise fail(f"no run {run_id!r} in journal {shown}; runs there: {known}") from None
         done = finished_children(opened, run_id)
     if done is not None:
         # Nothing to reconcile: no venue is contacted and nothing is written.
@@ -656,7 +672,7 @@ def resume_command(
             f"({', '.join(pending)}); run `exsdk resume {run_id}` again",
             code=1,
         )
-    console.print(f"run {run_id} resumed: {len(children)} children final; journal {path}")
+    console.print(f"run {run_id} resumed: {len(children)} children final; journal {shown}")
 
 
 # -- simulator and adapters -----------------------------------------------------------

@@ -162,7 +162,7 @@ class ExperimentConfig:
     wave_seconds: float | None = None
     passivity: Decimal = Decimal("0.5")
     speed: float | None = None
-    journal_path: Path | None = None
+    journal_path: Path | str | None = None
     run_id: str | None = None
     allow_live: bool = False
     secrets_file: Path | None = None
@@ -186,7 +186,7 @@ class PreparedExperiment:
     random: RandomOrders | None
     credentials: Credentials | None
     run_id: str
-    journal_path: Path
+    journal_path: Path | str
     speed: float
     twap: TwapConfig
     passivity: Decimal
@@ -197,7 +197,7 @@ class ExperimentResult:
     """What a finished experiment hands back to the CLI."""
 
     run_id: str
-    journal_path: Path
+    journal_path: Path | str
     orders: tuple[Order, ...]
     symbols: dict[int, str]
     children: tuple[ChildOrder, ...]
@@ -382,13 +382,25 @@ def _check_windows(orders: Sequence[Order], twap: TwapConfig, run_id: str, sourc
             ) from None
 
 
-def _check_journal(path: Path, run_id: str) -> None:
-    """A journal path the run can use: a new file, or a journal without this run yet.
+def _check_journal(path: Path | str, run_id: str) -> None:
+    """A journal the run can use: a new file, or a journal without this run yet.
+
+    A ``postgresql://`` URL is opened (creating the schema when the database is new) and
+    must not hold the run yet; the run's lease checks it again before the run starts.
 
     A new file's folder must be one the run can create and write: the nearest existing
     folder on the path is probed with a temporary file (removed at once). Otherwise
     read-only: a file that is not a journal is neither created nor changed.
     """
+    if isinstance(path, str):
+        with Journal.open(path) as journal:
+            known_runs = journal.run_ids()
+        if run_id in known_runs:
+            raise InvalidOrderInput(
+                f"run {run_id!r} is already in journal {journal.path}; finish it with "
+                f"`exsdk resume {run_id} --journal URL` or pick another --run-id"
+            )
+        return
     if not path.exists():
         _check_writable_folder(path)
         return
