@@ -7,15 +7,22 @@ serial run prints. This conftest is the one the controller loads (it collects no
 
 xdist's own ``worker_id`` fixture ("gw0", "gw1", ..., "master" in a serial run) names
 per-worker resources (databases, ports, folders) where ``tmp_path`` is not enough.
+
+``pg_cluster`` is a throwaway PostgreSQL server (tests/pg_server.py), started on first use
+once per test process, so once per xdist worker, each on its own port and folder; every
+test that asks for ``pg_url`` gets a database of its own.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from tests.pg_server import Cluster, cluster
 
 _SUPPORT = "tests.reliability.rel_support"
 _WORKER_OUTPUT = "exsdk_reliability_figures"
@@ -31,6 +38,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "matrix": [[*key, outcome] for key, outcome in support.MATRIX.items()],
         "totals": dict(support.TOTALS),
         "fuzz": dict(support.FUZZ_COUNTS),
+        "fleet": list(support.FLEET),
     }
 
 
@@ -47,6 +55,7 @@ def pytest_testnodedown(node: Any, error: object) -> None:
         support.TOTALS[name] = support.TOTALS.get(name, 0) + count
     for name, count in figures["fuzz"].items():
         support.FUZZ_COUNTS[name] = support.FUZZ_COUNTS.get(name, 0) + count
+    support.FLEET.extend(figures.get("fleet", []))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -65,3 +74,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fuzz examples run")
         for name, count in sorted(support.FUZZ_COUNTS.items()):
             terminalreporter.write_line(f"{name}: {count}")
+    if support.FLEET:
+        terminalreporter.section("many brokers, one PostgreSQL journal")
+        for line in support.FLEET:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    with cluster() as running:
+        yield running
+
+
+@pytest.fixture
+def pg_url(pg_cluster: Cluster) -> str:
+    """A fresh, empty PostgreSQL database: its ``postgresql://`` URL."""
+    return pg_cluster.new_database()

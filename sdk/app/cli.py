@@ -675,6 +675,51 @@ def resume_command(
     console.print(f"run {run_id} resumed: {len(children)} children final; journal {shown}")
 
 
+# -- journal ------------------------------------------------------------------------
+
+journal_app = typer.Typer(help="Journals: copy one into another.", no_args_is_help=True)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("migrate")
+@one_line_errors
+def journal_migrate_command(
+    source: Annotated[str, typer.Argument(help="The journal to copy: a file or URL.")],
+    target: Annotated[
+        str, typer.Argument(help="The journal to copy into, e.g. postgresql://USER@HOST/DB.")
+    ],
+) -> None:
+    """Copy every run of SOURCE into TARGET (SQLite into PostgreSQL, or back), losslessly.
+
+    The copy is one transaction, read back and compared with the source before it commits;
+    a run already in TARGET refuses the whole copy. SOURCE is only read.
+    """
+    from exsdk.journal.copy import copy_journal
+
+    source_at = _journal_location(source, "")
+    target_at = _journal_location(target, "")
+    if isinstance(target_at, Path) and target_at.exists() and not target_at.is_file():
+        raise fail(f"{target_at}: not a file")
+    with _open_journal(source_at) as src, _open_journal_or_new(target_at) as dst:
+        counts = copy_journal(src, dst)
+        shown = (src.path, dst.path)
+    rows = ", ".join(f"{table} {n}" for table, n in counts.items())
+    console.print(
+        f"copied {counts['runs']} runs from {shown[0]} into {shown[1]} ({rows}); read back equal",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _open_journal_or_new(path: Path | str) -> Journal:
+    """A journal to write into: an existing one (checked), or a new file."""
+    from exsdk.journal import Journal
+
+    if isinstance(path, Path) and not path.exists():
+        return Journal.open(path)
+    return _open_journal(path)
+
+
 # -- simulator and adapters -----------------------------------------------------------
 
 
