@@ -776,7 +776,7 @@ class Journal:
 
     def run_ids(self) -> list[str]:
         """Every run id, oldest first."""
-        return [r[0] for r in self._execute("SELECT run_id FROM runs ORDER BY started_at")]
+        return [r[0] for r in self._execute("SELECT run_id FROM runs ORDER BY started_at, run_id")]
 
     def latest_fills(self, run_id: str) -> list[OmsFill]:
         """Each parent's last reported OMS fill, by parent order id."""
@@ -821,7 +821,7 @@ class Journal:
 
     def runs(self) -> pd.DataFrame:
         """All runs."""
-        return self._frame("SELECT * FROM runs ORDER BY started_at")
+        return self._frame("SELECT * FROM runs ORDER BY started_at, run_id")
 
     def run_events(self, run_id: str) -> pd.DataFrame:
         """Run-level events of one run."""

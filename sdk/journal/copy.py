@@ -58,6 +58,19 @@ def copy_journal(source: Journal, target: Journal) -> dict[str, int]:
         raise InvalidOrderInput(
             f"runs {', '.join(clash)} are in {target.path} already; nothing was copied"
         )
+    # A venue trade is journaled once (exchange, symbol, trade id): two journals of one
+    # venue account cannot both hold it; two venues that reuse ids cannot share a journal.
+    theirs = {
+        (t["exchange"], t["symbol"], t["trade_id"]): t["run_id"]
+        for t in target.table_rows("trades")
+    }
+    for t in source.table_rows("trades"):
+        other = theirs.get((t["exchange"], t["symbol"], t["trade_id"]))
+        if other is not None:
+            raise InvalidOrderInput(
+                f"trade {t['trade_id']} ({t['exchange']} {t['symbol']}) of run {t['run_id']} "
+                f"is in {target.path} already, in run {other}; nothing was copied"
+            )
     counts: dict[str, int] = {}
     new_fill_seq: dict[int, int] = {}
     with target.batch():

@@ -47,16 +47,17 @@ def child(run_id: str, parent_id: int, wave: int, status: ChildStatus, filled: s
     )
 
 
-def trade(tid: str, oid: str, amount: str) -> CcxtTrade:
+def trade(run_id: str, n: int, oid: str, amount: str) -> CcxtTrade:
     return CcxtTrade(
-        id=tid,
+        # Trade ids are unique across the journal (per exchange and symbol), as at a venue.
+        id=f"{run_id}{n}",
         order=oid,
         symbol="ETH/USDT:USDT",
         side="buy",
         price=Decimal("2000.10"),
         amount=Decimal(amount),
         fee={"cost": Decimal("0.0400"), "currency": "USDT"},
-        timestamp=T0 + timedelta(seconds=int(tid)),
+        timestamp=T0 + timedelta(seconds=n),
     )
 
 
@@ -90,7 +91,11 @@ def write_run(journal: Journal, run_id: str) -> None:
     )
     journal.record_error(run_id, TransientVenueError("timeout"), client_order_id=f"x{run_id}-1-0")
     kw: dict[str, Any] = {"symbol": "ETH/USDT:USDT", "parent_order_id": 1}
-    trades = [trade("1", "1042", "0.125"), trade("2", "1042", "0.125"), trade("3", "1142", "0.25")]
+    trades = [
+        trade(run_id, 1, "1042", "0.125"),
+        trade(run_id, 2, "1042", "0.125"),
+        trade(run_id, 3, "1142", "0.25"),
+    ]
     journal.record_trades(run_id, "binanceusdm", trades[:2], client_order_id=f"x{run_id}-1-0", **kw)
     journal.record_trades(run_id, "binanceusdm", trades[1:], client_order_id=f"x{run_id}-1-1", **kw)
     journal.record_fill(
@@ -110,7 +115,7 @@ def write_run(journal: Journal, run_id: str) -> None:
             last_trade_at=T0 + timedelta(seconds=3),
             child_client_order_ids=(f"x{run_id}-1-0", f"x{run_id}-1-1"),
         ),
-        ["1", "2", "3"],
+        [t.id for t in trades],
     )
     journal.record_fill(
         run_id,

@@ -53,8 +53,8 @@ def test_every_reader_answers_the_same_on_both_backends(tmp_path: Path, pg_url: 
         view = typed_view(pg, "r1")
     # Not just equal: right (what write_run wrote).
     assert [c.status for c in view["children"]] == ["canceled", "canceled", "rejected"]
-    assert [t.id for t in view["trades"]] == ["1", "2", "3"]
-    assert view["reported_1"] == {"1", "2", "3"}
+    assert [t.id for t in view["trades"]] == ["r11", "r12", "r13"]
+    assert view["reported_1"] == {"r11", "r12", "r13"}
     assert (view["empty_1"], view["empty_2"]) == (False, True)
     assert view["errors"][0]["code"] == -4131 and view["errors"][1]["code"] is None
 
