@@ -225,6 +225,9 @@ TOTALS: dict[str, int] = {}
 FUZZ_COUNTS: dict[str, int] = {}
 """How many hypothesis examples each fuzz test ran, printed at the end."""
 
+FLEET: list[str] = []
+"""The fleet runs' figures (test_rel_fleet), printed at the end."""
+
 
 def render_matrix() -> str:
     """The matrix as a text table: one row per fault, one column per operation x adapter."""
