@@ -39,7 +39,9 @@ lint: $(LINKS)
 typecheck: $(LINKS)
 	$(BIN)/mypy -p exsdk
 
+# The journal tests start throwaway PostgreSQL clusters: install the server when missing.
 pytest: $(LINKS)
+	.ci/postgres-server
 	$(BIN)/pytest -n $(XDIST) --dist $(DIST) \
 		--block-network --allowed-hosts='127.0.0.1,localhost' --record-mode=none
 
@@ -49,6 +51,7 @@ demo: $(LINKS)
 	$(BIN)/exsdk demo
 
 bench: $(LINKS)
+	.ci/postgres-server
 	$(BIN)/python -m bench
 
 record: $(LINKS)

@@ -1,12 +1,13 @@
 """Run the benchmarks, each in its own process, and print one table.
 
-    python -m bench                 # all seven (``make bench``)
+    python -m bench                 # all eight (``make bench``)
     python -m bench overhead fold   # some of them
     python -m bench --quick         # smaller sizes, for a smoke run
 
 Names: ``overhead``, ``wave``, ``ratelimit``, ``contracts``, ``startup``, ``fold``,
-``report``. Each figure is a ratio against a reference measured in the same run; peak RSS
-is the benchmark process's own (or its children's, for the ones that time subprocesses).
+``report``, ``journal``. Each figure is a ratio against a reference measured in the same
+run; peak RSS is the benchmark process's own (or its children's, for the ones that time
+subprocesses).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "fold": "bench.fold",
     "report": "bench.report",
+    "journal": "bench.journal",
 }
 
 
