@@ -14,38 +14,23 @@ import argparse
 import statistics
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from bench.common import Result, emit
 from exsdk.journal import Journal
-from exsdk.models import ChildOrder, ChildStatus
+from exsdk.models import ChildStatus
+from tests.journal.journal_rows import child
 from tests.pg_server import cluster
 
 
-def _child(n: int) -> ChildOrder:
-    return ChildOrder(
-        parent_order_id=1,
-        asset_id=1464553467,
-        wave=n,
-        client_order_id=f"xbench-1-{n}",
-        symbol="ETH/USDT:USDT",
-        side="buy",
-        order_type="limit",
-        amount=Decimal("0.5"),
-        limit_price=Decimal("2000.1"),
-        status=ChildStatus.INTENT,
-    )
-
-
 def _latencies(journal: Journal, count: int) -> list[float]:
-    children = [_child(n) for n in range(count + 20)]
-    for child in children[:20]:  # warm up: prepared statements, page cache
-        journal.record_child("bench", child)
+    children = [child("bench", 1, wave, ChildStatus.INTENT, "0") for wave in range(count + 20)]
+    for intent in children[:20]:  # warm up: prepared statements, page cache
+        journal.record_child("bench", intent)
     out = []
-    for child in children[20:]:
+    for intent in children[20:]:
         start = time.perf_counter()
-        journal.record_child("bench", child)
+        journal.record_child("bench", intent)
         out.append(time.perf_counter() - start)
     return out
 

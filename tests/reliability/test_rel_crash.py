@@ -352,22 +352,30 @@ def test_kill_after_fills_then_resume_twice(sim: SimulatorProcess, tmp_path: Pat
         _judge(sim, path, run_id)
 
 
-def test_two_concurrent_resumes(sim: SimulatorProcess, tmp_path: Path) -> None:
-    run_id, path = "conc1", tmp_path / "conc1.sqlite"
-    _kill_after_a_fill(tmp_path, sim, run_id, path)
+def race_two_resumes(sim: SimulatorProcess, tmp_path: Path, run_id: str, path: Path | str) -> str:
+    """Kill a run after a fill, start two resumes of it at once; the loser's stderr.
+
+    Exactly one must finish the run (exit 0) and the other refuse (exit 2)."""
+    _kill_after_a_fill(tmp_path, sim, run_id, path)  # type: ignore[arg-type]
     # The first request a resume makes inside its lease is exchangeInfo: held by the venue
     # for 5 s, the lease is surely held while the other resume starts (no race on timing).
     sim.admin.clear_faults()
     sim.admin.inject_fault("latency", "GET", "/fapi/v1/exchangeInfo", calls=[1], seconds=5)
-    procs = [ExsdkProcess(_resume_args(sim, run_id, path), cwd=tmp_path) for _ in range(2)]
+    args = _resume_args(sim, run_id, path)  # type: ignore[arg-type]
+    procs = [ExsdkProcess(args, cwd=tmp_path) for _ in range(2)]
     try:
-        codes = [p.wait(120) for p in procs]
+        codes = [p.wait(180) for p in procs]
         errors = [p.stderr() for p in procs]
     finally:
         for p in procs:
             p.close()
     assert sorted(codes) == [0, 2], (codes, errors)
-    refused = errors[codes.index(2)].strip()
+    return errors[codes.index(2)].strip()
+
+
+def test_two_concurrent_resumes(sim: SimulatorProcess, tmp_path: Path) -> None:
+    run_id, path = "conc1", tmp_path / "conc1.sqlite"
+    refused = race_two_resumes(sim, tmp_path, run_id, path)
     assert len(refused.splitlines()) == 1 and "already being driven by pid" in refused
     _judge(sim, path, run_id)
 

@@ -28,7 +28,13 @@ from exsdk.journal.copy import comparable_rows
 
 from .crash_support import ExsdkProcess, SimulatorProcess, run_exsdk
 from .rel_support import FLEET, venue_orders
-from .test_rel_crash import _experiment_args, _judge, _kill_after_a_fill, _resume_args
+from .test_rel_crash import (
+    _experiment_args,
+    _judge,
+    _kill_after_a_fill,
+    _resume_args,
+    race_two_resumes,
+)
 
 BROKERS = 8
 
@@ -117,21 +123,7 @@ def test_two_processes_race_to_resume_one_run(
     sim: SimulatorProcess, tmp_path: Path, pg_url: str
 ) -> None:
     run_id = "pgrace1"
-    _kill_after_a_fill(tmp_path, sim, run_id, pg_url)  # type: ignore[arg-type]
-    # The winner's first request inside its lease (exchangeInfo) is held 5 s by the venue,
-    # so the lease is surely held while the other resume asks for it.
-    sim.admin.clear_faults()
-    sim.admin.inject_fault("latency", "GET", "/fapi/v1/exchangeInfo", calls=[1], seconds=5)
-    args = _resume_args(sim, run_id, pg_url)  # type: ignore[arg-type]
-    procs = [ExsdkProcess(args, cwd=tmp_path) for _ in range(2)]
-    try:
-        codes = [p.wait(180) for p in procs]
-        errors = [p.stderr() for p in procs]
-    finally:
-        for p in procs:
-            p.close()
-    assert sorted(codes) == [0, 2], (codes, errors)
-    refused = errors[codes.index(2)].strip()
+    refused = race_two_resumes(sim, tmp_path, run_id, pg_url)
     assert len(refused.splitlines()) == 1, refused
     assert f"run {run_id} is already being driven by pid" in refused
     assert "advisory lock" in refused
