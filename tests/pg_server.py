@@ -5,7 +5,8 @@ installs it when missing; they live in ``/usr/lib/postgresql/<version>/bin``, no
 ``initdb`` and ``postgres`` refuse to run as root, so as root the cluster belongs to the
 ``postgres`` user the package creates and every server command runs through ``runuser``.
 pytest-postgresql's process fixture calls ``pg_ctl`` directly and so cannot start a cluster
-as root; this module does the same few steps itself (initdb, pg_ctl start -w, stop).
+as root (its issues #341 and #455: "pg_ctl: cannot be run as root"); this module does the
+same few steps itself (initdb, pg_ctl start -w, stop).
 
 One cluster per process: under pytest-xdist every worker starts its own, on its own port
 and in its own directory, and each test gets a database of its own.
@@ -65,20 +66,29 @@ class Cluster:
         self.bindir = ensure_server()
         self.root = Path(tempfile.mkdtemp(prefix="exsdk-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = 0
         self._as_root = os.geteuid() == 0
         if self._as_root:
             entry = pwd.getpwnam(_USER)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "exsdk", "--auth=trust", "-E", "UTF8",
                   "--locale=C", "--no-sync")  # fmt: skip
-        options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.root} -c max_connections=60 "
-            "-c shared_buffers=32MB"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
-                  "-w", "-t", "60", "-o", options, "start")  # fmt: skip
+        for attempt in range(3):
+            # The free port is only probed: another process may take it before the server
+            # binds it (under xdist, each worker starts its own cluster at about once).
+            self.port = _free_port()
+            options = (
+                f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+                f"-c unix_socket_directories={self.root} -c max_connections=60 "
+                "-c shared_buffers=32MB"
+            )
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                          "-w", "-t", "60", "-o", options, "start")  # fmt: skip
+                return
+            except RuntimeError:
+                if attempt == 2:
+                    raise
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bindir / tool), *args]
