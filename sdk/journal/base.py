@@ -490,9 +490,12 @@ class Journal:
         """
         if table not in TABLES:
             raise ValueError(f"no table {table!r} in the journal; one of {', '.join(TABLES)}")
-        order = {"runs": "started_at, run_id", "parents": "run_id, parent_order_id"}.get(
-            table, "run_id, parent_order_id, trade_id" if table == "reported_trades" else "seq"
-        )
+        order = {
+            "runs": "started_at, run_id",
+            "parents": "run_id, parent_order_id",
+            "reported_trades": "run_id, parent_order_id, trade_id",
+            "trade_fees": "trade_seq, position",
+        }.get(table, "seq")
         cursor = self._execute(f"SELECT * FROM {table} ORDER BY {order}")
         columns = [c[0] for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor]

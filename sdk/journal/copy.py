@@ -2,9 +2,10 @@
 
 Either direction works (SQLite into PostgreSQL is the usual one). Rows are appended in the
 order they were written; the target assigns its own ``seq`` numbers (it may hold other
-brokers' runs), and a reported trade's ``fill_seq`` follows its fill to the new number.
-The copy is one transaction on the target, and it is read back and compared with the
-source before it commits: a copy that would not read back equal is not committed.
+brokers' runs), and a reported trade's ``fill_seq`` (a fee's ``trade_seq``) follows its
+fill (its trade) to the new number. The copy is one transaction on the target, read back
+and compared with the source before it commits: a copy that would not read back equal is
+not committed.
 """
 
 from __future__ import annotations
@@ -25,18 +26,21 @@ def comparable_rows(journal: Journal, run_ids: Iterable[str]) -> dict[str, list[
     so two journals holding the same runs compare equal whatever numbers they assigned.
     """
     wanted = set(run_ids)
-    fill_position: dict[int, tuple[str, int]] = {}
-    per_run: dict[str, int] = {}
+    # seq -> (run, position in the run) of each fill and each trade.
+    position: dict[str, dict[int, tuple[str, int]]] = {"oms_fills": {}, "trades": {}}
     out: dict[str, list[dict[str, Any]]] = {}
     for table in TABLES:
         rows = [r for r in journal.table_rows(table) if r["run_id"] in wanted]
-        if table == "oms_fills":
+        if table in position:
+            per_run: dict[str, int] = {}
             for row in rows:
                 n = per_run.get(row["run_id"], 0)
-                fill_position[row["seq"]] = (row["run_id"], n)
+                position[table][row["seq"]] = (row["run_id"], n)
                 per_run[row["run_id"]] = n + 1
         if table == "reported_trades":
-            rows = [{**r, "fill_seq": fill_position[r["fill_seq"]]} for r in rows]
+            rows = [{**r, "fill_seq": position["oms_fills"][r["fill_seq"]]} for r in rows]
+        if table == "trade_fees":
+            rows = [{**r, "trade_seq": position["trades"][r["trade_seq"]]} for r in rows]
         out[table] = [{k: v for k, v in r.items() if k != "seq"} for r in rows]
     return out
 
@@ -72,7 +76,8 @@ def copy_journal(source: Journal, target: Journal) -> dict[str, int]:
                 f"is in {target.path} already, in run {other}; nothing was copied"
             )
     counts: dict[str, int] = {}
-    new_fill_seq: dict[int, int] = {}
+    # The source's seq -> the target's, for the rows that others point at.
+    new_seq: dict[str, dict[int, int]] = {"oms_fills": {}, "trades": {}}
     with target.batch():
         for table in TABLES:
             rows = source.table_rows(table)
@@ -80,13 +85,15 @@ def copy_journal(source: Journal, target: Journal) -> dict[str, int]:
             for row in rows:
                 values = {k: v for k, v in row.items() if k != "seq"}
                 if table == "reported_trades":
-                    values["fill_seq"] = new_fill_seq[row["fill_seq"]]
+                    values["fill_seq"] = new_seq["oms_fills"][row["fill_seq"]]
+                if table == "trade_fees":
+                    values["trade_seq"] = new_seq["trades"][row["trade_seq"]]
                 columns = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
                 sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
-                if table == "oms_fills":
+                if table in new_seq:
                     cursor = target._execute(sql + " RETURNING seq", list(values.values()))
-                    new_fill_seq[row["seq"]] = int(cursor.fetchone()[0])
+                    new_seq[table][row["seq"]] = int(cursor.fetchone()[0])
                 else:
                     target._execute(sql, list(values.values()))
         # Read back inside the transaction: an unequal copy raises and rolls back.

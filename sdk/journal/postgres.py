@@ -37,7 +37,15 @@ import attrs
 
 from exsdk.errors import JournalUnavailable, RunLeased
 from exsdk.extras import require
-from exsdk.journal.base import SCHEMA, SCHEMA_VERSION, TABLES, Durability, Journal, _Cursor
+from exsdk.journal.base import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    TABLES,
+    Durability,
+    Journal,
+    _Cursor,
+    refuse_newer,
+)
 from exsdk.journal.lease import RunLease
 
 if TYPE_CHECKING:
@@ -62,7 +70,8 @@ def _pg(sql: str) -> str:
     """A statement of the shared SQL in PostgreSQL's dialect."""
     text = sql.replace("%", "%%").replace("?", "%s")
     if text.startswith("INSERT OR IGNORE INTO"):
-        text = f"INSERT INTO{text.removeprefix('INSERT OR IGNORE INTO')} ON CONFLICT DO NOTHING"
+        body, returning, rest = text.removeprefix("INSERT OR IGNORE INTO").partition(" RETURNING ")
+        text = f"INSERT INTO{body} ON CONFLICT DO NOTHING{returning}{rest}"
     return text
 
 
@@ -152,6 +161,12 @@ class PostgresJournal(Journal):
                     " ON CONFLICT DO NOTHING",
                     (str(SCHEMA_VERSION),),
                 )
+                row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                # PostgreSQL journals began at version 2: none is older, a newer one is refused.
+                refuse_newer(None if row is None else int(row[0]), redact_url(url))
+        except JournalUnavailable:
+            db.close()
+            raise
         except psycopg.Error as exc:
             db.close()
             raise JournalUnavailable(

@@ -91,11 +91,17 @@ def write_run(journal: Journal, run_id: str) -> None:
     )
     journal.record_error(run_id, TransientVenueError("timeout"), client_order_id=f"x{run_id}-1-0")
     kw: dict[str, Any] = {"symbol": "ETH/USDT:USDT", "parent_order_id": 1}
-    trades = [
-        trade(run_id, 1, "1042", "0.125"),
-        trade(run_id, 2, "1042", "0.125"),
-        trade(run_id, 3, "1142", "0.25"),
-    ]
+    several_fees = CcxtTrade.model_validate(
+        {
+            **trade(run_id, 3, "1142", "0.25").model_dump(),
+            "fee": None,
+            "fees": [
+                {"cost": Decimal("0.01"), "currency": "USDT"},
+                {"cost": Decimal("0.0001"), "currency": "BNB"},
+            ],
+        }
+    )
+    trades = [trade(run_id, 1, "1042", "0.125"), trade(run_id, 2, "1042", "0.125"), several_fees]
     journal.record_trades(run_id, "binanceusdm", trades[:2], client_order_id=f"x{run_id}-1-0", **kw)
     journal.record_trades(run_id, "binanceusdm", trades[1:], client_order_id=f"x{run_id}-1-1", **kw)
     journal.record_fill(

@@ -167,3 +167,14 @@ def test_a_lost_connection_stops_the_run_that_held_the_lease(pg_url: str) -> Non
         assert journal.failure is not None
         with other.lease("run1"):
             pass
+
+
+def test_a_newer_postgres_journal_is_refused(pg_url: str) -> None:
+    Journal.open(pg_url).close()
+    with psycopg.connect(pg_url, autocommit=True) as pg:
+        pg.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(JournalUnavailable) as caught:
+        Journal.open(pg_url)
+    assert f"has schema version 99, newer than this exsdk knows ({SCHEMA_VERSION})" in str(
+        caught.value
+    )
