@@ -96,6 +96,15 @@ def _schema() -> str:
     return ddl + "\n".join(triggers)
 
 
+def _stored_version(db: psycopg.Connection[Any]) -> int | None:
+    """The schema version the database says it has; ``None`` for a database without one."""
+    row = db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+    if row is None or not row[0]:
+        return None
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return None if row is None else int(row[0])
+
+
 def lease_key(run_id: str) -> int:
     """The run's advisory-lock key: 64 bits of its SHA-256, as a signed bigint."""
     return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
@@ -153,17 +162,28 @@ class PostgresJournal(Journal):
             db.execute("SET tcp_keepalives_interval = 5")
             db.execute("SET tcp_keepalives_count = 3")
             db.execute("SET client_connection_check_interval = 5000")
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                db.execute(_schema())
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
-                    " ON CONFLICT DO NOTHING",
-                    (str(SCHEMA_VERSION),),
-                )
-                row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                # PostgreSQL journals began at version 2: none is older, a newer one is refused.
-                refuse_newer(None if row is None else int(row[0]), redact_url(url))
+            # A journal of the current version is left as it is: no DDL, no lock. Re-creating
+            # triggers on tables that other brokers are writing deadlocks against their
+            # multi-table transactions (a fill and its reported trades).
+            version = _stored_version(db)
+            refuse_newer(version, redact_url(url))
+            if version != SCHEMA_VERSION:
+                with db.transaction():
+                    db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    version = _stored_version(db)  # another opener may have created it
+                    refuse_newer(version, redact_url(url))
+                    if version is None:
+                        db.execute(_schema())
+                        db.execute(
+                            "INSERT INTO meta (key, value) VALUES ('schema_version', %s)",
+                            (str(SCHEMA_VERSION),),
+                        )
+                    elif version != SCHEMA_VERSION:
+                        # PostgreSQL journals began at version 2: none is older.
+                        raise JournalUnavailable(
+                            f"journal {redact_url(url)} has schema version {version}, which"
+                            f" no exsdk wrote to PostgreSQL; expected {SCHEMA_VERSION}"
+                        )
         except JournalUnavailable:
             db.close()
             raise
