@@ -448,6 +448,16 @@ def _class_for(
     return VenueRejected
 
 
+def _is_venue_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is ccxt's or the transport's (else: an adapter's own bug)."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return (
+        type(exc).__module__.startswith(("ccxt", "aiohttp"))
+        or any(ccxt_name in names for ccxt_name, _ in _CCXT_CLASSES)
+        or isinstance(exc, TimeoutError | ConnectionError | OSError)
+    )
+
+
 def is_documented_rejection(code: int | None, exchange: str | None = None) -> bool:
     """Whether an error code of ``exchange``'s family (Binance's by default) is one the
     venue documents as refusing the request, so an order it answers was not placed."""
@@ -503,6 +513,9 @@ def translate(
     message = one_line if len(one_line) <= 500 else one_line[:500] + "..."
     if not message:
         message = f"{type(exc).__name__} (no message)"
+    elif not _is_venue_error(exc):
+        # Not ccxt's nor the transport's: a bug in an adapter, named as such.
+        message = f"{type(exc).__name__} in the adapter, not from the venue: {message}"
     if cls is UnsupportedMethod:
         return UnsupportedMethod(message, missing={}, exchange=exchange)
     if cls is RateLimited:

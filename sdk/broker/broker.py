@@ -334,6 +334,15 @@ class Broker:
         self._session.emit(RunFinished(self.run_id, self.clock.now(), len(children)))
         return children
 
+    def _latest(self, known: dict[str, ChildOrder], cid: str) -> ChildOrder:
+        """``known[cid]``, unless another task of this process placed or adopted the child
+        while this one awaited the venue: then the journal's newer state (read again for all).
+        """
+        placed = self._session.orders.get(cid)
+        if placed is not None and known[cid].ccxt_order_id != placed.id:
+            known.update((c.client_order_id, c) for c in self.journal.latest_children(self.run_id))
+        return known[cid]
+
     def _in_doubt(self, child: ChildOrder) -> bool:
         """A child whose venue state is not known, or asked to cancel and not final."""
         if child.status in PENDING:
@@ -410,9 +419,10 @@ class Broker:
                 known[cid] = await self._session.collect(
                     child, cancel=order.is_open and not resting
                 )
-        for cid, child in list(known.items()):
+        for cid in list(known):
             if cid in self._session.in_flight:
                 continue
+            child = self._latest(known, cid)
             if child.status in PENDING and cid not in listed:
                 child = await self._session.reconcile(child)
             if child.ccxt_order_id is not None and (

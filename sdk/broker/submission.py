@@ -233,7 +233,9 @@ class Session:
                 self.note_stop(exc)
                 raise
             except Exception as exc:  # an adapter that leaked a ccxt or transport error
-                raise translate(exc, exchange=self.exchange) from exc
+                # A request may have left: an error the venue did not document (or a bug
+                # in the adapter) is transient, never a venue's answer.
+                raise translate(exc, exchange=self.exchange, request="read") from exc
 
         # The first attempt runs outside tenacity: most calls succeed at once, and
         # tenacity's machinery costs tens of microseconds per call. Only a retryable
@@ -321,7 +323,13 @@ class Session:
                     reduce_only=child.reduce_only,
                 )
             except Exception as raw:
-                exc = raw if isinstance(raw, SdkError) else translate(raw, exchange=self.exchange)
+                # Whatever the adapter leaked (a ccxt error, a bug after the request left)
+                # is not a refusal unless the venue documented it: "default unknown".
+                exc = (
+                    raw
+                    if isinstance(raw, SdkError)
+                    else translate(raw, exchange=self.exchange, request="create")
+                )
                 seen.expires_at = self._create_expiry(cid)
                 if isinstance(exc, VenueRejected) and _is_duplicate(exc):
                     found = await self._lookup(child)

@@ -363,3 +363,24 @@ async def test_killed_mid_twap_then_resumed_finishes_without_duplicates(
     final = again.children("crash")
     assert set(final["status"]) <= {"canceled", "closed"}
     again.close()
+
+
+async def test_a_bug_in_the_adapter_after_the_send_is_no_rejection(
+    journal: Journal, clock: VirtualClock
+) -> None:
+    """An adapter that places the order and then fails with its own bug (not ccxt's, not
+    the venue's) must not have the child called rejected: the order is on the venue. The
+    outcome is unknown, so the child is looked up and adopted, never sent twice."""
+    adapter = fake(clock)
+    bug = lambda: NameError("name 'asyncio' is not defined")  # noqa: E731
+    adapter.faults.append(Fault("create_order", "after", bug, times=1))
+    events: list[BrokerEvent] = []
+    broker = make(adapter, journal, clock, events=events)
+    [child] = await broker.submit_orders([parent(1, ETH_ID, "0.5", "market")])
+    assert child.status == ChildStatus.CLOSED
+    assert adapter.calls["create_order"] == 1 and len(adapter.orders) == 1
+    assert not any(isinstance(e, ChildRejected) for e in events)
+    assert "rejected" not in set(journal.child_events("run1")["status"])
+    assert any(isinstance(e, ChildAdopted) for e in events)
+    [message] = list(journal.errors("run1")["message"])
+    assert "NameError in the adapter, not from the venue: name" in message
