@@ -9,6 +9,9 @@ and are ``LiquidityRejected``; below-minimum orders (110094, 170136, 170140, and
 "exceeds minimum limit allowed") are ``BelowMinimum``; 10002 (timestamp outside
 recv_window) is ``ClockSkew``; 10003 / 10004 ``AuthenticationFailed``; 10006
 ``RateLimited``; 110007 / 170131 ``InsufficientFunds``.
+
+ccxt 4.5.90 reads Bybit's ``PartiallyFilledCanceled`` (a spot order cancelled after part
+of it filled) as ``closed``; the adapters report it ``canceled``, with its filled part.
 """
 
 from __future__ import annotations
@@ -30,6 +33,30 @@ CLIENT_ORDER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,36}")
 
 RESULT_REPLY = ReplyShape(dict, {"result": dict})
 """Every v5 answer: ``{"retCode", "retMsg", "result": {...}, "retExtInfo", "time"}``."""
+
+_ORDER_METHODS = frozenset(
+    {
+        "create_order",
+        "cancel_order",
+        "fetch_order",
+        "fetch_open_orders",
+        "fetch_orders",
+        "fetch_closed_orders",
+        "fetch_canceled_and_closed_orders",
+    }
+)
+# Bybit's final statuses of an order cancelled with part of it filled: ccxt 4.5.90 reads
+# them as "closed" (filled), which they are not.
+_CANCELED_WITH_FILLS = frozenset({"PartiallyFilledCanceled"})
+
+
+def _canceled_status(order: Any) -> Any:
+    """``order`` (ccxt's dict) with a partly filled and cancelled order called canceled."""
+    if isinstance(order, dict):
+        info = order.get("info")
+        if isinstance(info, dict) and info.get("orderStatus") in _CANCELED_WITH_FILLS:
+            return {**order, "status": "canceled"}
+    return order
 
 
 def validate_client_order_id(client_order_id: str) -> str:
@@ -71,6 +98,15 @@ class BybitAdapter(CcxtAdapter):
         "fetch_my_trades": RESULT_REPLY,
         "fetch_balance": RESULT_REPLY,
     }
+
+    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """ccxt's call, with Bybit's ``PartiallyFilledCanceled`` read as canceled."""
+        raw = await super()._call(method, *args, **kwargs)
+        if method not in _ORDER_METHODS:
+            return raw
+        if isinstance(raw, list):
+            return [_canceled_status(order) for order in raw]
+        return _canceled_status(raw)
 
     def _check_exchange(self) -> None:
         # Base load_markets calls fetch_currencies whenever has['fetchCurrencies'] is True.

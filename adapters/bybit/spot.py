@@ -23,17 +23,6 @@ class BybitSpotAdapter(BybitAdapter):
     name: ClassVar[str] = "bybit-spot"
     market_type: ClassVar[str] = "spot"
     capabilities: ClassVar[Capabilities] = Capabilities()
-    known_gaps: ClassVar[Mapping[str, str]] = {
-        "test_insufficient_funds": (
-            "Bybit spot refuses an order above the symbol's maxOrderAmt (2,000,000 USDT on "
-            "ETHUSDT) with 170124 before it looks at the balance; the contract's order is "
-            "worth 5,000,000 USDT"
-        ),
-        "test_partly_filled_limit_order_then_cancelled": (
-            "a partly filled spot order that is cancelled is PartiallyFilledCanceled on "
-            "Bybit, which ccxt 4.5.90 reads as 'closed', not 'canceled'"
-        ),
-    }
     contract_dialect: ClassVar[str | None] = "exsdk.adapters.bybit.contract_dialect:SPOT"
     default_options: ClassVar[Mapping[str, Any]] = {
         **BybitAdapter.default_options,
