@@ -195,6 +195,11 @@ class SimulatedBinance:
         self._ticker: asyncio.Task[None] | None = None
 
     @property
+    def protocols(self) -> list[str]:
+        """The names of the dialects this venue serves (``binance_spot``, ``bybit_v5``)."""
+        return [dialect.name for dialect in self._app.dialects]
+
+    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` once started."""
         return f"http://{self.host}:{self.port}"

@@ -229,8 +229,8 @@ def _run_prepared(prepared: Any, *, observer: Observer | None = None) -> Any:
                 clock_speed=prepared.speed,
             ) as sim:
                 console.print(
-                    f"Simulated Binance started in process on {sim.base_url} "
-                    f"(seed {prepared.config.sim_seed})."
+                    f"Bundled venue started in process on {sim.base_url} "
+                    f"(seed {prepared.config.sim_seed}; speaks {', '.join(sim.protocols)})."
                 )
                 return await run_experiment(prepared, local=sim, console=console, observer=observer)
         local = None
@@ -294,11 +294,9 @@ def _explain_on(exc: SdkError, venue: Any, adapter: str) -> str:
 
     if venue is not Venue.SIM:
         return explain(exc)
-    from exsdk.simulator.routes import build_routes
+    from exsdk.simulator.dialects import DIALECTS
 
-    prefixes = sorted({"/".join(path.split("/")[:3]) for _, path in build_routes()})
-    served = [p for p in prefixes if p.startswith(("/api", "/fapi"))]
-    return explain(exc, bundled_venue=served, adapter=adapter)
+    return explain(exc, bundled_venue=list(DIALECTS), adapter=adapter)
 
 
 class _ExternalSim:

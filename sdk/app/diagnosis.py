@@ -95,8 +95,8 @@ def explain(
         served = ", ".join(bundled_venue)
         who = f"adapter {adapter!r}" if adapter else "this adapter"
         message = (
-            f"{message}; the bundled simulator speaks only the Binance protocols ({served}), "
-            f"not the one {who} uses (binance-spot and binance-futures run on it)"
+            f"{message}; the bundled simulator speaks only {served}, not the protocol {who} "
+            "uses (binance-spot, binance-futures, bybit-spot and bybit-linear run on it)"
         )
     return message
 

@@ -655,8 +655,9 @@ class ProgressDisplay:
             self.line(f"warning: wave {event.wave} skipped: {event.reason}")
         elif isinstance(event, ChildRejected):
             reason = " ".join(event.reason.split())
-            # -4131 gets the broker's own clearer warning line right after this event.
-            if "-4131" not in reason:
+            # A liquidity refusal (-4131, Bybit's price band) gets the broker's own
+            # clearer warning line right after this event.
+            if event.error != "LiquidityRejected":
                 self.line(f"rejected: {event.child.client_order_id} {event.child.symbol}: {reason}")
         elif isinstance(event, Warned):
             message = " ".join(event.message.split())

@@ -43,6 +43,7 @@ from exsdk.app.outcomes import (
     percent,
 )
 from exsdk.broker.twap import TwapConfig, plan_waves
+from exsdk.errors import LiquidityRejected, code_table_for
 from exsdk.extras import MissingExtra
 from exsdk.fills import base_of, fold_fill
 from exsdk.journal import Journal
@@ -164,21 +165,30 @@ def time_weighted_mean(
 
 
 def rejection_reason(reason: str | None) -> str:
-    """A short reason to group rejections by: the venue code when there is one."""
+    """A short reason to group rejections by: the venue code when there is one.
+
+    The code is read with the venue family's own table (the exchange is the bracketed
+    name an SDK error starts with), so a price-band refusal is named the same way on
+    every venue: Binance's -4131, Bybit's 110003 or 170193.
+    """
     text = " ".join((reason or "no reason given").split())
-    if "-4131" in text:
-        return "-4131 liquidity: best price outside PERCENT_PRICE"
-    match = _CODE.search(text)
-    if match:
-        code = next(g for g in match.groups() if g)
-        return f"{code} {_strip_code(text)[:60]}".strip()
-    return text[:80]
+    exchange = re.match(r"^\[(\w+)\]", text)
+    table = code_table_for(exchange.group(1) if exchange else None)
+    code = table.code_of(text)
+    if code is None:
+        match = _CODE.search(text)
+        code = int(next(g for g in match.groups() if g)) if match else None
+    if code is None:
+        return text[:80]
+    if table.class_of(code, text) is LiquidityRejected:
+        return f"{code} liquidity: price outside the venue's allowed band"
+    return f"{code} {_strip_code(text)[:60]}".strip()
 
 
 def _strip_code(text: str) -> str:
     # The message after the bracketed exchange name, without the JSON body around it.
     text = re.sub(r"^\[[^\]]*\]\s*", "", text)
-    msg = re.search(r'"msg"\s*:\s*"([^"]*)"', text)
+    msg = re.search(r'"(?:ret)?[mM]sg"\s*:\s*"([^"]*)"', text)
     return msg.group(1) if msg else text
 
 

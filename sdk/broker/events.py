@@ -99,6 +99,8 @@ class ChildRejected:
 
     child: ChildOrder
     reason: str
+    # The SDK error class that refused it (``"LiquidityRejected"``), or None for policy.
+    error: str | None = None
 
 
 @attrs.frozen

@@ -365,7 +365,7 @@ class Session:
                 self.journal.record_child(self.run_id, unknown)
                 self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
                 return unknown
-            return self.reject(child, str(exc))
+            return self.reject(child, str(exc), error=type(exc).__name__)
         # The reply and the child's new state, committed with the other replies of this
         # loop turn: one sync for a wave's replies, after every child of it was sent (the
         # writer waits, so the next child's send runs first).
@@ -412,11 +412,12 @@ class Session:
             log.info("waiting %.2f s for a lost request to expire before resending", left)
             await asyncio.sleep(left)
 
-    def reject(self, child: ChildOrder, reason: str) -> ChildOrder:
-        """Record a child as refused (by the venue or by policy) and say so."""
+    def reject(self, child: ChildOrder, reason: str, *, error: str | None = None) -> ChildOrder:
+        """Record a child as refused (by the venue, ``error`` naming the SDK class, or by
+        policy) and say so."""
         rejected = child.model_copy(update={"status": ChildStatus.REJECTED, "reason": reason})
         self.journal.record_child(self.run_id, rejected)
-        self.emit(ChildRejected(rejected, reason))
+        self.emit(ChildRejected(rejected, reason, error))
         log.warning("%s rejected: %s", child.client_order_id, reason)
         return rejected
 

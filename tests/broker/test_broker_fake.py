@@ -187,7 +187,8 @@ async def test_liquidity_rejection_mid_run_spares_the_other_parents(
     assert adapter.calls_by_symbol[("create_order", BTC)] == 4  # rejected once, not retried
     assert adapter.filled(ETH) == Decimal(1)
     assert adapter.filled(BTC) == Decimal("0.02")  # later waves made up for the lost one
-    assert any(isinstance(e, ChildRejected) for e in events)
+    rejected = [e for e in events if isinstance(e, ChildRejected)]
+    assert [e.error for e in rejected] == ["LiquidityRejected"]  # the class, for displays
     assert any(isinstance(e, Warned) and "-4131" in e.message for e in events)
     errors = journal.errors("run1")
     assert list(errors["error_class"]) == ["LiquidityRejected"]

@@ -59,5 +59,5 @@ def test_tls_to_a_plain_http_venue(sim: SimulatorProcess, tmp_path: Path) -> Non
 def test_bundled_venue_says_what_it_serves(tmp_path: Path) -> None:
     line = _error_line(["--adapter", "ccxt:kraken"], tmp_path)
     assert "404 Not Found" in line  # Binance's answer to an unknown path: no JSON body
-    assert "the bundled simulator speaks only the Binance protocols (/api/v3, /fapi/v1" in line
-    assert "not the one adapter 'ccxt:kraken' uses" in line
+    assert "the bundled simulator speaks only binance_spot, binance_usdm, bybit_v5" in line
+    assert "not the protocol adapter 'ccxt:kraken' uses" in line

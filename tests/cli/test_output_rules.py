@@ -75,7 +75,7 @@ def _flat(text: str) -> str:
 
 
 def test_environment_comes_first(run: Run) -> None:
-    first = _flat(run.stdout.split("Simulated Binance started")[0])
+    first = _flat(run.stdout.split("Bundled venue started")[0])
     assert first.startswith(
         "Environment local on venue sim (binance-futures): every child is forced to the "
         "venue's minimal order"

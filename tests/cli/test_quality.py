@@ -245,7 +245,11 @@ def test_waves_and_rejections(journal: Journal) -> None:
     assert waves[1]["filled_of_sent"] == Decimal("0.7500")
     rejections = q.rejections.to_dict("records")
     assert rejections == [
-        {"reason": "-4131 liquidity: best price outside PERCENT_PRICE", "symbol": ETH, "count": 1}
+        {
+            "reason": "-4131 liquidity: price outside the venue's allowed band",
+            "symbol": ETH,
+            "count": 1,
+        }
     ]
 
 
@@ -266,3 +270,31 @@ def test_helpers() -> None:
     assert rejection_reason('x {"code":-2019,"msg":"Margin is insufficient."}').startswith("-2019")
     clock = ClockMap(speed=10, wall_origin=T0, clock_origin=T0)
     assert clock.to_clock(at(2)) == at(20)
+
+
+@pytest.mark.parametrize(
+    ("reason", "grouped"),
+    [
+        (
+            '[binanceusdm] binanceusdm {"code":-4131,"msg":"The counterparty\'s best price '
+            'does not meet the PERCENT_PRICE filter limit."} (code -4131)',
+            "-4131 liquidity: price outside the venue's allowed band",
+        ),
+        (
+            '[bybit] bybit {"retCode":110003,"retMsg":"Order price is out of permissible '
+            'range","result":{},"retExtInfo":{},"time":1} (code 110003)',
+            "110003 liquidity: price outside the venue's allowed band",
+        ),
+        (
+            '[bybit] bybit {"retCode":170131,"retMsg":"Insufficient balance.","result":{}} '
+            "(code 170131)",
+            "170131 Insufficient balance.",
+        ),
+        ("not trading on binanceusdm now (status 'SETTLING'): not sent", None),
+    ],
+    ids=["binance-band", "bybit-band", "bybit-funds", "policy"],
+)
+def test_rejections_group_by_the_venue_family_code(reason: str, grouped: str | None) -> None:
+    """Each venue family's code is read by its own table: a price band is one group name
+    on every venue, Bybit's retMsg is the text, a policy reason stays as written."""
+    assert rejection_reason(reason) == (grouped if grouped is not None else reason[:80])
