@@ -252,7 +252,9 @@ def build_journal(
                 )
                 if not one:
                     multi.append((len(trades), fees))
-    with journal.batch() as db:
+    # batch() is one transaction on either backend; the generator writes SQLite directly.
+    with journal.batch():
+        db = journal._db  # type: ignore[attr-defined]
         db.executemany(
             "INSERT INTO raw_responses (run_id, client_order_id, kind, payload, at)"
             " VALUES (?, ?, ?, ?, ?)",
