@@ -97,11 +97,20 @@ def _schema() -> str:
 
 
 def _stored_version(db: psycopg.Connection[Any]) -> int | None:
-    """The schema version the database says it has; ``None`` for a database without one."""
-    row = db.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
-    if row is None or not row[0]:
+    """The schema version the database says it has; ``None`` for a database without one.
+
+    Read from ``meta`` itself, not ``to_regclass``: a name looked up without a lock can
+    come from this session's stale catalog cache (another opener's committed CREATE not
+    yet seen after waiting on the schema lock), and a second opener would then create the
+    schema again; a SELECT locks the table and so sees what was committed.
+    """
+    import psycopg
+
+    try:
+        with db.transaction():  # a savepoint inside the schema transaction
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except psycopg.errors.UndefinedTable:
         return None
-    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return None if row is None else int(row[0])
 
 
