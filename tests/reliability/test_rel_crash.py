@@ -41,6 +41,8 @@ from .rel_support import (
 )
 
 # Binance's recvWindow of the runs (ms): a lost create is waited for this long (+1 s).
+# Process-heavy scenarios run on one xdist worker, one after another (with the fleet's).
+pytestmark = pytest.mark.xdist_group("processes")
 RECV_WINDOW_MS = "600"
 # How long the venue holds the faulted request: shorter than recvWindow, so it executes.
 HOLD_SECONDS = 0.4

@@ -37,10 +37,14 @@ from .test_rel_crash import (
 )
 
 BROKERS = 8
+# Process-heavy scenarios run on one xdist worker, one after another (with the crash tests).
+pytestmark = pytest.mark.xdist_group("processes")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sim() -> Any:
+    # One venue per test: eight brokers on one API key fill the venue's per-minute request
+    # weight, and a test after them on the same venue waited out a 60 s Retry-After.
     process = SimulatorProcess(seed=11, tick_seconds=0.1)
     yield process
     process.stop()
