@@ -9,14 +9,17 @@ how to start and script the bundled simulator. The simulator is imported only by
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-__all__ = ["FUTURES", "SPOT", "BinanceDialect", "BundledBinance"]
+if TYPE_CHECKING:
+    from exsdk.simulator.controls import MarketControls
+
+__all__ = ["FUTURES", "SPOT", "BinanceDialect"]
 
 # Binance error codes by the SDK class exsdk.errors gives them (the codes the simulator
 # sends in the scenarios the suite scripts; research/binance_api.md lists them all).
@@ -34,45 +37,6 @@ _REJECTION_CODES: Mapping[str, frozenset[str]] = {
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
-
-
-@attrs.frozen
-class BundledBinance:
-    """The bundled simulator's Binance side for one market kind, and its admin controls."""
-
-    sim: Any  # exsdk.simulator.SimulatedBinance, running
-    kind: Literal["spot", "futures"]
-
-    @property
-    def base_url(self) -> str:
-        """Where the simulator listens."""
-        return str(self.sim.base_url)
-
-    @property
-    def api_key(self) -> str:
-        """The simulator's funded key."""
-        return str(self.sim.api_key)
-
-    @property
-    def secret(self) -> str:
-        """Its secret."""
-        return str(self.sim.secret)
-
-    def move_price(self, market_id: str, price: Decimal) -> None:
-        """The simulator's ``set_price`` on this kind's book."""
-        self.sim.admin.set_price(market_id, str(price), self.kind)
-
-    def make_thin(self, market_id: str) -> None:
-        """The simulator's ``thin``: best prices 25% from the mark (futures: -4131)."""
-        self.sim.admin.thin(market_id, self.kind)
-
-    def rate_limit_first(self, method: str) -> None:
-        """A ``rate_limit`` fault (HTTP 429, -1003, Retry-After: 1) on call 1 of each path."""
-        self.sim.admin.inject_fault("rate_limit", method=method, calls=1, seconds=1)
-
-    def skew_clock(self, ms: int) -> None:
-        """The simulator's ``set_clock_skew``: signed requests get -1021."""
-        self.sim.admin.set_clock_skew(ms)
 
 
 @attrs.frozen
@@ -128,16 +92,12 @@ class BinanceDialect:
             f"`{DEFAULT_FUTURES_SNAPSHOT}`)"
         )
 
-    def bundled_venue(self, seed: int) -> AbstractAsyncContextManager[BundledBinance]:
+    def bundled_venue(self, seed: int) -> AbstractAsyncContextManager[MarketControls]:
         """The bundled Binance simulator (spot and USD-M in one process), this kind's side."""
-        return self._running(seed)
+        from exsdk.simulator.controls import bundled_market
 
-    @asynccontextmanager
-    async def _running(self, seed: int) -> AsyncIterator[BundledBinance]:
-        from exsdk.simulator import SimulatedBinance
-
-        async with SimulatedBinance(seed=seed) as sim:
-            yield BundledBinance(sim, self.kind)
+        # A 429 with -1003 and Retry-After: 1 (the suite's rate-limit scenario waits it out).
+        return bundled_market(seed, self.kind, rate_limit_seconds=1)
 
 
 SPOT = BinanceDialect("binance-spot", "spot", "/api/v3/order")

@@ -10,14 +10,17 @@ that is only while recording.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-__all__ = ["LINEAR", "SPOT", "BundledBybit", "BybitDialect"]
+if TYPE_CHECKING:
+    from exsdk.simulator.controls import MarketControls
+
+__all__ = ["LINEAR", "SPOT", "BybitDialect"]
 
 # Bybit retCodes by the SDK class exsdk.errors (BYBIT_CODES) gives them: the codes the
 # simulator's Bybit dialect sends in the scenarios the suite scripts.
@@ -34,45 +37,6 @@ _REJECTION_CODES: Mapping[str, frozenset[str]] = {
 
 def _decimal(value: Any) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
-
-
-@attrs.frozen
-class BundledBybit:
-    """The bundled simulator's Bybit side for one category, and its admin controls."""
-
-    sim: Any  # exsdk.simulator.SimulatedBinance, running (it serves /v5 too)
-    market: Literal["bybit_spot", "bybit_linear"]
-
-    @property
-    def base_url(self) -> str:
-        """Where the simulator listens."""
-        return str(self.sim.base_url)
-
-    @property
-    def api_key(self) -> str:
-        """The simulator's funded key."""
-        return str(self.sim.api_key)
-
-    @property
-    def secret(self) -> str:
-        """Its secret."""
-        return str(self.sim.secret)
-
-    def move_price(self, market_id: str, price: Decimal) -> None:
-        """The simulator's ``set_price`` on this category's book."""
-        self.sim.admin.set_price(market_id, str(price), self.market)
-
-    def make_thin(self, market_id: str) -> None:
-        """The simulator's ``thin``: best prices 25% from the mark (linear: 110003)."""
-        self.sim.admin.thin(market_id, self.market)
-
-    def rate_limit_first(self, method: str) -> None:
-        """A ``rate_limit`` fault (retCode 10006, HTTP 200) on call 1 of each path."""
-        self.sim.admin.inject_fault("rate_limit", method=method, calls=1)
-
-    def skew_clock(self, ms: int) -> None:
-        """The simulator's ``set_clock_skew``: signed requests get retCode 10002."""
-        self.sim.admin.set_clock_skew(ms)
 
 
 @attrs.frozen
@@ -118,16 +82,11 @@ class BybitDialect:
 
         return f"bundled simulator (seed {seed}; `{INSTRUMENTS_FILE}`)"
 
-    def bundled_venue(self, seed: int) -> AbstractAsyncContextManager[BundledBybit]:
+    def bundled_venue(self, seed: int) -> AbstractAsyncContextManager[MarketControls]:
         """The bundled simulator (it serves Bybit v5 beside Binance), this category's side."""
-        return self._running(seed)
+        from exsdk.simulator.controls import bundled_market
 
-    @asynccontextmanager
-    async def _running(self, seed: int) -> AsyncIterator[BundledBybit]:
-        from exsdk.simulator import SimulatedBinance
-
-        async with SimulatedBinance(seed=seed) as sim:
-            yield BundledBybit(sim, "bybit_spot" if self.category == "spot" else "bybit_linear")
+        return bundled_market(seed, "bybit_spot" if self.category == "spot" else "bybit_linear")
 
 
 SPOT = BybitDialect("bybit-spot", "spot")

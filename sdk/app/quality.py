@@ -164,6 +164,21 @@ def time_weighted_mean(
     return total / weight
 
 
+TRADE_COLUMNS = [
+    "parent_order_id",
+    "client_order_id",
+    "symbol",
+    "wave",
+    "side",
+    "price",
+    "amount",
+    "at",
+    "wave_twap_mid",
+    "maker",
+]
+"""The columns of :attr:`ExecutionQuality.trades`, the same on the row and vectorised paths."""
+
+
 def rejection_reason(reason: str | None) -> str:
     """A short reason to group rejections by: the venue code when there is one.
 
@@ -727,21 +742,7 @@ def _trades_frame(trade_rows: Mapping[int, Sequence[_TradeRow]]) -> pd.DataFrame
                     else str(r.trade.taker_or_maker) == "maker",
                 }
             )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "parent_order_id",
-            "client_order_id",
-            "symbol",
-            "wave",
-            "side",
-            "price",
-            "amount",
-            "at",
-            "wave_twap_mid",
-            "maker",
-        ],
-    )
+    return pd.DataFrame(rows, columns=TRADE_COLUMNS)
 
 
 def _cell(value: Any, places: int | None = None) -> str:

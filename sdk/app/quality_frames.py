@@ -24,6 +24,7 @@ import pandas as pd
 from exsdk.app.quality import (
     _PARENT_COLUMNS,
     BPS,
+    TRADE_COLUMNS,
     ClockMap,
     ExecutionQuality,
     _children_frame,
@@ -48,18 +49,6 @@ _ZERO = Decimal(0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _side = lenient_enum(Side)
 _status = lenient_enum(ChildStatus)
-_TRADE_COLUMNS = [
-    "parent_order_id",
-    "client_order_id",
-    "symbol",
-    "wave",
-    "side",
-    "price",
-    "amount",
-    "at",
-    "wave_twap_mid",
-    "maker",
-]
 
 
 @attrs.frozen
@@ -338,7 +327,7 @@ def vectorised_quality(journal: Journal, run_id: str) -> ExecutionQuality:
     ]
     refs = {r["parent_order_id"]: r["_ref"] for r in parent_rows}
     trades_out = (
-        pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=_TRADE_COLUMNS)
+        pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=TRADE_COLUMNS)
     )
     return ExecutionQuality(
         run_id=run_id,
@@ -497,7 +486,7 @@ def _trades_frame(
     """The trades the report draws, one row per trade in journal order; price and amount
     as the journal's decimal text."""
     if not len(pid):
-        return pd.DataFrame(columns=_TRADE_COLUMNS)
+        return pd.DataFrame(columns=TRADE_COLUMNS)
     kid_side = np.asarray([str(k.side) for k in kids], dtype=object)[kid_of]
     side = trades["side"].to_numpy(dtype=object)
     side = np.where(pd.isna(side), kid_side, side)
@@ -521,4 +510,4 @@ def _trades_frame(
             "maker": maker,
         }
     )
-    return frame[_TRADE_COLUMNS]
+    return frame[TRADE_COLUMNS]
