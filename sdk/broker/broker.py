@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -241,7 +241,7 @@ class Broker:
                 # Every wave would be skipped: refuse, rather than send nothing quietly.
                 raise InvalidOrderInput(
                     f"order {order.order_id}: its TWAP window ended at "
-                    f"{order.end_timestamp.isoformat()} (now {now.isoformat()}); nothing "
+                    f"{_utc(order.end_timestamp)} (now {_utc(now)}); nothing "
                     "would be sent. Move the windows with exsdk.rebase_orders(orders, start)"
                 )
         parents = [(o, self._symbol(o)) for o in orders]
@@ -622,8 +622,8 @@ class Broker:
             if now > wave.submit_deadline and not already:
                 self._skip(
                     wave,
-                    f"too late: now {now.isoformat()} is past the submit deadline "
-                    f"{wave.submit_deadline.isoformat()}",
+                    f"too late: now {_utc(now)} is past the submit deadline "
+                    f"{_utc(wave.submit_deadline)}",
                 )
                 await self.clock.sleep_until(wave.end)
                 continue
@@ -1032,3 +1032,9 @@ class Broker:
         if placed.ccxt_order_id is not None:
             placed = await self._collect(placed, cancel=False)
         return placed
+
+
+def _utc(at: datetime) -> str:
+    """An instant for a message, in UTC: two times of one line compare at a glance (an
+    orders file's windows may carry another offset than the clock)."""
+    return at.astimezone(UTC).isoformat()

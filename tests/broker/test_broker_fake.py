@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -172,6 +172,18 @@ async def test_late_start_skips_waves_and_says_so(journal: Journal, clock: Virtu
     assert [(c.wave, c.amount) for c in children] == [(3, Decimal("1.000"))]
     events_df = journal.run_events("run1")
     assert (events_df["event"] == "wave_skipped").sum() == 3
+
+
+async def test_a_late_wave_names_both_times_in_utc(journal: Journal, clock: VirtualClock) -> None:
+    """The window came with New York's offset; the message compares two UTC times."""
+    adapter = fake(clock)
+    events: list[BrokerEvent] = []
+    broker = make(adapter, journal, clock, events=events)
+    clock.advance(155)
+    new_york = T0.astimezone(timezone(timedelta(hours=-4)))
+    await broker.submit_orders([parent(1, ETH_ID, "1.000", start=new_york)])
+    [late, *_] = [e.reason for e in events if isinstance(e, WaveSkipped) and "deadline" in e.reason]
+    assert late.count("+00:00") == 2 and "-04:00" not in late, late
 
 
 async def test_liquidity_rejection_mid_run_spares_the_other_parents(
