@@ -281,6 +281,11 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
+def _differ(known: str | None, new: str | None) -> bool:
+    """Two ids that are both known and not equal (a missing id contradicts nothing)."""
+    return known is not None and new is not None and str(known) != str(new)
+
+
 def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(method)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
@@ -630,6 +635,8 @@ class Journal:
                 )
                 # RETURNING gives the new row's seq, and no row for a trade known already.
                 row = cur.fetchone()
+                if row is None:
+                    self._check_same_trade(exchange, t.symbol or symbol, t, client_order_id)
                 if row is not None and several:
                     self._executemany(
                         "INSERT INTO trade_fees VALUES (?, ?, ?, ?, ?)",
@@ -637,6 +644,30 @@ class Journal:
                     )
                 new += row is not None
         return new
+
+    def _check_same_trade(
+        self, exchange: str, symbol: str, trade: CcxtTrade, client_order_id: str | None
+    ) -> None:
+        """A trade id known already must be the same trade: of the same venue order and
+        client order. Another order's trade under that id (a second venue reporting under
+        the same exchange name, e.g. a testnet or a second simulator beside the first in one
+        journal) would otherwise be dropped without a word, and its parent's fill would
+        lack it; the run stops instead."""
+        known = self._execute(
+            "SELECT ccxt_order_id, client_order_id, run_id FROM trades"
+            " WHERE exchange = ? AND symbol = ? AND trade_id = ?",
+            (exchange, symbol, trade.id),
+        ).fetchone()
+        if known is None:
+            return
+        order_id, client_id, run_id = known
+        if _differ(order_id, trade.order) or _differ(client_id, client_order_id):
+            raise JournalUnavailable(
+                f"journal {self.path}: trade {trade.id} of {symbol} on {exchange} is journaled"
+                f" already for order {order_id} (client id {client_id}, run {run_id}), not for"
+                f" order {trade.order} (client id {client_order_id}): two venues report under"
+                f" one exchange name; give each venue (live, testnet, a simulator) its own journal"
+            )
 
     @_guarded
     def record_fill(self, run_id: str, fill: OmsFill, trade_ids: Iterable[str] = ()) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from exsdk.errors import LiquidityRejected
+from exsdk.errors import JournalUnavailable, LiquidityRejected
 from exsdk.journal import Journal, scrub
 from exsdk.models import CcxtTrade, ChildOrder, ChildStatus
 
@@ -75,6 +75,37 @@ def test_trades_are_recorded_once(journal: Journal) -> None:
     assert journal.record_trades("r", "binanceusdm", [_trade("2"), _trade("3")], **kw) == 1
     assert list(journal.trades("r")["trade_id"]) == ["1", "2", "3"]
     assert [t.id for t in journal.trade_models("r", parent_order_id=1)] == ["1", "2", "3"]
+
+
+def test_another_orders_trade_under_a_known_id_stops_the_run(journal: Journal) -> None:
+    """Two venues under one exchange name (testnet beside live, two simulators) can reuse
+    trade ids: the second one's trade is refused loudly, not dropped as a repeat."""
+    kw = {"symbol": "ETH/USDT:USDT", "parent_order_id": 1}
+    assert journal.record_trades("r", "binanceusdm", [_trade("7")], client_order_id="xr-1-0", **kw)
+    other_venue = _trade("7").model_copy(update={"order": "99"})
+    with pytest.raises(JournalUnavailable, match="trade 7 of ETH/USDT:USDT on binanceusdm"):
+        journal.record_trades("s", "binanceusdm", [other_venue], client_order_id="xs-1-0", **kw)
+    assert journal.failure is not None  # sticky: the broker stops before its next request
+    assert list(journal.trades("r")["trade_id"]) == ["7"] and journal.trades("s").empty
+
+
+@pytest.mark.parametrize(
+    ("order", "client_order_id"), [("99", "xr-1-0"), ("42", "xq-1-0")], ids=["order", "client"]
+)
+def test_either_id_differing_is_another_trade(
+    journal: Journal, order: str, client_order_id: str
+) -> None:
+    kw = {"symbol": "ETH/USDT:USDT", "parent_order_id": 1}
+    journal.record_trades("r", "binanceusdm", [_trade("7")], client_order_id="xr-1-0", **kw)
+    clash = _trade("7").model_copy(update={"order": order})
+    with pytest.raises(JournalUnavailable, match="two venues report under one exchange name"):
+        journal.record_trades("r", "binanceusdm", [clash], client_order_id=client_order_id, **kw)
+
+
+def test_a_repeat_without_a_client_id_is_the_same_trade(journal: Journal) -> None:
+    kw = {"symbol": "ETH/USDT:USDT", "parent_order_id": 1}
+    journal.record_trades("r", "binanceusdm", [_trade("7")], client_order_id="xr-1-0", **kw)
+    assert journal.record_trades("r", "binanceusdm", [_trade("7")], client_order_id=None, **kw) == 0
 
 
 def test_no_secrets_reach_the_file(journal_path: Path) -> None:

@@ -103,7 +103,11 @@ def write_run(journal: Journal, run_id: str) -> None:
     )
     trades = [trade(run_id, 1, "1042", "0.125"), trade(run_id, 2, "1042", "0.125"), several_fees]
     journal.record_trades(run_id, "binanceusdm", trades[:2], client_order_id=f"x{run_id}-1-0", **kw)
-    journal.record_trades(run_id, "binanceusdm", trades[1:], client_order_id=f"x{run_id}-1-1", **kw)
+    # A repeat of a known trade (a later poll of the same order) is ignored.
+    journal.record_trades(
+        run_id, "binanceusdm", trades[1:2], client_order_id=f"x{run_id}-1-0", **kw
+    )
+    journal.record_trades(run_id, "binanceusdm", trades[2:], client_order_id=f"x{run_id}-1-1", **kw)
     journal.record_fill(
         run_id,
         OmsFill(
