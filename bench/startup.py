@@ -13,13 +13,21 @@ Two comparisons, each of fresh interpreters run in turn (A B C D A B C D ...), m
   imported) against ``import ccxt`` in another, each timed inside the process; the whole
   processes are timed too. Goal: at most 0.3x.
 
-``python -X importtime`` then names the imports that dominate.
+``python -X importtime`` then names the imports that dominate, and a staged copy of the
+ready script says where the rest goes (imports, building the adapter, opening the journal,
+typing the markets).
+
+Bytecode: a wheel installed by pip has its modules compiled to ``__pycache__``; an editable
+install run with ``PYTHONDONTWRITEBYTECODE=1`` (as on the project's VMs) never writes them,
+so every run would compile the SDK's sources again while ccxt and aiohttp load theirs
+compiled. The SDK's modules are compiled first (:func:`_compile_bytecode`), as an install does.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import os
 import re
 import statistics
@@ -94,6 +102,60 @@ print(time.perf_counter() - start)
 """
 
 
+STAGES_SCRIPT = """
+import time
+marks = [("start", time.perf_counter())]
+import asyncio, sys
+import ccxt.async_support, aiohttp
+marks.append(("import ccxt.async_support and aiohttp", time.perf_counter()))
+from exsdk.broker import Broker
+from exsdk.journal import Journal
+from exsdk.registry import get_adapter
+marks.append(("import the SDK (beyond ccxt)", time.perf_counter()))
+
+async def main() -> None:
+    adapter = get_adapter("binance-futures", venue="testnet", markets_cache=sys.argv[1])
+    marks.append(("get_adapter (adapter import, exchange built)", time.perf_counter()))
+
+    async def no_network(*args, **kwargs):
+        raise AssertionError("start-up made a request: the markets cache was not used")
+
+    adapter.exchange.fetch = no_network
+    journal = Journal.open(sys.argv[2])
+    marks.append(("Journal.open", time.perf_counter()))
+    broker = Broker(adapter, "preprod", journal)
+    marks.append(("Broker()", time.perf_counter()))
+    markets = await adapter.load_markets()
+    assert markets and broker.adapter is adapter
+    marks.append(("load_markets (cache, typed limits)", time.perf_counter()))
+
+asyncio.run(main())
+for (name, t), (_, before) in zip(marks[1:], marks[:-1]):
+    print(f"{name}\t{t - before}")
+"""
+
+
+def _compile_bytecode() -> int:
+    """Compile the SDK's modules to ``__pycache__`` as a wheel install does; their count."""
+    import exsdk
+
+    package = Path(exsdk.__file__ or "").parent
+    # py_compile writes the cache whatever PYTHONDONTWRITEBYTECODE says; quiet=1: errors only.
+    compileall.compile_dir(package, quiet=1)
+    return sum(1 for _ in package.rglob("*.py"))
+
+
+def _stages(cmd: list[str], repeats: int) -> dict[str, float]:
+    """Median seconds of each stage of the staged ready script, over ``repeats`` runs."""
+    runs: dict[str, list[float]] = {}
+    for _ in range(repeats):
+        out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+        for line in out.stdout.splitlines():
+            name, _, seconds = line.rpartition("\t")
+            runs.setdefault(name, []).append(float(seconds))
+    return {name: statistics.median(values) for name, values in runs.items()}
+
+
 def _import_seconds(script: str) -> float:
     """Seconds the script's own import statement took, in a fresh interpreter."""
     out = subprocess.run(
@@ -125,21 +187,59 @@ def _wall(cmd: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024.0
 
 
-def _importtime(cmd: list[str], top: int = 8) -> list[tuple[str, float]]:
-    """The packages whose modules take the most import time of their own (ms)."""
-    proc = subprocess.run(
-        [cmd[0], "-X", "importtime", *cmd[1:]], cwd=ROOT, capture_output=True, text=True
-    )
-    totals: dict[str, float] = {}
+def _importtime(cmd: list[str], runs: int = 3, top: int = 8) -> list[tuple[str, float]]:
+    """The packages whose modules take the most import time of their own (ms, median of
+    ``runs``; a garbage collection is charged to the import it interrupts, so one run's
+    figures move by whole collections)."""
     pattern = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
-    for line in proc.stderr.splitlines():
-        found = pattern.match(line)
-        if found:
-            parts = found.group(2).split(".")
-            # ccxt's sync and async trees are told apart: the SDK needs only the latter.
-            name = ".".join(parts[:2]) if parts[:2] == ["ccxt", "async_support"] else parts[0]
-            totals[name] = totals.get(name, 0.0) + int(found.group(1)) / 1000.0
-    return sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    per_run: list[dict[str, float]] = []
+    for _ in range(runs):
+        proc = subprocess.run(
+            [cmd[0], "-X", "importtime", *cmd[1:]], cwd=ROOT, capture_output=True, text=True
+        )
+        totals: dict[str, float] = {}
+        for line in proc.stderr.splitlines():
+            found = pattern.match(line)
+            if found:
+                parts = found.group(2).split(".")
+                # ccxt's sync and async trees are told apart: the SDK needs only the latter.
+                name = ".".join(parts[:2]) if parts[:2] == ["ccxt", "async_support"] else parts[0]
+                totals[name] = totals.get(name, 0.0) + int(found.group(1)) / 1000.0
+        per_run.append(totals)
+    names = {name for totals in per_run for name in totals}
+    median = {name: statistics.median(t.get(name, 0.0) for t in per_run) for name in names}
+    return sorted(median.items(), key=lambda kv: -kv[1])[:top]
+
+
+GC_WRAPPER = """
+import gc, runpy, sys, time
+spent = [0.0, 0, 0.0]
+def _timed(phase, info):
+    if phase == "start":
+        spent[2] = time.perf_counter()
+    else:
+        spent[0] += time.perf_counter() - spent[2]
+        spent[1] += 1
+gc.callbacks.append(_timed)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print(f"GC\t{spent[0]}\t{spent[1]}")
+"""
+
+
+def _gc_seconds(cmd: list[str], runs: int) -> tuple[float, int]:
+    """Median seconds the garbage collector ran in a script, and its collections."""
+    seconds: list[float] = []
+    count = 0
+    for _ in range(runs):
+        out = subprocess.run(
+            [cmd[0], "-c", GC_WRAPPER, *cmd[1:]], cwd=ROOT, capture_output=True, text=True
+        )
+        line = [x for x in out.stdout.splitlines() if x.startswith("GC\t")][-1]
+        _, spent, collections = line.split("\t")
+        seconds.append(float(spent))
+        count = int(collections)
+    return statistics.median(seconds), count
 
 
 def _interleave(
@@ -160,17 +260,18 @@ def _interleave(
 
 def run(quick: bool = False) -> list[Result]:
     repeats = 3 if quick else 9
+    compiled = _compile_bytecode()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-startup-", dir=ROOT) as tmp:
         cache = Path(tmp) / "markets.json"
         count = asyncio.run(_write_cache(cache))
-        ready = Path(tmp) / "ready.py"
-        ready.write_text(READY_SCRIPT, encoding="utf-8")
-        raw = Path(tmp) / "raw.py"
-        raw.write_text(RAW_SCRIPT, encoding="utf-8")
+        scripts = {"ready": READY_SCRIPT, "raw": RAW_SCRIPT, "stages": STAGES_SCRIPT}
+        for name, text in scripts.items():
+            (Path(tmp) / f"{name}.py").write_text(text, encoding="utf-8")
+        journal = str(Path(tmp) / "j.sqlite")
         cmds = {
-            "ready": [sys.executable, str(ready), str(cache), str(Path(tmp) / "j.sqlite")],
-            "raw": [sys.executable, str(raw), str(cache)],
+            "ready": [sys.executable, str(Path(tmp) / "ready.py"), str(cache), journal],
+            "raw": [sys.executable, str(Path(tmp) / "raw.py"), str(cache)],
             "models": [sys.executable, "-c", MODELS_SCRIPT],
             "ccxt": [sys.executable, "-c", CCXT_SCRIPT],
         }
@@ -179,9 +280,13 @@ def run(quick: bool = False) -> list[Result]:
         for _ in range(repeats):
             imports["models"].append(_import_seconds(MODELS_SCRIPT))
             imports["ccxt"].append(_import_seconds(CCXT_SCRIPT))
-        sdk_top = _importtime(cmds["ready"])
-        raw_top = _importtime(cmds["raw"])
-        models_top = _importtime(cmds["models"])
+        few = 1 if quick else 3
+        stages = _stages([sys.executable, str(Path(tmp) / "stages.py"), str(cache), journal], few)
+        gc_ready = _gc_seconds(cmds["ready"], few)
+        gc_raw = _gc_seconds(cmds["raw"], few)
+        sdk_top = _importtime(cmds["ready"], few)
+        raw_top = _importtime(cmds["raw"], few)
+        models_top = _importtime(cmds["models"], few)
     med = {k: statistics.median(v) for k, v in times.items()}
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     ready_ratio = med["ready"] / med["raw"]
@@ -193,6 +298,11 @@ def run(quick: bool = False) -> list[Result]:
         f" script {med['raw'] * 1e3:.0f} ms (peak RSS {rss['raw']:.0f} MiB), import ccxt"
         f" {med['ccxt'] * 1e3:.0f} ms: broker ready is {med['ready'] / med['ccxt']:.2f}x"
         " import ccxt",
+        f"the SDK's {compiled} modules compiled to bytecode first, as a wheel install does",
+        "broker ready by stage (ms, median of the staged script): "
+        + ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in stages.items()),
+        f"garbage collection (ms, in the whole run): broker ready {gc_ready[0] * 1e3:.0f}"
+        f" in {gc_ready[1]} collections, raw ccxt script {gc_raw[0] * 1e3:.0f} in {gc_raw[1]}",
         "largest imports, broker ready (own ms): "
         + ", ".join(f"{name} {ms:.0f}" for name, ms in sdk_top),
         "largest imports, raw ccxt script (own ms): "
