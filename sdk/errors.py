@@ -8,13 +8,12 @@ nothing ccxt raises escapes it. Which errors are retried, and how, is
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
-
-import attrs
 
 from exsdk.redaction import redact_secrets
 
@@ -183,7 +182,9 @@ class RetryKind(enum.Enum):
     LOOKUP_THEN_RESEND = "lookup-then-resend"
 
 
-@attrs.frozen
+# Frozen dataclasses, not attrs, here: every model imports this module, and a typed-models
+# user would otherwise load attrs for these two classes alone (issue 18 goal 3).
+@dataclasses.dataclass(frozen=True, slots=True)
 class RetryRule:
     """One row of the retry table."""
 
@@ -319,7 +320,7 @@ def _bybit_documented(code: int) -> bool:
     return code == 10001 or 110001 <= code <= 110999 or 170001 <= code <= 170999
 
 
-@attrs.frozen
+@dataclasses.dataclass(frozen=True, slots=True)
 class VenueCodeTable:
     """How one venue family's error bodies are read: where the code is, which SDK class
     a code (or a code and its text) means, and which codes are documented refusals."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 __all__ = ["REDACTED", "SECRET_KEYS", "is_secret_key", "redact_secrets", "scrub"]
@@ -56,14 +56,21 @@ def _spellings(key: str) -> str:
     return "[-_]*".join(key)
 
 
-# The same names as a pattern (case-insensitive), so text and keys follow one rule.
-_NAMES = "|".join(_spellings(key) for key in sorted(SECRET_KEYS))
-# name=value in a query string or form body.
-_IN_QUERY = re.compile(rf"(?i)(?<![\w-])({_NAMES})=([^&\s'\",;]+)")
-# 'name': 'value' or "name": "value" in a dict or JSON repr.
-_IN_MAPPING = re.compile(rf"""(?i)(['"])({_NAMES})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4""")
-# Name: value, as in a header line or a message ("X-MBX-APIKEY: ...", 'signature: "..."').
-_IN_HEADER = re.compile(rf"""(?i)(?<![\w'"-])({_NAMES})(\s*:[ \t]*"?)([^&\s",}}]+)""")
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The patterns that find credentials in text, compiled on first use: their
+    case-insensitive alternations of every spelling take milliseconds to compile, and a
+    process that only imports the SDK (the typed models) never masks anything."""
+    # The same names as a pattern (case-insensitive), so text and keys follow one rule.
+    names = "|".join(_spellings(key) for key in sorted(SECRET_KEYS))
+    return (
+        # name=value in a query string or form body.
+        re.compile(rf"(?i)(?<![\w-])({names})=([^&\s'\",;]+)"),
+        # 'name': 'value' or "name": "value" in a dict or JSON repr.
+        re.compile(rf"""(?i)(['"])({names})\1(\s*:\s*)(['"])(.*?)(?<!\\)\4"""),
+        # Name: value, as in a header line or a message ("X-MBX-APIKEY: ...", 'signature: "..."').
+        re.compile(rf"""(?i)(?<![\w'"-])({names})(\s*:[ \t]*"?)([^&\s",}}]+)"""),
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -78,9 +85,10 @@ def redact_secrets(text: str) -> str:
     # Most text has neither "=" nor ":", and so no place a secret could be named.
     if "=" not in text and ":" not in text:
         return text
-    text = _IN_QUERY.sub(rf"\1={REDACTED}", text)
-    text = _IN_MAPPING.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
-    return _IN_HEADER.sub(rf"\1\2{REDACTED}", text)
+    in_query, in_mapping, in_header = _patterns()
+    text = in_query.sub(rf"\1={REDACTED}", text)
+    text = in_mapping.sub(rf"\1\2\1\3\4{REDACTED}\4", text)
+    return in_header.sub(rf"\1\2{REDACTED}", text)
 
 
 def scrub(value: Any) -> Any:

@@ -15,10 +15,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.clock import Clock
@@ -48,6 +47,9 @@ from exsdk.errors import (
 )
 from exsdk.journal import Journal
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
+
+if TYPE_CHECKING:
+    from tenacity import RetryCallState
 
 __all__ = ["RetrySettings", "Session", "child_status_of", "request_expiry"]
 
@@ -247,6 +249,9 @@ class Session:
                 raise
             await self._before_retry(exc, client_order_id)
             await self.venue_sleep(self._backoff(exc, 1))
+        # Imported here: tenacity (and tornado, which it probes for) belongs only on the
+        # retry path, not in every process's start-up.
+        from tenacity import AsyncRetrying, retry_if_exception
 
         def failed(state: RetryCallState) -> BaseException | None:
             return state.outcome.exception() if state.outcome else None

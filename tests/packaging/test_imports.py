@@ -34,6 +34,29 @@ def test_import_exsdk_loads_no_ccxt_aiohttp_or_pandas() -> None:
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
 
 
+def test_the_typed_models_load_no_ccxt_aiohttp_pandas_attrs_or_tenacity() -> None:
+    # Issue 18 goal 3 (bench/startup.py 4b): a user of the typed models pays for pydantic
+    # and the SDK's own modules, nothing the models do not use.
+    loaded = _loaded_after("", "from exsdk import CcxtOrder, ChildOrder, OmsFill, Order")
+    assert {"exsdk", "pydantic"} <= loaded, loaded
+    unwanted = loaded & {*HEAVY, "attr", "attrs", "tenacity"}
+    assert not unwanted, unwanted
+
+
+def test_a_ready_broker_has_not_imported_the_retry_library() -> None:
+    # tenacity builds the retry loop only after a retryable failure (Session.call).
+    loaded = _loaded_after(
+        "",
+        "from exsdk.broker import Broker\n"
+        "from exsdk.journal import Journal\n"
+        "from exsdk.registry import get_adapter\n"
+        "get_adapter('binance-futures', venue='testnet', markets_cache=False)",
+    )
+    assert {"exsdk", "ccxt", "aiohttp"} <= loaded, loaded
+    unwanted = loaded & {"tenacity", "pandas", "numpy", "matplotlib", "typer", "rich"}
+    assert not unwanted, unwanted
+
+
 def test_the_pytest_plugin_loads_only_pytest_and_the_standard_library() -> None:
     loaded = _loaded_after("import pytest", "import exsdk.contracts.plugin")
     third_party = {m for m in loaded - {"exsdk"} if m not in sys.stdlib_module_names}
