@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from exsdk.journal import Journal
+from exsdk.journal.base import EXACT_COLUMNS, exact_columns
 from exsdk.models import ChildOrder, Order
 from exsdk.universe import asset_id_for
 
@@ -248,6 +249,9 @@ def build_journal(
                         fee if one else None,
                         currency if one else None,
                         len(fees),
+                        *exact_columns(
+                            Decimal(amount), Decimal(price), Decimal(fee) if one else None
+                        ),
                     )
                 )
                 if not one:
@@ -270,8 +274,8 @@ def build_journal(
         db.executemany(
             "INSERT INTO trades (run_id, exchange, symbol, trade_id, ccxt_order_id,"
             " client_order_id, parent_order_id, side, amount, price, payload, at, timestamp,"
-            " cost, taker_or_maker, fee_cost, fee_currency, fee_count)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f" cost, taker_or_maker, fee_cost, fee_currency, fee_count, {', '.join(EXACT_COLUMNS)})"
+            f" VALUES ({', '.join('?' * (18 + len(EXACT_COLUMNS)))})",
             trades,
         )
         db.executemany(

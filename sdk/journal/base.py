@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, Protocol, Self, TypeVar
 
@@ -38,16 +38,51 @@ if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
     import pandas as pd
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "SECRET_KEYS", "TABLES", "Journal", "RunRecord", "scrub"]
+__all__ = [
+    "EXACT_COLUMNS",
+    "EXACT_SCALE",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "SECRET_KEYS",
+    "TABLES",
+    "Journal",
+    "RunRecord",
+    "exact_columns",
+    "exact_limbs",
+    "scrub",
+]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The journal's schema version, in ``meta``. 1: the first schema (trade fees and times, and
 a child's symbol, side, amount, limit price and creation time, only inside JSON). 2: those
 as typed columns (``trades.timestamp``, ``cost``, ``taker_or_maker``, ``fee_cost``,
 ``fee_currency``, ``fee_count``; the ``trade_fees`` table for trades with several fees;
 ``child_events.symbol``, ``side``, ``amount``, ``limit_price``, ``created_at``), so reports
-read columns instead of parsing JSON. A version-1 journal is migrated on open; a journal of
-a newer version than this is refused."""
+read columns instead of parsing JSON. 3: a trade's amount, notional (amount x price), single
+fee and fee notional (fee x price) also as exact integers (:data:`EXACT_COLUMNS`,
+:func:`exact_limbs`), and an index over what a report sums, so the database folds a run
+with exact integer ``SUM`` s. An older journal is migrated on open; a journal of a newer
+version than this is refused."""
+
+EXACT_SCALE = 18
+"""Decimal places of the exact integer columns: a value is ``(hi * 10**9 + lo) / 10**18``."""
+_LIMB = 10**9
+_INT64 = 2**63
+
+EXACT_COLUMNS = (
+    "amount_hi",
+    "amount_lo",
+    "notional_hi",
+    "notional_lo",
+    "fee_hi",
+    "fee_lo",
+    "fee_notional_hi",
+    "fee_notional_lo",
+)
+"""The exact integer columns of ``trades`` (version 3), as :func:`exact_limbs` pairs: the
+amount, amount x price, the one fee's cost and cost x price. All eight are NULL when one of
+the values does not fit (more than 18 decimals, or 9.2e9 or more), or, for the fee pair,
+when the trade has not exactly one fee; a reader folds such a row from its decimal text."""
 
 Durability = Literal["full", "normal"]
 
@@ -141,8 +176,19 @@ CREATE TABLE IF NOT EXISTS trades (
     fee_cost TEXT,
     fee_currency TEXT,
     fee_count INTEGER NOT NULL DEFAULT 0,
+    amount_hi INTEGER,
+    amount_lo INTEGER,
+    notional_hi INTEGER,
+    notional_lo INTEGER,
+    fee_hi INTEGER,
+    fee_lo INTEGER,
+    fee_notional_hi INTEGER,
+    fee_notional_lo INTEGER,
     UNIQUE (exchange, symbol, trade_id)
 );
+CREATE INDEX IF NOT EXISTS trades_report ON trades (run_id, client_order_id, ccxt_order_id,
+    exchange, symbol, fee_currency, timestamp, amount_hi, amount_lo, notional_hi, notional_lo,
+    fee_hi, fee_lo, fee_notional_hi, fee_notional_lo);
 CREATE TABLE IF NOT EXISTS trade_fees (
     run_id TEXT NOT NULL,
     trade_seq INTEGER NOT NULL,
@@ -188,6 +234,41 @@ def _ms(value: datetime | None) -> int | None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+_EXACT = Context(prec=1000)  # wide enough that no product or scaling here ever rounds
+
+
+def exact_limbs(value: Decimal) -> tuple[int, int] | None:
+    """``value`` as two integers ``(hi, lo)`` with ``value == (hi * 10**9 + lo) / 10**18``
+    and ``0 <= lo < 10**9``; ``None`` when it has more than 18 decimals or ``hi`` would not
+    fit a 64-bit integer (``|value|`` of about 9.2e9 or more).
+
+    Two limbs so that SQL ``SUM`` over them is exact integer arithmetic (SQLite raises on
+    overflow, PostgreSQL sums BIGINT as numeric) for values of any exponent up to 18
+    decimals: the sums of a group are ``SUM(hi) * 10**9 + SUM(lo)`` at one scale.
+    """
+    if not value.is_finite():
+        return None
+    scaled = value.scaleb(EXACT_SCALE, context=_EXACT)
+    if scaled != scaled.to_integral_value():
+        return None
+    hi, lo = divmod(int(scaled), _LIMB)
+    if not -_INT64 <= hi < _INT64:
+        return None
+    return hi, lo
+
+
+def exact_columns(amount: Decimal, price: Decimal, fee: Decimal | None) -> tuple[int | None, ...]:
+    """The :data:`EXACT_COLUMNS` of a trade of ``amount`` at ``price`` with one fee of cost
+    ``fee`` (``None``: not exactly one fee): all NULL when any value does not fit."""
+    with localcontext(_EXACT):
+        values = [amount, amount * price] + ([] if fee is None else [fee, fee * price])
+    limbs = [exact_limbs(v) for v in values]
+    if any(pair is None for pair in limbs):
+        return (None,) * len(EXACT_COLUMNS)
+    flat = tuple(part for pair in limbs if pair is not None for part in pair)
+    return flat + (None,) * (len(EXACT_COLUMNS) - len(flat))
 
 
 def _trade_columns(
@@ -612,11 +693,14 @@ class Journal:
         with self._tx():
             for t in trades:
                 columns, several = _trade_columns(t)
+                fees = t.all_fees()
+                exact = exact_columns(t.amount, t.price, fees[0].cost if len(fees) == 1 else None)
                 cur = self._execute(
                     "INSERT OR IGNORE INTO trades (run_id, exchange, symbol, trade_id,"
                     " ccxt_order_id, client_order_id, parent_order_id, side, amount, price,"
                     " payload, at, timestamp, cost, taker_or_maker, fee_cost, fee_currency,"
-                    " fee_count) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
+                    f" fee_count, {', '.join(EXACT_COLUMNS)})"
+                    f" VALUES ({', '.join('?' * (18 + len(EXACT_COLUMNS)))}) RETURNING seq",
                     (
                         run_id,
                         exchange,
@@ -631,6 +715,7 @@ class Journal:
                         _dumps(t.to_ccxt()),
                         _now(),
                         *columns,
+                        *exact,
                     ),
                 )
                 # RETURNING gives the new row's seq, and no row for a trade known already.

@@ -28,8 +28,9 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -38,12 +39,14 @@ import attrs
 from exsdk.errors import JournalUnavailable, RunLeased
 from exsdk.extras import require
 from exsdk.journal.base import (
+    EXACT_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
     TABLES,
     Durability,
     Journal,
     _Cursor,
+    exact_columns,
     refuse_newer,
 )
 from exsdk.journal.lease import RunLease
@@ -112,6 +115,48 @@ def _stored_version(db: psycopg.Connection[Any]) -> int | None:
     except psycopg.errors.UndefinedTable:
         return None
     return None if row is None else int(row[0])
+
+
+def _migrate_2_to_3(db: psycopg.Connection[Any]) -> None:
+    """Add version 3's exact integer columns and fill them from each row's decimal text.
+
+    The values come from :func:`~exsdk.journal.base.exact_columns`, the writer's own helper,
+    so a migrated row holds what version 3 writes. The append-only trigger is disabled for
+    the backfill only, inside the migration's transaction (DDL is transactional here).
+    """
+    for column in EXACT_COLUMNS:
+        db.execute(f"ALTER TABLE trades ADD COLUMN {column} BIGINT")
+    db.execute("ALTER TABLE trades DISABLE TRIGGER trades_append_only")
+    rows = db.execute("SELECT seq, amount, price, fee_cost, fee_count FROM trades").fetchall()
+    updates = [
+        (
+            *exact_columns(
+                Decimal(amount),
+                Decimal(price),
+                Decimal(fee) if count == 1 and fee is not None else None,
+            ),
+            seq,
+        )
+        for seq, amount, price, fee, count in rows
+    ]
+    assignments = ", ".join(f"{column} = %s" for column in EXACT_COLUMNS)
+    with db.cursor() as cur:
+        cur.executemany(f"UPDATE trades SET {assignments} WHERE seq = %s", updates)
+    db.execute("ALTER TABLE trades ENABLE TRIGGER trades_append_only")
+
+
+_MIGRATIONS: dict[int, Callable[[psycopg.Connection[Any]], None]] = {2: _migrate_2_to_3}
+"""Version n -> the step that takes a journal from n to n + 1."""
+
+
+def _migrate(db: psycopg.Connection[Any], version: int) -> None:
+    """Every step from ``version`` to the current one, then the current schema's new
+    tables, indexes and triggers, inside the caller's transaction (under the schema lock)."""
+    while version < SCHEMA_VERSION:
+        _MIGRATIONS[version](db)
+        version += 1
+    db.execute(_schema())
+    db.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
 
 def lease_key(run_id: str) -> int:
@@ -187,12 +232,14 @@ class PostgresJournal(Journal):
                             "INSERT INTO meta (key, value) VALUES ('schema_version', %s)",
                             (str(SCHEMA_VERSION),),
                         )
-                    elif version != SCHEMA_VERSION:
+                    elif version not in _MIGRATIONS and version != SCHEMA_VERSION:
                         # PostgreSQL journals began at version 2: none is older.
                         raise JournalUnavailable(
                             f"journal {redact_url(url)} has schema version {version}, which"
                             f" no exsdk wrote to PostgreSQL; expected {SCHEMA_VERSION}"
                         )
+                    elif version != SCHEMA_VERSION:
+                        _migrate(db, version)
         except JournalUnavailable:
             db.close()
             raise

@@ -14,10 +14,12 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 from exsdk.journal.base import (
+    EXACT_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
     SECRET_KEYS,
@@ -29,6 +31,7 @@ from exsdk.journal.base import (
     _Cursor,
     _fail_closed,
     _trade_columns,
+    exact_columns,
     refuse_newer,
     scrub,
 )
@@ -58,6 +61,15 @@ _V2_COLUMNS = (
 def _schema_statements() -> list[str]:
     # One statement at a time: executescript() would commit the open transaction first.
     return [part.strip() for part in SCHEMA.split(";") if part.strip()]
+
+
+def _table_statement(table: str) -> str:
+    """The schema's CREATE TABLE of one table (a step that adds a table runs only its own:
+    the rest of the current schema may name columns a later step adds)."""
+    [statement] = [
+        s for s in _schema_statements() if s.startswith(f"CREATE TABLE IF NOT EXISTS {table} ")
+    ]
+    return statement
 
 
 def _append_only_triggers() -> list[str]:
@@ -93,8 +105,7 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     db.execute("DROP TRIGGER IF EXISTS trades_no_update")
     db.execute("DROP TRIGGER IF EXISTS child_events_no_update")
-    for statement in _schema_statements():  # trade_fees
-        db.execute(statement)
+    db.execute(_table_statement("trade_fees"))
     updates: list[tuple[Any, ...]] = []
     fee_rows: list[tuple[Any, ...]] = []
     for seq, run_id, payload in db.execute("SELECT seq, run_id, payload FROM trades"):
@@ -118,7 +129,37 @@ def _migrate_1_to_2(db: sqlite3.Connection) -> None:
     )
 
 
-_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_1_to_2}
+def _migrate_2_to_3(db: sqlite3.Connection) -> None:
+    """Add version 3's exact integer columns and fill them from each row's decimal text.
+
+    The values come from :func:`~exsdk.journal.base.exact_columns`, the writer's own helper,
+    so a migrated row holds what version 3 writes. The index comes with the schema after
+    the last step; the update trigger is created again before the transaction commits.
+    """
+    for column in EXACT_COLUMNS:
+        db.execute(f"ALTER TABLE trades ADD COLUMN {column} INTEGER")
+    db.execute("DROP TRIGGER IF EXISTS trades_no_update")
+    updates = [
+        (
+            *exact_columns(
+                Decimal(amount),
+                Decimal(price),
+                Decimal(fee) if count == 1 and fee is not None else None,
+            ),
+            seq,
+        )
+        for seq, amount, price, fee, count in db.execute(
+            "SELECT seq, amount, price, fee_cost, fee_count FROM trades"
+        )
+    ]
+    assignments = ", ".join(f"{column} = ?" for column in EXACT_COLUMNS)
+    db.executemany(f"UPDATE trades SET {assignments} WHERE seq = ?", updates)
+
+
+_MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}
 """Version n -> the step that takes a journal from n to n + 1, in one transaction."""
 
 

@@ -336,3 +336,114 @@ def test_children_are_written_with_typed_columns(tmp_path: Path) -> None:
         ("BTC/USDT:USDT", "sell", "0.010", "60000.5", 1704110400123),
         ("BTC/USDT:USDT", "sell", "0.010", None, 1704110400123),
     ]
+
+
+# -- version 3: exact integer columns ---------------------------------------------------
+
+V2_DUMP = Path(__file__).with_name("journal_v2_demo.sql")
+V2_RUN = "hu4cq2yp"
+EXACT = (
+    "amount_hi, amount_lo, notional_hi, notional_lo, fee_hi, fee_lo, fee_notional_hi,"
+    " fee_notional_lo"
+)
+
+
+def v2_journal(path: Path) -> Path:
+    """A version-2 journal file at ``path``, as the version-2 code left it."""
+    db = sqlite3.connect(path)
+    db.executescript(V2_DUMP.read_text(encoding="utf-8"))
+    db.close()
+    return path
+
+
+def _value(hi: int, lo: int) -> Decimal:
+    # Read back independently of exact_limbs: hi * 10**9 + lo, at 18 decimals.
+    return Decimal(hi * 10**9 + lo).scaleb(-18)
+
+
+def check_exact_columns(rows: list[tuple[Any, ...]]) -> int:
+    """Rows of (amount, price, fee_cost, fee_count, *EXACT): the integers are the decimal
+    text's values, or all NULL for a value that cannot be held; the rows that hold them."""
+    held = 0
+    for amount, price, fee, count, *ints in rows:
+        if ints[0] is None:
+            assert ints == [None] * 8
+            continue
+        held += 1
+        assert _value(ints[0], ints[1]) == Decimal(amount)
+        assert _value(ints[2], ints[3]) == Decimal(amount) * Decimal(price)
+        assert all(0 <= lo < 10**9 for lo in ints[1::2] if lo is not None)
+        if count == 1:
+            assert _value(ints[4], ints[5]) == Decimal(fee)
+            assert _value(ints[6], ints[7]) == Decimal(fee) * Decimal(price)
+        else:
+            assert ints[4:] == [None] * 4
+    return held
+
+
+def test_a_version_2_journal_migrates_with_exact_columns(tmp_path: Path) -> None:
+    path = v2_journal(tmp_path / "v2.sqlite")
+    raw = sqlite3.connect(path)
+    assert raw.execute("SELECT value FROM meta").fetchone() == ("2",)
+    before = {t: _rows(raw, t) for t in TABLES if t != "meta"}
+    old_trades = [
+        CcxtTrade.from_ccxt(json.loads(p))
+        for (p,) in raw.execute("SELECT payload FROM trades ORDER BY seq")
+    ]
+    raw.close()
+    assert len(old_trades) == 17
+    with Journal.open(path) as journal:
+        assert journal.schema_version() == SCHEMA_VERSION == 3
+        assert journal.trade_models(V2_RUN) == old_trades
+    raw = sqlite3.connect(path)
+    # Every version-2 column of every row is untouched; the new ones come last.
+    for table, rows in before.items():
+        width = len(rows[0]) if rows else 0
+        assert [r[:width] for r in _rows(raw, table)] == rows, table
+    rows = raw.execute(
+        f"SELECT amount, price, fee_cost, fee_count, {EXACT} FROM trades ORDER BY seq"
+    ).fetchall()
+    assert check_exact_columns(rows) == 17
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw.execute("UPDATE trades SET amount_hi = 0")
+    raw.close()
+    # And it has the fresh schema, as does a version-1 journal taken through both steps.
+    Journal.open(tmp_path / "fresh.sqlite").close()
+    Journal.open(v1_journal(tmp_path / "v1.sqlite")).close()
+    fresh = _table_shapes(tmp_path / "fresh.sqlite")
+    assert _table_shapes(path) == fresh == _table_shapes(tmp_path / "v1.sqlite")
+    for name in ("fresh", "v1", "v2"):
+        db = sqlite3.connect(tmp_path / f"{name}.sqlite")
+        indexes = db.execute("SELECT sql FROM sqlite_master WHERE name = 'trades_report'")
+        assert len(indexes.fetchall()) == 1, name
+        db.close()
+
+
+def test_a_version_1_journal_gets_exact_columns_too(tmp_path: Path) -> None:
+    path = v1_journal(tmp_path / "v1.sqlite")
+    Journal.open(path).close()
+    rows = _select(
+        path, f"SELECT amount, price, fee_cost, fee_count, {EXACT} FROM trades ORDER BY seq"
+    )
+    assert check_exact_columns(rows) == 10
+
+
+def test_trades_are_written_with_exact_columns(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        trades = [
+            _trade("1", fee={"cost": "0.0001", "currency": "USDT"}),
+            _trade("2", fee={"cost": "-0.00012345678901234567", "currency": "USDT"}),  # 20 dp
+            _trade("3", fees=[{"cost": "0.1", "currency": "BNB"}, {"cost": "0.2"}]),
+            _trade("4", amount="9300000000"),  # 9.3e9: beyond the high limb
+            _trade("5", amount="-0.000000000000000001", price="0.5"),  # 1e-18 x 0.5: 19 dp
+            _trade("6", amount="1E+3", price="1.000000000000000000"),  # exponents of any sign
+        ]
+        args = {"symbol": "ETH/USDT:USDT", "client_order_id": "c", "parent_order_id": 7}
+        assert journal.record_trades("r", "x", trades, **args) == 6
+    rows = _select(
+        tmp_path / "j.sqlite",
+        f"SELECT amount, price, fee_cost, fee_count, {EXACT} FROM trades ORDER BY seq",
+    )
+    assert check_exact_columns(rows) == 3
+    assert [r[4] is None for r in rows] == [False, True, False, True, True, False]
+    assert rows[0][4:] == (125_000_000, 0, 250_012_500_000, 0, 100_000, 0, 200_010_000, 0)
