@@ -16,13 +16,23 @@ Figures, measured at the venue (in this process, on the simulator's own monotoni
 The adapter paces requests itself (``exsdk.adapter.pacing.VenuePacer``): it learns the
 lowered limit from the simulator's exchangeInfo when it loads markets.
 
-Two runs (issue 18 goal 5 is the second):
+Runs (issue 18 goal 5 is the second):
 
-* **idle**: as above, ccxt's own throttle on (5 ms per cost unit);
-* **under load**: the adapter as shipped (it paces by the venue's counters, ccxt's
-  throttle off), a CPU hog per core running beside the benchmark, and every request held
-  50 ms +- 50 ms (uniform, seeded) in the transport before the venue sees it. Goal: at
-  least 0.95 of the order limit with zero 429.
+* **2 idle**: as above, ccxt's own throttle on (5 ms per cost unit), the simulator in the
+  benchmark's own process;
+* **2b under load**: the adapter as shipped (it paces by the venue's counters and bounds
+  each order's arrival by the venue's stamp in its reply; ccxt's throttle off), a CPU hog
+  per core running beside the benchmark, and every request held 50 ms +- 50 ms
+  (uniform, seeded) before the venue sees it, with the simulator in **its own process**:
+  a venue sharing the client's event loop handles a burst of orders on the client's CPU
+  time, between the client's own sends, which no real venue does. Goal: at least 0.95 of
+  the order limit with zero 429.
+* **2b, venue in the client's process**: the same, with the simulator in the benchmark's
+  process as before (the figure earlier results were measured with).
+
+``--compare`` adds, interleaved, the same loaded runs with the venue's stamps ignored
+(each order then holds its slot until one window after its reply was *read*: the pacer
+before stamps); ``--repeat N`` runs each N times, interleaved, and reports medians.
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import attrs
 
 from bench.common import Result, emit
 from exsdk.adapter import Venue
@@ -95,6 +107,10 @@ class VenueCounter:
 
         return counted
 
+    def counts(self) -> tuple[list[float], int, int]:
+        """Accepted order times (monotonic), order 429s, other 429s."""
+        return self.accepted, self.order_429, self.other_429
+
 
 def _parents() -> list[Order]:
     out = []
@@ -137,10 +153,10 @@ def cpu_hogs(n: int) -> Iterator[None]:
             proc.join()
 
 
-async def _run(journal_path: str, *, load: bool = False) -> dict[str, Any]:
+def _simulator(counter: VenueCounter) -> Any:
+    """The bundled venue with the lowered order limit, counted by ``counter``."""
     import exsdk.simulator
 
-    counter = VenueCounter(JITTER_S if load else None)
     venue = exsdk.simulator.SimulatedBinance(
         seed=7,
         # The weight limit is raised so that order-count pacing alone is measured: ccxt at
@@ -148,17 +164,42 @@ async def _run(journal_path: str, *, load: bool = False) -> dict[str, Any]:
         rate_limits={"futures:ORDERS:10S": LIMIT, "futures:REQUEST_WEIGHT:1M": WEIGHT_LIMIT},
         futures_balance="100000000",
     )
-    venue._app.dispatch = counter.wrap(venue._app.dispatch)  # type: ignore[method-assign,assignment]
-    await venue.start()
+    venue._app.dispatch = counter.wrap(venue._app.dispatch)
+    return venue
+
+
+@attrs.frozen
+class Setup:
+    """One run's configuration."""
+
+    load: bool
+    venue_process: bool = False
+    stamps: bool = True
+
+    def label(self, hogs: int) -> str:
+        if not self.load:
+            return "idle"
+        where = "venue in its own process" if self.venue_process else "venue in-process"
+        stamps = "" if self.stamps else ", stamps ignored"
+        return f"{hogs} CPU hogs, jitter 50 +- 50 ms, {where}{stamps}"
+
+
+async def _client(base_url: str, api_key: str, secret: str, journal_path: str, setup: Setup) -> Any:
+    """The broker's TWAP against the venue at ``base_url``: its children and seconds."""
     adapter = get_adapter(
         "binance-futures",
         venue=Venue.SIM,
-        base_url=venue.base_url,
-        credentials=Credentials(venue=Venue.SIM, api_key=venue.api_key, secret=venue.secret),
+        base_url=base_url,
+        credentials=Credentials(venue=Venue.SIM, api_key=api_key, secret=secret),
         markets_cache=False,
         # Under load: the adapter as shipped (its own pacing, ccxt's throttle off).
-        ccxt_options={} if load else {"enableRateLimit": True, "rateLimit": CCXT_RATE_LIMIT_MS},
+        ccxt_options={}
+        if setup.load
+        else {"enableRateLimit": True, "rateLimit": CCXT_RATE_LIMIT_MS},
     )
+    if not setup.stamps:  # the pacer as it was: every order counted until its reply is read
+        costs = {k: attrs.evolve(v, stamps=()) for k, v in adapter.request_costs.items()}
+        adapter.request_costs = costs
     journal = Journal.open(journal_path)
     try:
         broker = Broker(
@@ -175,25 +216,76 @@ async def _run(journal_path: str, *, load: bool = False) -> dict[str, Any]:
         )
         started = time.monotonic()
         children = await broker.submit_orders(_parents())
-        elapsed = time.monotonic() - started
+        return children, time.monotonic() - started
     finally:
         journal.close()
         await adapter.close()
+
+
+async def _in_process(journal_path: str, setup: Setup) -> dict[str, Any]:
+    counter = VenueCounter(JITTER_S if setup.load else None)
+    venue = _simulator(counter)
+    await venue.start()
+    try:
+        children, elapsed = await _client(
+            venue.base_url, venue.api_key, venue.secret, journal_path, setup
+        )
+    finally:
         await venue.stop()
+    return _figures(counter.counts(), children, elapsed)
+
+
+def _serve_venue(conn: Any, jitter: tuple[float, float] | None) -> None:  # pragma: no cover
+    """The venue process: serve until told to stop, then send back what it counted."""
+
+    async def serve() -> None:
+        counter = VenueCounter(jitter)
+        venue = _simulator(counter)
+        await venue.start()
+        conn.send((venue.base_url, venue.api_key, venue.secret))
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await venue.stop()
+        conn.send(counter.counts())
+
+    asyncio.run(serve())
+
+
+def _in_own_process(journal_path: str, setup: Setup) -> dict[str, Any]:
+    """The simulator in a process of its own (forked before any event loop runs)."""
+    ours, theirs = multiprocessing.Pipe()
+    proc = multiprocessing.Process(
+        target=_serve_venue, args=(theirs, JITTER_S if setup.load else None), daemon=True
+    )
+    proc.start()
+    try:
+        base_url, api_key, secret = ours.recv()
+        children, elapsed = asyncio.run(_client(base_url, api_key, secret, journal_path, setup))
+        ours.send("stop")
+        counts = ours.recv()
+    finally:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join()
+    return _figures(counts, children, elapsed)
+
+
+def _figures(counts: tuple[list[float], int, int], children: Any, elapsed: float) -> dict[str, Any]:
+    accepted, order_429, other_429 = counts
     statuses = collections.Counter(str(c.status) for c in children)
-    n = len(counter.accepted)
-    span = (counter.accepted[-1] - counter.accepted[0]) if n > 1 else 0.0
+    n = len(accepted)
+    span = (accepted[-1] - accepted[0]) if n > 1 else 0.0
     rate = LIMIT / INTERVAL
     utilisation = n / (rate * (span + INTERVAL)) if n else 0.0
     # The most orders any venue-aligned window saw (the simulator floors monotonic time).
-    per_window = collections.Counter(math.floor(t / INTERVAL) for t in counter.accepted)
+    per_window = collections.Counter(math.floor(t / INTERVAL) for t in accepted)
     return {
         "accepted": n,
         "children": len(children),
         "rejected": statuses.get(str(ChildStatus.REJECTED), 0),
         "statuses": dict(statuses),
-        "order_429": counter.order_429,
-        "other_429": counter.other_429,
+        "order_429": order_429,
+        "other_429": other_429,
         "span_s": span,
         "elapsed_s": elapsed,
         "orders_per_s": n / (span + INTERVAL) if n else 0.0,
@@ -202,16 +294,30 @@ async def _run(journal_path: str, *, load: bool = False) -> dict[str, Any]:
     }
 
 
-def _result(name: str, goal: float, r: dict[str, Any], what: str) -> Result:
+def _one(tmp: str, setup: Setup, i: int) -> dict[str, Any]:
+    path = f"{tmp}/run{i}.sqlite"
+    if setup.venue_process:
+        return _in_own_process(path, setup)
+    return asyncio.run(_in_process(path, setup))
+
+
+def _result(name: str, goal: float, runs: list[dict[str, Any]], what: str) -> Result:
+    """The median run of ``runs`` (by utilisation); 429s and rejections summed over all."""
+    r = sorted(runs, key=lambda x: x["utilisation"])[(len(runs) - 1) // 2]
+    order_429 = sum(x["order_429"] for x in runs)
+    other_429 = sum(x["other_429"] for x in runs)
+    rejected = sum(x["rejected"] for x in runs)
+    each = ", ".join(f"{x['utilisation']:.3f}" for x in runs)
     notes = [
         f"{what}: {r['accepted']} orders accepted of {r['children']} children "
-        f"({r['rejected']} rejected), {r['order_429']} order 429s, {r['other_429']} other "
-        f"429s, {r['orders_per_s']:.2f} orders/s vs limit {LIMIT / INTERVAL:.1f}/s "
-        f"(utilisation {r['utilisation']:.3f}), most in one venue window "
-        f"{r['max_in_window']}/{LIMIT}, run {r['elapsed_s']:.1f} s"
+        f"({rejected} rejected in {len(runs)} runs), {order_429} order 429s, {other_429} "
+        f"other 429s, {r['orders_per_s']:.2f} orders/s vs limit {LIMIT / INTERVAL:.1f}/s "
+        f"(utilisation {r['utilisation']:.3f}; runs {each}), most in one venue window "
+        f"{max(x['max_in_window'] for x in runs)}/{LIMIT}, run {r['elapsed_s']:.1f} s"
     ]
     limit_rate = LIMIT / INTERVAL
-    clean = r["order_429"] + r["other_429"] == 0 and r["rejected"] == 0
+    clean = order_429 + other_429 == 0 and rejected == 0
+    clean = clean and all(x["accepted"] == x["children"] for x in runs)
     return Result(
         name=name,
         sdk=r["orders_per_s"],
@@ -221,32 +327,47 @@ def _result(name: str, goal: float, r: dict[str, Any], what: str) -> Result:
         passed=r["utilisation"] >= goal and clean,
         unit="orders/s",
         display={
-            "sdk": f"{r['orders_per_s']:.2f} orders/s, {r['order_429']} x 429",
+            "sdk": f"{r['orders_per_s']:.2f} orders/s, {order_429} x 429",
             "reference": f"limit {limit_rate:.1f} orders/s",
         },
         notes=notes,
-        extra={"run": r, "limit_per_10s": LIMIT},
+        extra={"runs": runs, "limit_per_10s": LIMIT},
     )
 
 
-def run(quick: bool = False, *, hogs: int | None = None) -> list[Result]:
+def run(
+    quick: bool = False, *, hogs: int | None = None, compare: bool = False, repeat: int = 1
+) -> list[Result]:
     import tempfile
     from pathlib import Path
 
     if hogs is None:
         hogs = os.cpu_count() or 2
+    loaded = [Setup(load=True, venue_process=True), Setup(load=True)]
+    if compare:
+        loaded = [
+            Setup(load=True, venue_process=True),
+            Setup(load=True, venue_process=True, stamps=False),
+            Setup(load=True),
+            Setup(load=True, stamps=False),
+        ]
+    idle = Setup(load=False)
+    runs: dict[Setup, list[dict[str, Any]]] = {s: [] for s in [idle, *loaded]}
     with tempfile.TemporaryDirectory(prefix="bench-rl-", dir=Path.cwd()) as tmp:
-        idle = asyncio.run(_run(f"{tmp}/idle.sqlite"))
-        with cpu_hogs(hogs):
-            loaded = asyncio.run(_run(f"{tmp}/load.sqlite", load=True))
+        for i in range(repeat):  # interleaved: each setup once per round
+            runs[idle].append(_one(tmp, idle, i))
+            with cpu_hogs(hogs):
+                for j, setup in enumerate(loaded):
+                    runs[setup].append(_one(tmp, setup, i * 10 + j + 1))
+    names = {
+        Setup(load=True, venue_process=True): "2b rate limits under load",
+        Setup(load=True, venue_process=True, stamps=False): "2b (stamps ignored)",
+        Setup(load=True): "2b venue in-process",
+        Setup(load=True, stamps=False): "2b venue in-process (stamps ignored)",
+    }
     return [
-        _result("2 rate-limit utilisation", GOAL, idle, "idle"),
-        _result(
-            "2b rate limits under load",
-            LOAD_GOAL,
-            loaded,
-            f"{hogs} CPU hogs, transport jitter 50 +- 50 ms",
-        ),
+        _result("2 rate-limit utilisation", GOAL, runs[idle], idle.label(hogs)),
+        *(_result(names[s], LOAD_GOAL, runs[s], s.label(hogs)) for s in loaded),
     ]
 
 
@@ -254,8 +375,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--hogs", type=int, default=None, help="CPU hogs (default: one a core)")
+    parser.add_argument(
+        "--compare", action="store_true", help="also run the loaded setups with stamps ignored"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each setup (medians)")
     args = parser.parse_args()
-    for result in run(quick=args.quick, hogs=args.hogs):
+    for result in run(quick=args.quick, hogs=args.hogs, compare=args.compare, repeat=args.repeat):
         emit(result)
 
 

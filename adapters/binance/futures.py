@@ -37,7 +37,7 @@ class BinanceFuturesAdapter(BinanceAdapter):
     weight_limits: ClassVar[tuple[WeightLimit, ...]] = (WeightLimit(2400, 60.0),)
     # USD-M weights from Binance's documentation (research/binance_api.md 4.1); others 1.
     request_costs: ClassVar[Mapping[tuple[str, str], EndpointCost]] = {
-        ("POST", "/fapi/v1/order"): EndpointCost(0, orders=1),
+        ("POST", "/fapi/v1/order"): EndpointCost(0, orders=1, stamps=("updateTime",)),
         ("GET", "/fapi/v1/depth"): EndpointCost(
             by_limit=((50, 2), (100, 5), (500, 10), (1000, 20)), default_limit=500
         ),

@@ -39,7 +39,9 @@ class BinanceSpotAdapter(BinanceAdapter):
     # Spot weights from Binance's documentation (research/binance_api.md 4.1); others 1.
     # A new order is counted at 1 (it is 0 since 2026-04-02 when accepted; 1 is the safe side).
     request_costs: ClassVar[Mapping[tuple[str, str], EndpointCost]] = {
-        ("POST", "/api/v3/order"): EndpointCost(1, orders=1),
+        ("POST", "/api/v3/order"): EndpointCost(
+            1, orders=1, stamps=("transactTime", "workingTime")
+        ),
         ("GET", "/api/v3/order"): EndpointCost(4),
         ("GET", "/api/v3/exchangeInfo"): EndpointCost(20),
         ("GET", "/api/v3/depth"): EndpointCost(

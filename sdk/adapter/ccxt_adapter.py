@@ -405,8 +405,9 @@ class CcxtAdapter(ExchangeAdapter):
         self, ticket: Ticket, status: Any, headers: Mapping[str, Any], body: Any
     ) -> None:
         """A reply was read: the venue's counts correct the pacer's; a 429 or 418 holds
-        requests for its Retry-After (orders only for -1015, everything for an IP limit)."""
-        self.pacer.finish(ticket, headers)
+        requests for its Retry-After (orders only for -1015, everything for an IP limit).
+        A success's body may stamp when the venue processed the request (``cost.stamps``)."""
+        self.pacer.finish(ticket, headers, body if status == 200 else None)
         if status in (418, 429):
             orders_only = status == 429 and '"code":-1015' in str(body).replace(" ", "")
             self.pacer.block_for(_retry_after(headers) or 1.0, orders_only=orders_only)

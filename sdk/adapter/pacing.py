@@ -14,10 +14,12 @@ wrong by however long the request then waits before it leaves, which under CPU
 contention or with a hundred requests queued on one connection pool is far more than any
 fixed margin (the cause of ``make bench``'s 429s at 0.81 of the limit). Here a request
 counts from the moment it is granted, for as long as it is *in flight*, and until one
-window after its reply was read. Its arrival lies between those two moments, so any
-request that can share a venue window with a new one is still counted when the new one
-is granted, whatever the latency, its spread, or how the venue's fixed windows are
-aligned (see :class:`VenuePacer`).
+window after the latest moment it can have arrived: its reply read, or earlier when the
+reply states when the venue processed it (Binance's ``updateTime`` of a new order), that
+stamp mapped to the local clock from above. Any request that can share a venue window
+with a new one is then still counted when the new one is granted, whatever the latency,
+its spread, or how the venue's fixed windows are aligned (see :class:`VenuePacer`); a
+reply read late (a busy event loop) no longer holds its slot for its read delay.
 
 **The venue's own count.** Every Binance reply states the IP's used weight
 (``X-MBX-USED-WEIGHT-1M``) and, on orders, the account's order counts
@@ -25,25 +27,31 @@ aligned (see :class:`VenuePacer`).
 not send (another process on the same IP or account) and weights the local table got
 wrong. Two corrections follow from them:
 
-* the latest reported count, plus whatever this process was granted after the request it
-  answered, is a floor under the local count until one window after that reply;
 * what the venue counted beyond everything of ours it may have counted is other use; the
-  largest such share seen in the last two windows is kept free for it.
+  largest such share seen in the last two windows is kept free for it;
+* when there is such use, the reported count, plus whatever this process was granted
+  after the request it answered, is a floor under the local count until one window after
+  that request's arrival. A count all of ours can explain adds nothing to the local one.
 
 Before the first reply only the local count is known: another client's use then shows as
 a 429, whose Retry-After holds every request it concerns.
 
 **Margin.** Counting by arrival as above needs no margin for latency. What is left is the
-gap between the venue's clock and ours: the venue stamps arrivals in whole milliseconds,
-and two clocks run at slightly different rates (NTP keeps servers within ~10 ppm; 100 ppm
-is allowed). The stated margin is 10 ms plus 100 ppm of the window: 11 ms on a 10 s
-window, 16 ms on a minute, 8.6 s on a day.
+gap between the venue's clocks and ours: two clocks run at slightly different rates (NTP
+keeps servers within ~10 ppm; 100 ppm is allowed), so a venue window may last 100 ppm
+longer on our clock and an offset learnt from a stamp drifts by 100 ppm of its age. The
+stated margin is 10 ms plus 100 ppm of the window (11 ms on a 10 s window, 16 ms on a
+minute, 8.6 s on a day); the 10 ms also covers a backward step of the venue's stamping
+clock up to that size (servers disciplined by NTP slew rather than step).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
+import functools
+import itertools
 import re
 import time
 from collections import deque
@@ -64,6 +72,7 @@ __all__ = [
     "WeightLimit",
     "limits_from_message",
     "limits_from_rate_limits",
+    "reply_stamp",
     "venue_counts",
 ]
 
@@ -112,10 +121,16 @@ def _kind(limit: RateLimit) -> Kind:
 
 @attrs.frozen
 class RequestCost:
-    """What one request counts against the venue's limits."""
+    """What one request counts against the venue's limits.
+
+    ``stamps`` names the fields of a successful reply in which the venue states, in
+    milliseconds, when it processed this very request (Binance's ``updateTime`` of a new
+    order): a bound on when it was counted (see :class:`VenuePacer`).
+    """
 
     weight: int = 1
     orders: int = 0
+    stamps: tuple[str, ...] = ()
 
     def of(self, kind: Kind) -> int:
         """The amount of ``kind`` this request uses."""
@@ -130,7 +145,8 @@ class EndpointCost:
     (Binance's all-symbols queries are dearer); ``by_limit`` maps ``limit`` upper bounds
     to weights (order books), ``default_limit`` is the venue's when none is sent;
     ``with_params`` lowers the weight when a parameter is present (spot myTrades with
-    orderId).
+    orderId); ``stamps`` as in :class:`RequestCost` (only fields stamped while the venue
+    processed the request: never an echo of the client's time, never an older event's).
     """
 
     weight: int = 1
@@ -139,6 +155,7 @@ class EndpointCost:
     by_limit: tuple[tuple[int, int], ...] = ()
     default_limit: int = 100
     with_params: tuple[tuple[str, int], ...] = ()
+    stamps: tuple[str, ...] = ()
 
     def cost(self, params: Mapping[str, object]) -> RequestCost:
         """The cost of one call with ``params``."""
@@ -154,7 +171,7 @@ class EndpointCost:
         for name, lower in self.with_params:
             if name in params:
                 weight = lower
-        return RequestCost(weight, self.orders)
+        return RequestCost(weight, self.orders, self.stamps)
 
 
 def _window_seconds(num: object, unit: object) -> float:
@@ -210,9 +227,26 @@ def venue_counts(headers: Mapping[str, object]) -> list[tuple[Kind, float, int]]
     return out
 
 
+def reply_stamp(body: object, fields: Iterable[str]) -> int | None:
+    """The latest of ``fields`` (integer milliseconds, maybe quoted) in a JSON reply
+    ``body``, ``None`` when there is none."""
+    if not isinstance(body, str | bytes):
+        return None
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    found = [int(m[1]) for m in _stamp_pattern(tuple(fields)).finditer(text)]
+    return max(found) if found else None
+
+
+@functools.cache
+def _stamp_pattern(fields: tuple[str, ...]) -> re.Pattern[str]:
+    names = "|".join(re.escape(f) for f in fields)
+    return re.compile(rf'"(?:{names})"\s*:\s*"?(\d{{1,16}})\b')
+
+
 @attrs.define(eq=False)
 class Ticket:
-    """One granted request: counted while in flight and one window after its reply."""
+    """One granted request: counted while in flight and one window after its arrival
+    (its reply, or the venue's stamp in it)."""
 
     cost: RequestCost
     granted_at: float
@@ -230,10 +264,15 @@ class _Window:
         self.seconds = seconds
         self.count = count
         self.span = seconds + MARGIN_FIXED + MARGIN_RATE * seconds
-        self._finished: deque[tuple[float, int]] = deque()  # (reply read at, amount)
+        # (latest arrival, amount) of requests replied to, in order of arrival bound (the
+        # reply read, or earlier when the venue's stamp says so: not in order of reply).
+        # Those before _live no longer count; they are kept one more window for observe.
+        self._finished: list[tuple[float, int]] = []
+        self._live = 0
         self._finished_sum = 0
-        # The venue's count at its latest reply, that reply's request's place in our
-        # running total, and when the count stops telling anything about a new request.
+        # The venue's count at its latest reply that showed others' use, that reply's
+        # request's place in our running total, and when the count stops telling
+        # anything about a new request.
         self._reported = 0
         self._reported_through = 0
         self._reported_until = 0.0
@@ -243,8 +282,16 @@ class _Window:
         self._others: deque[tuple[float, int]] = deque()
 
     def _prune(self, now: float) -> None:
-        while self._finished and self._finished[0][0] + self.span <= now:
-            self._finished_sum -= self._finished.popleft()[1]
+        entries, live = self._finished, self._live
+        while live < len(entries) and entries[live][0] + self.span <= now:
+            self._finished_sum -= entries[live][1]
+            live += 1
+        gone = 0
+        while gone < live and entries[gone][0] + 2 * self.span <= now:
+            gone += 1
+        if gone:
+            del entries[:gone]
+        self._live = live - gone
         if self._reported_until <= now:
             self._reported = 0
         while self._others and self._others[0][0] + 2 * self.span <= now:
@@ -259,24 +306,55 @@ class _Window:
 
     def seed(self, other: _Window) -> None:
         """Start with another window's finished requests (one at least as long)."""
-        self._finished = deque(other._finished)
+        self._finished = list(other._finished)
+        self._live = other._live
         self._finished_sum = other._finished_sum
 
-    def finished(self, at: float, amount: int) -> None:
-        if amount:
-            self._finished.append((at, amount))
+    def finished(self, now: float, at: float, amount: int) -> None:
+        """A request of ``amount``, replied to at ``now``, reached the venue by ``at``."""
+        if not amount:
+            return
+        self._prune(now)
+        self._finished.insert(bisect.bisect_right(self._finished, (at, amount)), (at, amount))
+        if at + self.span <= now:  # sorted among those no longer counted
+            self._live += 1
+        else:
             self._finished_sum += amount
 
-    def observe(self, now: float, reported: int, through: int, in_flight: int) -> None:
-        """The venue reports ``reported`` used in its current window at ``now``, counting
-        the request that made us ``through`` of our running total (and maybe some after)."""
+    def _ours_since(self, since: float, in_flight: int) -> int:
+        """Ours that the venue may have counted at ``since`` or later."""
+        ours = self._ours(in_flight)
+        i = self._live - 1
+        while i >= 0 and self._finished[i][0] + self.span > since:
+            ours += self._finished[i][1]
+            i -= 1
+        return ours
+
+    def observe(
+        self,
+        now: float,
+        reported: int,
+        through: int,
+        in_flight: int,
+        span: tuple[float, float],
+    ) -> None:
+        """The venue reports ``reported`` used in its current window, counting the request
+        that made us ``through`` of our running total (and maybe some after), which
+        reached it within ``span`` (its grant, its arrival bound); read at ``now``.
+
+        A count that all of ours in flight or counted since that grant can explain says
+        nothing the local count does not: each of those is counted until its own arrival
+        plus a window (the proof in :class:`VenuePacer`). Beyond them it is others' use.
+        """
         self._prune(now)
-        others = reported - self._ours(in_flight)
-        if others > 0:
-            self._others.append((now, others))
+        others = reported - self._ours_since(span[0], in_flight)
+        if others <= 0:
+            return
+        self._others.append((now, others))
         self._reported = reported
         self._reported_through = through
-        self._reported_until = now + self.span
+        # The count is of the venue's window at that arrival, which ends within a window.
+        self._reported_until = span[1] + self.span
 
     def _ours(self, in_flight: int) -> int:
         return in_flight + self._finished_sum
@@ -302,7 +380,7 @@ class _Window:
         if excess <= 0:
             return ready
         when: float | None = None
-        for at, amount in self._finished:
+        for at, amount in itertools.islice(self._finished, self._live, None):
             excess -= amount
             if excess <= 0:
                 when = at + self.span
@@ -312,6 +390,41 @@ class _Window:
         if when is None:
             return None  # only replies still outstanding can make room
         return max(ready, when)
+
+
+class _VenueClock:
+    """Maps the venue's stamps (milliseconds on its clock) to local time, from above.
+
+    A reply stamped ``S`` and read at local ``r`` shows that the venue's clock read at
+    least ``S`` at ``r``: its offset (venue minus local) was at least ``S - r`` then, and
+    at least ``S - r - rate x |t - r|`` at any other moment ``t``, the two clocks'
+    rates differing by at most ``MARGIN_RATE``. The best such bound seen is kept.
+    """
+
+    def __init__(self) -> None:
+        self._offset: float | None = None  # the tightest lower bound on the offset
+        self._at = 0.0  # the local time it was measured at
+
+    def _lower_bound(self, start: float, end: float) -> float:
+        """The known lower bound on the offset, anywhere in [start, end]."""
+        assert self._offset is not None
+        return self._offset - MARGIN_RATE * max(end - self._at, self._at - start, 0.0)
+
+    def arrived_by(self, granted: float, read: float, stamp_ms: int) -> float:
+        """The latest local time at which a request granted at ``granted``, whose reply
+        was read at ``read``, stamped ``stamp_ms`` while the venue processed it, can have
+        been counted: the stamp's end (a millisecond) mapped by the offset bound."""
+        stamp = stamp_ms / 1000.0
+        sample = stamp - read
+        if self._offset is None or sample >= self._lower_bound(read, read):
+            self._offset, self._at = sample, read
+        latest = stamp + 0.001 - self._lower_bound(granted, read)
+        if latest < granted:
+            # Before its own grant: the venue's clock stepped back (or the stamp is not
+            # this request's). Nothing learnt before can be trusted; start again.
+            self._offset, self._at = sample, read
+            return read
+        return min(read, latest)
 
 
 Sleep = Callable[[float], Awaitable[object] | object]
@@ -325,11 +438,27 @@ class VenuePacer:
     ago; :meth:`finish` records the reply (and the venue's own counts, from its headers).
     Orders and other requests queue apart, so reads are not held behind the order limit.
 
-    Why that cannot exceed a fixed venue window of length W: take the last request the
-    venue counted in one window. When it was granted, every other request of that window
-    had arrived, or was going to arrive, less than W before its own arrival, so after its
-    grant minus W; having arrived no later than its reply, each was in flight or replied
-    less than W before that grant, and so was counted.
+    Why that cannot exceed a venue window of length W (fixed at any alignment, or
+    sliding): take G, the request granted last of those the venue counted in one window.
+    Every other request X of that window was granted before G and arrived later than W
+    before G did (W on the venue's clock, at most W x (1 + 100 ppm) on ours), so later
+    than W before G was granted, G arriving after its grant. X is counted from its grant
+    until ``b + W + margin``, where ``b`` is at least its arrival; so X was still counted
+    when G was granted, and G was granted only if all of them fitted.
+
+    ``b`` is the reply's read time, or the venue's stamp mapped to local time, if earlier.
+    The venue stamps X while processing it, after counting it, in whole milliseconds: the
+    stamping moment ``e`` has venue time in ``[S, S + 1 ms)``. Any reply stamped ``S_i``
+    and read at ``r_i`` shows that the offset (venue minus local) was at least
+    ``S_i - r_i`` at ``r_i``, and it changes by at most 100 ppm of the time between; so
+    ``e`` is at most ``S + 1 ms - (S_i - r_i) + 100 ppm x |e - r_i|`` locally, with
+    ``e`` between X's grant and its reply. The tightest such ``S_i - r_i`` is used: a
+    late read or a stale sample only makes ``b`` later, never earlier than the truth.
+    What this assumes: the stamp is of this request's processing (the adapter names the
+    fields, per endpoint: ``RequestCost.stamps``) and the stamping clock does not step
+    back by more than the margin's 10 ms. A ``b`` before X's own grant shows that this
+    failed (a step back, another event's stamp): the reply's read time is used instead
+    and the offset learnt again.
 
     ``clock`` and ``sleep`` are injectable so tests run without waiting; both are wall
     time (the venue's), never a broker's accelerated or virtual clock.
@@ -350,6 +479,7 @@ class VenuePacer:
         self._blocked_until: dict[Kind, float] = {REQUEST_WEIGHT: 0.0, ORDERS: 0.0}
         self._locks: dict[bool, asyncio.Lock] = {}
         self._changed: asyncio.Event | None = None
+        self._venue_clock = _VenueClock()
         self.update(limits)
 
     @property
@@ -458,28 +588,41 @@ class VenuePacer:
                     with contextlib.suppress(asyncio.CancelledError):
                         await fut
 
-    def finish(self, ticket: Ticket, headers: Mapping[str, object] | None = None) -> None:
-        """The request's reply was read (``headers`` are the venue's), or it failed.
+    def finish(
+        self,
+        ticket: Ticket,
+        headers: Mapping[str, object] | None = None,
+        body: object = None,
+    ) -> None:
+        """The request's reply was read (``headers`` and ``body`` are the venue's, the
+        body only of a successful reply), or it failed.
 
-        Counted from now until one window later; the venue's own counts in ``headers``
-        correct the local ones. Finishing twice counts once.
+        Counted until one window after its arrival at the latest: the reply read now, or
+        earlier by the venue's stamp in ``body`` (the ticket's ``cost.stamps``). The
+        venue's own counts in ``headers`` correct the local ones. Finishing twice counts
+        once.
         """
         if ticket.done:
             return
         now = self._clock()
+        arrived = now
+        stamp = reply_stamp(body, ticket.cost.stamps) if ticket.cost.stamps else None
+        if stamp is not None:
+            arrived = self._venue_clock.arrived_by(ticket.granted_at, now, stamp)
         if headers:
             for kind, seconds, reported in venue_counts(headers):
                 window = self._windows.get((kind, seconds))
                 if window is not None:
                     through = ticket.granted_through[kind]
-                    window.observe(now, reported, through, self._in_flight[kind])
+                    span = (ticket.granted_at, arrived)
+                    window.observe(now, reported, through, self._in_flight[kind], span)
         ticket.done = True
         for kind in (REQUEST_WEIGHT, ORDERS):
             amount = ticket.cost.of(kind)
             self._in_flight[kind] -= amount
             for window in self._windows.values():
                 if window.kind == kind:
-                    window.finished(now, amount)
+                    window.finished(now, arrived, amount)
         if self._changed is not None:
             self._changed.set()
             self._changed = asyncio.Event()

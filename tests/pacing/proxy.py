@@ -2,10 +2,11 @@
 
 It is not the simulator and knows nothing of it: it forwards every request to a target
 URL, can hold a request back before forwarding it (a request that stalls in queues
-before it reaches the venue), counts the answers that pass, and can play *another
-client* of the same account that uses part of an order limit in every window, answering
-429 -1015 like Binance when the two together would exceed it and stating the combined
-count in ``X-MBX-ORDER-COUNT-*`` as Binance does.
+before it reaches the venue) or hold the venue's answer back (a reply read late), counts
+the answers that pass, and can play *another client* of the same account that uses part
+of an order limit in every window, answering 429 -1015 like Binance when the two
+together would exceed it and stating the combined count in ``X-MBX-ORDER-COUNT-*`` as
+Binance does.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class PacingProxy:
     """``async with PacingProxy(target) as proxy:`` then point the adapter at ``proxy.url``.
 
     ``delay(n, method, path)`` gives the seconds to hold the n-th request (from 0) before
-    forwarding it; ``order_path`` is the path of new orders (for ``others``).
+    forwarding it, ``reply_delay(n, method, path)`` the seconds to hold its answer before
+    passing it on; ``order_path`` is the path of new orders (for ``others``).
     """
 
     def __init__(
@@ -63,12 +65,14 @@ class PacingProxy:
         target: str,
         *,
         delay: Callable[[int, str, str], float] | None = None,
+        reply_delay: Callable[[int, str, str], float] | None = None,
         others: OtherClient | None = None,
         order_path: str = "/fapi/v1/order",
         limit_once: RateLimitOnce | None = None,
     ) -> None:
         self.target = target.rstrip("/")
         self.delay = delay
+        self.reply_delay = reply_delay
         self.others = others
         self.order_path = order_path
         self.limit_once = limit_once
@@ -180,4 +184,8 @@ class PacingProxy:
                 del out[name]
             out[key] = str(others.ours[window] + others.used)
         self.answers[(request.method, request.path, status)] += 1
+        if self.reply_delay is not None:
+            held = self.reply_delay(n, request.method, request.path)
+            if held > 0:
+                await asyncio.sleep(held)
         return web.Response(status=status, body=payload, headers=out)

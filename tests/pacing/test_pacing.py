@@ -4,6 +4,7 @@ no more; it reads the venue's own counts; it parses the venue's statements of li
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from datetime import UTC, datetime
 
@@ -18,12 +19,14 @@ from exsdk.adapter.pacing import (
     WeightLimit,
     limits_from_message,
     limits_from_rate_limits,
+    reply_stamp,
     venue_counts,
 )
 from exsdk.broker import VirtualClock
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ORDER = RequestCost(weight=0, orders=1)
+STAMPED = RequestCost(weight=0, orders=1, stamps=("updateTime",))
 
 
 def _virtual(limits: list[OrderLimit | WeightLimit]) -> tuple[VenuePacer, VirtualClock]:
@@ -81,6 +84,132 @@ async def test_no_venue_window_ever_holds_more_than_the_limit_whatever_the_laten
     assert len(arrivals) == requests
     assert _most_in_any_window(arrivals, seconds) <= count
     assert _most_in_any_window(arrivals, seconds * 6) <= count * 3
+
+
+class VenueClocks:
+    """The venue's two clocks, each off ours by an offset and a rate error: the one its
+    limiter counts windows on, and the one it stamps replies with."""
+
+    def __init__(self, rng: random.Random, skew: float) -> None:
+        self.window_rate = 1 + rng.uniform(-skew, skew)
+        self.window_offset = rng.uniform(0, 1000.0)
+        self.stamp_rate = 1 + rng.uniform(-skew, skew)
+        self.stamp_offset = 1.7e9 + rng.uniform(-5.0, 5.0)
+
+    def window_time(self, local: float) -> float:
+        return self.window_offset + local * self.window_rate
+
+    def stamp_ms(self, local: float) -> int:
+        return math.floor((self.stamp_offset + local * self.stamp_rate) * 1000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    count=st.integers(1, 8),
+    seconds=st.sampled_from([1.0, 10.0]),
+    requests=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    max_latency=st.sampled_from([0.0, 0.05, 0.5, 3.0, 12.0]),
+    skew=st.sampled_from([0.0, 1e-5, 1e-4]),
+    unstamped=st.sampled_from([0.0, 0.2]),
+)
+async def test_venue_stamps_free_slots_early_but_never_overrun_a_window(
+    count: int,
+    seconds: float,
+    requests: int,
+    seed: int,
+    max_latency: float,
+    skew: float,
+    unstamped: float,
+) -> None:
+    """Each request arrives at a random moment between grant and reply; the venue stamps
+    it at a random moment between its arrival and its reply, on a clock of its own (any
+    offset, a rate error up to 100 ppm), and counts it in fixed windows on another such
+    clock; some replies carry no stamp (a transport error). In the venue's window clock,
+    any window of ``seconds`` at any alignment holds at most ``count`` arrivals."""
+    rng = random.Random(seed)
+    clocks = VenueClocks(rng, skew)
+    pacer, clock = _virtual([OrderLimit(count, seconds), OrderLimit(count * 3, seconds * 6)])
+    arrivals: list[float] = []
+
+    def now() -> float:
+        return (clock.now() - T0).total_seconds()
+
+    async def one() -> None:
+        ticket = await pacer.acquire(STAMPED)
+        granted = now()
+        latency = rng.uniform(0, max_latency)
+        arrived = granted + rng.uniform(0, latency)
+        stamped = rng.uniform(arrived, granted + latency)
+        arrivals.append(clocks.window_time(arrived))
+        await clock.sleep(latency)
+        if rng.random() < unstamped:
+            pacer.finish(ticket)
+        else:
+            body = f'{{"orderId":1,"updateTime":{clocks.stamp_ms(stamped)}}}'
+            pacer.finish(ticket, {}, body)
+
+    await asyncio.gather(*(one() for _ in range(requests)))
+    assert len(arrivals) == requests
+    assert _most_in_any_window(arrivals, seconds) <= count
+    assert _most_in_any_window(arrivals, seconds * 6) <= count * 3
+
+
+async def test_a_reply_read_late_does_not_hold_its_slot_for_its_read_delay() -> None:
+    """One order a second. The first reply comes at once (it tells the venue's clock);
+    the second is stamped on arrival but read 5 s later: the third goes when that reply
+    is read, not a window after it."""
+    pacer, clock = _virtual([OrderLimit(1, 1.0)])
+
+    def now() -> float:
+        return (clock.now() - T0).total_seconds()
+
+    def stamped(at: float) -> str:
+        return f'{{"updateTime":{round((1.7e9 + at) * 1000)}}}'
+
+    first = await pacer.acquire(STAMPED)
+    pacer.finish(first, {}, stamped(now()))
+    second = await pacer.acquire(STAMPED)
+    sent = now()
+    assert 1.0 < sent < 1.1
+    await clock.sleep(5.0)
+    pacer.finish(second, {}, stamped(sent))
+    third = await pacer.acquire(STAMPED)
+    assert sent + 5.0 <= now() < sent + 5.001
+    pacer.finish(third)
+    # Without a stamp a reply holds the slot a window after it was read.
+    pacer.finish(await pacer.acquire(STAMPED))
+    assert now() > sent + 6.0
+
+
+async def test_a_stamp_from_before_the_grant_is_not_trusted() -> None:
+    """The venue's clock stepped back 30 s (or the stamp is another event's): mapped by
+    what was learnt before, the order would have arrived before it was sent. The pacer
+    counts it until a window after its reply, as without a stamp."""
+    pacer, clock = _virtual([OrderLimit(1, 1.0)])
+
+    def now() -> float:
+        return (clock.now() - T0).total_seconds()
+
+    first = await pacer.acquire(STAMPED)
+    pacer.finish(first, {}, f'{{"updateTime":{round(1.7e12)}}}')
+    second = await pacer.acquire(STAMPED)
+    sent = now()
+    await clock.sleep(3.0)
+    pacer.finish(second, {}, f'{{"updateTime":{round((1.7e9 + sent - 30.0) * 1000)}}}')
+    pacer.finish(await pacer.acquire(STAMPED))
+    assert now() > sent + 3.0 + 1.0
+
+
+def test_reply_stamps_are_read_from_the_body() -> None:
+    fields = ("transactTime", "workingTime")
+    # Binance spot's FULL reply states them as strings; the later one bounds the arrival.
+    body = '{"orderId":"9780331417","transactTime":"1737635557417","workingTime":1737635557418}'
+    assert reply_stamp(body, fields) == 1737635557418
+    assert reply_stamp(b'{"updateTime": 1739781831932}', ("updateTime",)) == 1739781831932
+    assert reply_stamp('{"orderId":1}', fields) is None
+    assert reply_stamp(None, fields) is None
+    assert reply_stamp('{"transactTimeX":5}', fields) is None
 
 
 async def test_weight_and_orders_are_paced_together_and_reads_do_not_wait_for_orders() -> None:

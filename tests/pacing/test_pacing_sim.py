@@ -112,6 +112,36 @@ async def test_orders_that_stall_before_reaching_the_venue_never_overrun_its_win
     assert proxy.count(200, path=path) == 40
 
 
+async def test_orders_whose_replies_are_read_late_never_overrun_its_window(
+    adapter_name: str,
+) -> None:
+    """The venue's stamp in a reply frees the order's slot a window after the venue
+    processed it, however late the reply is read; the answers of every other burst of 10
+    are held back 0.8 s (of a 1 s window), the rest pass at once, so the venue's clock is
+    learnt from some replies and applied to others read late: still no 429."""
+    market = MARKET[adapter_name]
+    path = ORDER_PATH[adapter_name]
+    orders_seen = [0]
+
+    def reply_delay(n: int, method: str, p: str) -> float:
+        if (method, p) != ("POST", path):
+            return 0.0
+        burst = orders_seen[0] // 10
+        orders_seen[0] += 1
+        return 0.8 if burst % 2 == 0 else 0.0
+
+    async with (
+        exsdk.simulator.SimulatedBinance(seed=7, rate_limits={f"{market}:ORDERS:1S": 10}) as venue,
+        PacingProxy(venue.base_url, reply_delay=reply_delay, order_path=path) as proxy,
+        _adapter(adapter_name, venue, proxy.url) as adapter,
+    ):
+        results = await _orders(adapter, adapter_name, 40, "late")
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert proxy.count(429) == 0, proxy.answers
+    assert errors == []
+    assert proxy.count(200, path=path) == 40
+
+
 async def test_the_venues_order_count_headers_make_room_for_another_client(
     adapter_name: str,
 ) -> None:
