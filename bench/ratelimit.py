@@ -6,7 +6,7 @@ simulator with Binance futures' order-count limits enforced. The venue's ``ORDER
 limit is lowered (``LIMIT`` orders per 10 s) so that order pacing, not the run's other
 requests, is what bounds the run and the whole benchmark stays short.
 
-Figures, measured at the venue (in this process, on the simulator's own monotonic clock):
+Figures, measured at the venue (on the simulator's own monotonic clock):
 
 * utilisation = accepted orders / (limit rate x (last - first + one interval)). A client
   that fills every venue window to the brim scores 1.0: N orders need at least
@@ -31,8 +31,10 @@ Runs (issue 18 goal 5 is the second):
   process as before (the figure earlier results were measured with).
 
 ``--compare`` adds, interleaved, the same loaded runs with the venue's stamps ignored
-(each order then holds its slot until one window after its reply was *read*: the pacer
-before stamps); ``--repeat N`` runs each N times, interleaved, and reports medians.
+(each order then holds its slot until one window after its reply was *read*);
+``--baseline FILE`` adds 2b paced by another revision's ``VenuePacer`` (``git show
+REV:sdk/adapter/pacing.py > FILE``); ``--repeat N`` runs each setup N times,
+interleaved, and reports the medians.
 """
 
 from __future__ import annotations
@@ -175,13 +177,42 @@ class Setup:
     load: bool
     venue_process: bool = False
     stamps: bool = True
+    baseline: str | None = None  # a pacing module's file: its VenuePacer paces instead
 
     def label(self, hogs: int) -> str:
         if not self.load:
             return "idle"
         where = "venue in its own process" if self.venue_process else "venue in-process"
         stamps = "" if self.stamps else ", stamps ignored"
-        return f"{hogs} CPU hogs, jitter 50 +- 50 ms, {where}{stamps}"
+        baseline = f", pacer of {self.baseline}" if self.baseline else ""
+        return f"{hogs} CPU hogs, jitter 50 +- 50 ms, {where}{stamps}{baseline}"
+
+
+def _baseline_pacer(path: str, limits: list[Any]) -> Any:
+    """The ``VenuePacer`` of another revision's pacing module (``git show REV:
+    sdk/adapter/pacing.py > FILE``), fed the same limits, for an interleaved comparison."""
+    import importlib.util
+    import inspect
+
+    spec = importlib.util.spec_from_file_location("bench_baseline_pacing", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def convert(given: Any) -> list[Any]:
+        kinds = {"OrderLimit": module.OrderLimit, "WeightLimit": module.WeightLimit}
+        return [kinds[type(x).__name__](x.count, x.seconds) for x in given]
+
+    takes_body = len(inspect.signature(module.VenuePacer.finish).parameters) > 3
+
+    class Baseline(module.VenuePacer):  # type: ignore[misc,name-defined]
+        def update(self, given: Any) -> None:
+            super().update(convert(given))
+
+        def finish(self, ticket: Any, headers: Any = None, body: Any = None) -> None:
+            super().finish(ticket, headers, *([body] if takes_body else []))
+
+    return Baseline(limits)
 
 
 async def _client(base_url: str, api_key: str, secret: str, journal_path: str, setup: Setup) -> Any:
@@ -197,9 +228,11 @@ async def _client(base_url: str, api_key: str, secret: str, journal_path: str, s
         if setup.load
         else {"enableRateLimit": True, "rateLimit": CCXT_RATE_LIMIT_MS},
     )
-    if not setup.stamps:  # the pacer as it was: every order counted until its reply is read
+    if not setup.stamps:  # every order counted until one window after its reply is read
         costs = {k: attrs.evolve(v, stamps=()) for k, v in adapter.request_costs.items()}
         adapter.request_costs = costs
+    if setup.baseline:
+        adapter.pacer = _baseline_pacer(setup.baseline, adapter.pacer.limits)
     journal = Journal.open(journal_path)
     try:
         broker = Broker(
@@ -336,7 +369,12 @@ def _result(name: str, goal: float, runs: list[dict[str, Any]], what: str) -> Re
 
 
 def run(
-    quick: bool = False, *, hogs: int | None = None, compare: bool = False, repeat: int = 1
+    quick: bool = False,
+    *,
+    hogs: int | None = None,
+    compare: bool = False,
+    repeat: int = 1,
+    baseline: str | None = None,
 ) -> list[Result]:
     import tempfile
     from pathlib import Path
@@ -351,6 +389,8 @@ def run(
             Setup(load=True),
             Setup(load=True, stamps=False),
         ]
+    if baseline:
+        loaded.insert(1, Setup(load=True, venue_process=True, baseline=baseline))
     idle = Setup(load=False)
     runs: dict[Setup, list[dict[str, Any]]] = {s: [] for s in [idle, *loaded]}
     with tempfile.TemporaryDirectory(prefix="bench-rl-", dir=Path.cwd()) as tmp:
@@ -364,6 +404,7 @@ def run(
         Setup(load=True, venue_process=True, stamps=False): "2b (stamps ignored)",
         Setup(load=True): "2b venue in-process",
         Setup(load=True, stamps=False): "2b venue in-process (stamps ignored)",
+        Setup(load=True, venue_process=True, baseline=baseline): "2b baseline pacer",
     }
     return [
         _result("2 rate-limit utilisation", GOAL, runs[idle], idle.label(hogs)),
@@ -379,8 +420,20 @@ def main() -> None:
         "--compare", action="store_true", help="also run the loaded setups with stamps ignored"
     )
     parser.add_argument("--repeat", type=int, default=1, help="runs of each setup (medians)")
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="also run 2b with the VenuePacer of this pacing module (another revision's)",
+    )
     args = parser.parse_args()
-    for result in run(quick=args.quick, hogs=args.hogs, compare=args.compare, repeat=args.repeat):
+    results = run(
+        quick=args.quick,
+        hogs=args.hogs,
+        compare=args.compare,
+        repeat=args.repeat,
+        baseline=args.baseline,
+    )
+    for result in results:
         emit(result)
 
 
