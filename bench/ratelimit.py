@@ -43,6 +43,7 @@ import argparse
 import asyncio
 import collections
 import contextlib
+import itertools
 import math
 import multiprocessing
 import os
@@ -394,11 +395,12 @@ def run(
     idle = Setup(load=False)
     runs: dict[Setup, list[dict[str, Any]]] = {s: [] for s in [idle, *loaded]}
     with tempfile.TemporaryDirectory(prefix="bench-rl-", dir=Path.cwd()) as tmp:
-        for i in range(repeat):  # interleaved: each setup once per round
-            runs[idle].append(_one(tmp, idle, i))
+        n = itertools.count()  # each run its own journal
+        for _ in range(repeat):  # interleaved: each setup once per round
+            runs[idle].append(_one(tmp, idle, next(n)))
             with cpu_hogs(hogs):
-                for j, setup in enumerate(loaded):
-                    runs[setup].append(_one(tmp, setup, i * 10 + j + 1))
+                for setup in loaded:
+                    runs[setup].append(_one(tmp, setup, next(n)))
     names = {
         Setup(load=True, venue_process=True): "2b rate limits under load",
         Setup(load=True, venue_process=True, stamps=False): "2b (stamps ignored)",
