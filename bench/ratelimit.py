@@ -406,8 +406,9 @@ def run(
         Setup(load=True, venue_process=True, stamps=False): "2b (stamps ignored)",
         Setup(load=True): "2b venue in-process",
         Setup(load=True, stamps=False): "2b venue in-process (stamps ignored)",
-        Setup(load=True, venue_process=True, baseline=baseline): "2b baseline pacer",
     }
+    if baseline:
+        names[Setup(load=True, venue_process=True, baseline=baseline)] = "2b baseline pacer"
     return [
         _result("2 rate-limit utilisation", GOAL, runs[idle], idle.label(hogs)),
         *(_result(names[s], LOAD_GOAL, runs[s], s.label(hogs)) for s in loaded),
