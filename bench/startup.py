@@ -175,8 +175,8 @@ async def _write_cache(path: Path) -> int:
     return len(markets)
 
 
-def _wall(cmd: list[str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of one child process."""
+def _wall(cmd: list[str]) -> tuple[float, float, float]:
+    """Seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -184,7 +184,7 @@ def _wall(cmd: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     if proc.returncode:
         raise RuntimeError(f"{cmd} failed with {proc.returncode}")
-    return elapsed, usage.ru_maxrss / 1024.0
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
 
 
 def _importtime(cmd: list[str], runs: int = 3, top: int = 8) -> list[tuple[str, float]]:
@@ -244,18 +244,20 @@ def _gc_seconds(cmd: list[str], runs: int) -> tuple[float, int]:
 
 def _interleave(
     cmds: dict[str, list[str]], repeats: int
-) -> tuple[dict[str, list[float]], dict[str, float]]:
-    """Wall seconds of each command, run in turn ``repeats`` times, and peak RSS (MiB)."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, float]]:
+    """Wall and CPU seconds of each command, run in turn ``repeats`` times, and peak RSS."""
     times: dict[str, list[float]] = {k: [] for k in cmds}
+    cpu: dict[str, list[float]] = {k: [] for k in cmds}
     rss: dict[str, float] = {k: 0.0 for k in cmds}
-    for cmd in cmds.values():  # warm the OS page cache and __pycache__ for all
+    for cmd in cmds.values():  # warm the OS page cache for all
         _wall(cmd)
     for _ in range(repeats):
         for name, cmd in cmds.items():
-            t, peak = _wall(cmd)
+            t, used, peak = _wall(cmd)
             times[name].append(t)
+            cpu[name].append(used)
             rss[name] = max(rss[name], peak)
-    return times, rss
+    return times, cpu, rss
 
 
 def run(quick: bool = False) -> list[Result]:
@@ -275,7 +277,7 @@ def run(quick: bool = False) -> list[Result]:
             "models": [sys.executable, "-c", MODELS_SCRIPT],
             "ccxt": [sys.executable, "-c", CCXT_SCRIPT],
         }
-        times, rss = _interleave(cmds, repeats)
+        times, cpu, rss = _interleave(cmds, repeats)
         imports: dict[str, list[float]] = {"models": [], "ccxt": []}
         for _ in range(repeats):
             imports["models"].append(_import_seconds(MODELS_SCRIPT))
@@ -288,6 +290,7 @@ def run(quick: bool = False) -> list[Result]:
         raw_top = _importtime(cmds["raw"], few)
         models_top = _importtime(cmds["models"], few)
     med = {k: statistics.median(v) for k, v in times.items()}
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     ready_ratio = med["ready"] / med["raw"]
     imp = {k: statistics.median(v) for k, v in imports.items()}
@@ -298,6 +301,9 @@ def run(quick: bool = False) -> list[Result]:
         f" script {med['raw'] * 1e3:.0f} ms (peak RSS {rss['raw']:.0f} MiB), import ccxt"
         f" {med['ccxt'] * 1e3:.0f} ms: broker ready is {med['ready'] / med['ccxt']:.2f}x"
         " import ccxt",
+        f"CPU time (user + system, medians; less moved by other load than wall time): broker"
+        f" ready {cpu_med['ready'] * 1e3:.0f} ms, raw ccxt script {cpu_med['raw'] * 1e3:.0f} ms:"
+        f" {cpu_med['ready'] / cpu_med['raw']:.2f}x",
         f"the SDK's {compiled} modules compiled to bytecode first, as a wheel install does",
         "broker ready by stage (ms, median of the staged script): "
         + ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in stages.items()),
@@ -314,6 +320,8 @@ def run(quick: bool = False) -> list[Result]:
         f"whole interpreter (start, import, exit): typed models {med['models'] * 1e3:.0f} ms"
         f" (peak RSS {rss['models']:.0f} MiB), import ccxt {med['ccxt'] * 1e3:.0f} ms (peak"
         f" RSS {rss['ccxt']:.0f} MiB): {med['models'] / med['ccxt']:.2f}x",
+        f"whole interpreter CPU time: typed models {cpu_med['models'] * 1e3:.0f} ms, import"
+        f" ccxt {cpu_med['ccxt'] * 1e3:.0f} ms: {cpu_med['models'] / cpu_med['ccxt']:.2f}x",
         "largest imports, typed models (own ms): "
         + ", ".join(f"{name} {ms:.0f}" for name, ms in models_top),
     ]
@@ -327,7 +335,7 @@ def run(quick: bool = False) -> list[Result]:
             passed=ready_ratio <= GOAL,
             peak_rss_mib=max(rss["ready"], peak_rss_mib()),
             notes=ready_notes,
-            extra={"times": times, "rss_mib": rss},
+            extra={"times": times, "cpu": cpu, "rss_mib": rss},
         ),
         Result(
             name="4b start-up: import exsdk (typed models)",
