@@ -284,7 +284,7 @@ def _print_fills(run_id: str, journal_path: Path | str) -> None:
     from exsdk.app.quality import execution_quality, fills_table
 
     with Journal.open(journal_path) as journal:
-        console.print(fills_table(execution_quality(journal, run_id)))
+        console.print(fills_table(execution_quality(journal, run_id, trades="none")))
 
 
 def _explain_on(exc: SdkError, venue: Any, adapter: str) -> str:
@@ -461,7 +461,7 @@ def _write_report(
         if run_id not in journal.run_ids():
             known = ", ".join(journal.run_ids()) or "none"
             raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
-        quality = execution_quality(journal, run_id)
+        quality = execution_quality(journal, run_id, trades="charts")
         target = out or Path("reports") / f"{run_id}.html"
         written = write_report(journal, run_id, target, quality=quality)
     if environment_line:

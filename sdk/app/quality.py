@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import attrs
 from rich import box
@@ -57,9 +58,14 @@ except ModuleNotFoundError as exc:  # the report extra is not installed
 
 __all__ = [
     "BPS",
+    "MAX_PANELS",
+    "MAX_POINTS",
     "ChildView",
     "ClockMap",
     "ExecutionQuality",
+    "TradeScope",
+    "chart_parents",
+    "chart_trades",
     "execution_quality",
     "execution_quality_rows",
     "fills_table",
@@ -104,6 +110,44 @@ class ClockMap:
         )
 
 
+TradeScope = Literal["all", "charts", "none"]
+"""Which trades :attr:`ExecutionQuality.trades` holds: ``"all"`` of them, those the report's
+price panels draw (``"charts"``: :func:`chart_trades` of the :func:`chart_parents`), or
+``"none"`` (for the tables alone)."""
+
+MAX_PANELS = 12
+"""Parents the report draws price panels for at most (those of the largest filled notional)."""
+MAX_POINTS = 1000
+"""Fill markers per price panel at most (evenly taken in journal order)."""
+
+
+def chart_parents(parents: pd.DataFrame, count: int | None = None) -> pd.DataFrame:
+    """The ``count`` (default :data:`MAX_PANELS`) parents of the largest filled notional
+    (then by position), in their order: the ones the report draws."""
+    count = MAX_PANELS if count is None else count
+    if len(parents) <= count:
+        return parents
+    notional = pd.to_numeric(parents["notional"], errors="coerce").fillna(0.0).abs()
+    order = sorted(range(len(parents)), key=lambda i: (-float(notional.iloc[i]), parents.index[i]))
+    return parents.iloc[sorted(order[:count])]
+
+
+def chart_trades(trades: pd.DataFrame, points: int | None = None) -> pd.DataFrame:
+    """Each parent's trades evenly thinned to at most ``points`` (default
+    :data:`MAX_POINTS`), in journal order (every ``ceil(n / points)``-th, from the first):
+    the fills a price panel draws."""
+    points = MAX_POINTS if points is None else points
+    if not len(trades):
+        return trades
+    parts = []
+    for _, frame in trades.groupby("parent_order_id", sort=False):
+        parts.append(
+            frame.iloc[:: math.ceil(len(frame) / points)] if len(frame) > points else frame
+        )
+    out = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return out.sort_index(kind="stable")
+
+
 @attrs.frozen
 class ExecutionQuality:
     """The quality frames of one run.
@@ -128,6 +172,8 @@ class ExecutionQuality:
     children: pd.DataFrame
     trades: pd.DataFrame
     wave_windows: pd.DataFrame
+    trades_scope: TradeScope = "all"
+    """Which trades ``trades`` holds (:data:`TradeScope`)."""
 
 
 def slippage_bps(side: Side, price: Decimal, reference: Decimal) -> Decimal:
@@ -321,9 +367,14 @@ def _wave_windows(
     samples: Mapping[str, Sequence[tuple[datetime, Decimal]]],
 ) -> _Windows:
     plans = {}
+    # Parents of one window share its plan: plan each window once.
+    by_window: dict[tuple[datetime, datetime], Any] = {}
     for order, _ in parents:
         if str(order.type_) == OrderKind.TWAP:
-            plans[order.order_id] = plan_waves(order.start_timestamp, order.end_timestamp, config)
+            window = (order.start_timestamp, order.end_timestamp)
+            if window not in by_window:
+                by_window[window] = plan_waves(*window, config)
+            plans[order.order_id] = by_window[window]
     windows: list[dict[str, Any]] = []
     wave_twaps: dict[tuple[str, int, int], Decimal | None] = {}
     # Parents of one symbol and window share each wave's TWAP: compute it once.
@@ -352,21 +403,24 @@ def _wave_windows(
     return _Windows(plans, windows, wave_twaps)
 
 
-def execution_quality(journal: Journal, run_id: str) -> ExecutionQuality:
+def execution_quality(
+    journal: Journal, run_id: str, *, trades: TradeScope = "all"
+) -> ExecutionQuality:
     """Every quality frame of ``run_id``, read from ``journal`` only.
 
-    Vectorised: one query per table over the journal's typed columns, the fills folded by
-    :func:`exsdk.fills.fold_frame` (exact), no Python loop over trades, so a run of a
-    million trades reports in seconds. Its figures are those of
+    Vectorised: the database sums each child's trades exactly over the journal's integer
+    columns (:mod:`exsdk.app.quality_frames`), no Python loop over trades, so a run of a
+    million trades reports in about a second. Its figures are those of
     :func:`execution_quality_rows`, the row-by-row reference (the tests hold the two
-    together). The ``trades`` frame keeps ``price`` and ``amount`` as the journal's exact
-    decimal text, and ``at`` as a datetime64 column.
+    together). ``trades`` says which trades the ``trades`` frame holds
+    (:data:`TradeScope`; the report needs only ``"charts"``); it keeps ``price`` and
+    ``amount`` as the journal's exact decimal text, and ``at`` as a datetime64 column.
 
     Raises ``KeyError`` when the journal has no such run.
     """
     from exsdk.app.quality_frames import vectorised_quality
 
-    return vectorised_quality(journal, run_id)
+    return vectorised_quality(journal, run_id, trades=trades)
 
 
 def execution_quality_rows(journal: Journal, run_id: str) -> ExecutionQuality:

@@ -1,17 +1,21 @@
 """Execution quality at scale: the vectorised path behind
 :func:`exsdk.app.quality.execution_quality`.
 
-One query per table over the journal's typed columns (schema version 2), every fill folded
-by :func:`exsdk.fills.fold_frame` (exact integer arithmetic on the decimal text), and the
-per-child sums the TWAP slippage needs folded the same way. The Python loops left run over
-parents and children, never over trades. The figures are those of
-:func:`exsdk.app.quality.execution_quality_rows`: the same selection of trades (matched to a
-child by client order id; for the fill, only trades of the parent's own venue orders, each
-venue trade once), the same formulas, and the same helpers for everything per parent.
+The database sums each child's trades exactly (schema version 3's integer columns:
+:meth:`~exsdk.journal.base.Journal.report_trade_sums`), so a run of a million trades comes
+back as one row per child and fee currency; trades whose values do not fit those integers
+are folded from their decimal text by :func:`exsdk.fills.fold_frame`, and when a sum
+overflows, every trade is (in chunks, bounded memory). No Python loop runs over trades;
+the loops left run over parents and children (and over the few trades the charts draw).
+The figures are those of :func:`exsdk.app.quality.execution_quality_rows`: the same
+selection of trades (matched to a child by client order id; for the fill, only trades of
+the parent's own venue orders, each venue trade once), the same formulas, and the same
+helpers for everything per parent.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal, localcontext
@@ -27,6 +31,7 @@ from exsdk.app.quality import (
     TRADE_COLUMNS,
     ClockMap,
     ExecutionQuality,
+    TradeScope,
     _children_frame,
     _mid_samples,
     _parent_row,
@@ -36,10 +41,12 @@ from exsdk.app.quality import (
     _twap_config,
     _wave_windows,
     _waves,
+    chart_parents,
+    chart_trades,
     execution_quality_rows,
 )
-from exsdk.fills import fold_frame
-from exsdk.journal import Journal
+from exsdk.fills import base_of, fold_frame
+from exsdk.journal import Journal, RunRecord
 from exsdk.models import ChildStatus, OmsFill, Order, Side
 from exsdk.models.base import lenient_enum
 
@@ -47,8 +54,8 @@ __all__ = ["vectorised_quality"]
 
 _ZERO = Decimal(0)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_side = lenient_enum(Side)
-_status = lenient_enum(ChildStatus)
+_side = functools.lru_cache(maxsize=64)(lenient_enum(Side))
+_status = functools.lru_cache(maxsize=64)(lenient_enum(ChildStatus))
 
 
 @attrs.frozen
@@ -211,10 +218,39 @@ class _Sums:
                 self.count[g] += count[g]
 
 
-def vectorised_quality(journal: Journal, run_id: str) -> ExecutionQuality:
-    """:func:`exsdk.app.quality.execution_quality`, vectorised (see the module docstring)."""
+@attrs.frozen
+class _Run:
+    """What every path of the fold reads besides the trades."""
+
+    record: RunRecord
+    clock_map: ClockMap
+    parents: list[tuple[Order, str]]
+    kids: list[_Kid]
+    kid_index: pd.Index
+    kid_pid: np.ndarray
+    owned: _Ownership
+    table: pd.DataFrame
+    signs: list[int]
+    kid_twaps: list[Decimal | None]
+    mids: pd.DataFrame
+    samples: dict[str, list[tuple[datetime, Decimal]]]
+    planned: Any
+
+
+@attrs.define
+class _Folded:
+    """The fold's exact sums per parent (fill) and per child (TWAP), and each parent's first
+    and last trade time (epoch microseconds on the broker's clock)."""
+
+    fill: _Sums
+    twap: _Sums
+    lo: dict[int, int]
+    hi: dict[int, int]
+    pieces: list[pd.DataFrame] | None = None
+
+
+def _read_run(journal: Journal, run_id: str) -> _Run:
     record = journal.run(run_id)
-    clock_map = ClockMap.from_events(journal.run_events(run_id))
     config = _twap_config(record.params)
     parents = journal.parent_orders(run_id)
     kid_frame = journal.report_children(run_id)
@@ -222,93 +258,63 @@ def vectorised_quality(journal: Journal, run_id: str) -> ExecutionQuality:
     samples = _samples_by_symbol(mids)
     planned = _wave_windows(parents, config, samples)
     kids = _kids(kid_frame)
-    kid_index = pd.Index(kid_frame["client_order_id"].to_numpy(dtype=object), dtype=object)
-    kid_pid = np.asarray([k.parent_order_id for k in kids], dtype=np.int64)
-    owned = _Ownership(kids)
-    table = pd.DataFrame(
-        {
-            "parent_order_id": [o.order_id for o, _ in parents],
-            "symbol": [s for _, s in parents],
-            "diff_num_shares": [o.diff_num_shares for o, _ in parents],
-            "quote": [_quote_of(s) for _, s in parents],
-        }
-    )
-    signs = [-1 if o.diff_num_shares < 0 else 1 for o, _ in parents]
-    groups = pd.DataFrame(
-        {
-            "parent_order_id": np.arange(len(kids)),
-            "symbol": [k.symbol for k in kids],
-            "diff_num_shares": [Decimal(1)] * len(kids),
-        }
-    )
-    kid_twaps = [planned.wave_twaps.get((k.symbol, k.parent_order_id, k.wave)) for k in kids]
-    fill_sums = _Sums.zeros(len(parents))
-    twap_sums = _Sums.zeros(len(kids))
-    lo: dict[int, int] = {}
-    hi: dict[int, int] = {}
-    hashes: list[np.ndarray] = []
-    pieces: list[pd.DataFrame] = []
-    several = False
-    for trades in journal.report_trade_chunks(run_id, _CHUNK_ROWS):
-        kid_of = kid_index.get_indexer(pd.Index(trades["client_order_id"].to_numpy(dtype=object)))
-        known = kid_of >= 0
-        if not known.all():
-            trades, kid_of = trades[known], kid_of[known]
-        if not len(trades):
-            continue
-        pid = kid_pid[kid_of]
-        ccxt = trades["ccxt_order_id"].to_numpy(dtype=object)
-        amount = trades["amount"].to_numpy(dtype=object)
-        price = trades["price"].to_numpy(dtype=object)
-        keep = owned.keep(pid, ccxt)
-        trade_ids = trades["trade_id"].to_numpy(dtype=object)[keep]
-        # Venues number trades per symbol: only (parent, order, trade id) must not repeat.
-        hashes.append(
-            pd.util.hash_pandas_object(
-                _frame({"p": pid[keep], "o": ccxt[keep], "t": trade_ids}), index=False
-            ).to_numpy()
-        )
-        fee_count = trades["fee_count"].to_numpy(dtype=object)[keep]
-        several = several or bool(np.any(fee_count.astype(np.int64) > 1))
-        fill_frame = _frame(
+    return _Run(
+        record=record,
+        clock_map=ClockMap.from_events(journal.run_events(run_id)),
+        parents=parents,
+        kids=kids,
+        kid_index=pd.Index(kid_frame["client_order_id"].to_numpy(dtype=object), dtype=object),
+        kid_pid=np.asarray([k.parent_order_id for k in kids], dtype=np.int64),
+        owned=_Ownership(kids),
+        table=pd.DataFrame(
             {
-                "parent_order_id": pid[keep],
-                "ccxt_order_id": ccxt[keep],
-                "trade_id": trade_ids,
-                "amount": amount[keep],
-                "price": price[keep],
-                "fee_cost": trades["fee_cost"].to_numpy(dtype=object)[keep],
-                "fee_currency": trades["fee_currency"].to_numpy(dtype=object)[keep],
+                "parent_order_id": [o.order_id for o, _ in parents],
+                "symbol": [s for _, s in parents],
+                "diff_num_shares": [o.diff_num_shares for o, _ in parents],
+                "quote": [_quote_of(s) for _, s in parents],
             }
-        )
-        fill_sums.add(fold_frame(fill_frame, table, dedupe=False), signs)
-        twap_frame = _frame(
-            {
-                "parent_order_id": kid_of,
-                "ccxt_order_id": np.full(len(kid_of), "", dtype=object),
-                "trade_id": np.full(len(kid_of), "", dtype=object),
-                "amount": _abs_text(amount),
-                "price": price,
-            }
-        )
-        twap_sums.add(fold_frame(twap_frame, groups, dedupe=False), [1] * len(kids))
-        at_us = _trade_times_us(trades, clock_map)
-        _extend_spans(lo, hi, at_us, pid)
-        pieces.append(_trades_frame(trades, kids, kid_of, pid, at_us, kid_twaps))
-    all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
-    if len(np.unique(all_hashes)) != len(all_hashes):
-        # A venue trade journaled twice for one run (possible only across exchanges or
-        # symbols): fold_fill's dedupe, row by row. Rare, exact, slow.
-        return execution_quality_rows(journal, run_id)
-    if several:
-        extra = _extra_fees(journal, run_id, kids, owned.owners, table)
-        fill_sums.add(extra, signs)
-        fill_sums.count = [c - e for c, e in zip(fill_sums.count, extra["num_trades"], strict=True)]
-    fills = _fills(parents, kids, fill_sums)
-    twap = _twap_by_parent(parents, kids, kid_twaps, twap_sums)
-    us = timedelta(microseconds=1)
-    spans = {p: (_EPOCH + lo[p] * us, _EPOCH + hi[p] * us) for p in lo}
+        ),
+        signs=[-1 if o.diff_num_shares < 0 else 1 for o, _ in parents],
+        kid_twaps=[planned.wave_twaps.get((k.symbol, k.parent_order_id, k.wave)) for k in kids],
+        mids=mids,
+        samples=samples,
+        planned=planned,
+    )
 
+
+def vectorised_quality(
+    journal: Journal, run_id: str, *, trades: TradeScope = "all"
+) -> ExecutionQuality:
+    """:func:`exsdk.app.quality.execution_quality`, vectorised (see the module docstring).
+
+    First the database's exact integer sums (:func:`_sql_fold`); when they cannot be used
+    (a sum beyond 64 bits, a venue trade that may be journaled twice), the trades' decimal
+    text folded in chunks (:func:`_chunked_fold`); when a trade is journaled twice, the row
+    path.
+    """
+    run = _read_run(journal, run_id)
+    folded = _sql_fold(journal, run_id, run)
+    if folded is None:
+        folded = _chunked_fold(journal, run_id, run, keep_trades=trades != "none")
+        if folded is None:
+            # A venue trade journaled twice for one run (possible only across exchanges or
+            # symbols): fold_fill's dedupe, row by row. Rare, exact, slow.
+            return execution_quality_rows(journal, run_id)
+    if folded.pieces is None and trades == "all":
+        folded.pieces = [
+            _trades_frame(chunk, run) for chunk in journal.report_trade_chunks(run_id, _CHUNK_ROWS)
+        ]
+    return _finish(journal, run_id, run, folded, trades)
+
+
+def _finish(
+    journal: Journal, run_id: str, run: _Run, folded: _Folded, scope: TradeScope
+) -> ExecutionQuality:
+    parents, kids = run.parents, run.kids
+    fills = _fills(parents, kids, folded.fill)
+    twap = _twap_by_parent(parents, kids, run.kid_twaps, folded.twap)
+    us = timedelta(microseconds=1)
+    spans = {p: (_EPOCH + folded.lo[p] * us, _EPOCH + folded.hi[p] * us) for p in folded.lo}
     kids_by_parent: dict[int, list[_Kid]] = {}
     for kid in kids:
         kids_by_parent.setdefault(kid.parent_order_id, []).append(kid)
@@ -321,30 +327,282 @@ def vectorised_quality(journal: Journal, run_id: str) -> ExecutionQuality:
             kids_by_parent.get(order.order_id, []),
             twap.get(order.order_id, (_ZERO, _ZERO, _ZERO)),
             spans.get(order.order_id),
-            samples.get(symbol, []),
+            run.samples.get(symbol, []),
         )
         for order, symbol in parents
     ]
     refs = {r["parent_order_id"]: r["_ref"] for r in parent_rows}
+    total = _total(parent_rows)
+    parents_frame = pd.DataFrame(parent_rows, columns=_PARENT_COLUMNS)
+    pieces = [p for p in folded.pieces or [] if len(p)]
+    if scope == "charts":
+        shown = set(chart_parents(parents_frame)["parent_order_id"].tolist())
+        if folded.pieces is None:
+            ids = [k.client_order_id for k in kids if k.parent_order_id in shown]
+            chunk = journal.report_trades_of(run_id, ids)
+            pieces = [_trades_frame(chunk, run)]
+        else:
+            pieces = [p[p["parent_order_id"].isin(shown)] for p in pieces]
     trades_out = (
         pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=TRADE_COLUMNS)
     )
+    if scope == "charts":
+        trades_out = chart_trades(trades_out)
+    elif scope == "none":
+        trades_out = trades_out.iloc[:0]
     return ExecutionQuality(
         run_id=run_id,
-        adapter=record.adapter,
-        exchange=record.exchange,
-        environment=record.environment,
-        started_at=record.started_at,
-        speed=clock_map.speed,
-        parents=pd.DataFrame(parent_rows, columns=_PARENT_COLUMNS),
-        total=_total(parent_rows),
+        adapter=run.record.adapter,
+        exchange=run.record.exchange,
+        environment=run.record.environment,
+        started_at=run.record.started_at,
+        speed=run.clock_map.speed,
+        parents=parents_frame,
+        total=total,
         waves=_waves(kids, refs),
         rejections=_rejections(kids),
-        mids=mids,
-        children=_children_frame(kids, planned.plans),
+        mids=run.mids,
+        children=_children_frame(kids, run.planned.plans),
         trades=trades_out,
-        wave_windows=pd.DataFrame(planned.windows, columns=["wave", "start", "end", "cancel_at"]),
+        wave_windows=pd.DataFrame(
+            run.planned.windows, columns=["wave", "start", "end", "cancel_at"]
+        ),
+        trades_scope=scope,
     )
+
+
+_LIMB = 10**9
+
+
+def _limbs(frame: pd.DataFrame, name: str) -> list[int]:
+    # A sum of (hi, lo) limbs as one integer at 18 decimals.
+    return [h * _LIMB + lo for h, lo in zip(frame[f"{name}_hi"], frame[f"{name}_lo"], strict=True)]
+
+
+def _sql_fold(journal: Journal, run_id: str, run: _Run) -> _Folded | None:
+    """The fold from the database's exact integer sums (schema version 3): one row per
+    (child, venue order, exchange, symbol, fee currency) instead of one per trade; the
+    trades without exact integers folded from their text. ``None`` when the sums cannot be
+    used: one overflowed, or a (parent, venue order) has trades of two exchanges or
+    symbols, so a venue trade may be journaled twice (the chunked fold checks exactly)."""
+    sums = journal.report_trade_sums(run_id)
+    if sums is None:
+        return None
+    kid_of = run.kid_index.get_indexer(pd.Index(sums["client_order_id"].to_numpy(dtype=object)))
+    known = kid_of >= 0
+    sums, kid_of = sums[known].reset_index(drop=True), kid_of[known]
+    inexact = None
+    if len(sums) and (sums["exact"] < sums["trades"]).any():
+        inexact = journal.report_inexact_trades(run_id)
+    # Where one venue order of one parent has trades under two exchanges or symbols.
+    places: dict[tuple[int, str], set[tuple[str, str]]] = {}
+    pid = run.kid_pid[kid_of]
+    ccxt = sums["ccxt_order_id"].to_numpy(dtype=object)
+    keep = run.owned.keep(pid, ccxt) if len(sums) else np.zeros(0, dtype=bool)
+    where = zip(
+        pid[keep].tolist(),
+        ccxt[keep],
+        sums["exchange"].to_numpy(dtype=object)[keep],
+        sums["symbol"].to_numpy(dtype=object)[keep],
+        strict=True,
+    )
+    extra = []
+    if inexact is not None and len(inexact):
+        i_kid = run.kid_index.get_indexer(
+            pd.Index(inexact["client_order_id"].to_numpy(dtype=object))
+        )
+        inexact = inexact[i_kid >= 0].reset_index(drop=True)
+        i_pid = run.kid_pid[i_kid[i_kid >= 0]]
+        i_ccxt = inexact["ccxt_order_id"].to_numpy(dtype=object)
+        i_keep = run.owned.keep(i_pid, i_ccxt) if len(inexact) else np.zeros(0, dtype=bool)
+        extra = list(
+            zip(
+                i_pid[i_keep].tolist(),
+                i_ccxt[i_keep],
+                inexact["exchange"].to_numpy(dtype=object)[i_keep],
+                inexact["symbol"].to_numpy(dtype=object)[i_keep],
+                strict=True,
+            )
+        )
+    for p, o, exchange, symbol in [*where, *extra]:
+        places.setdefault((p, o), set()).add((exchange, symbol))
+    if any(len(v) > 1 for v in places.values()):
+        return None
+
+    n_parents, n_kids = len(run.parents), len(run.kids)
+    fill, twap = _Sums.zeros(n_parents), _Sums.zeros(n_kids)
+    group_of = {o.order_id: g for g, (o, _) in enumerate(run.parents)}
+    quotes = [_quote_of(s) for _, s in run.parents]
+    bases = [base_of(s) for _, s in run.parents]
+    amount, notional = _limbs(sums, "amount"), _limbs(sums, "notional")
+    neg_amount, neg_notional = _limbs(sums, "neg_amount"), _limbs(sums, "neg_notional")
+    fee, fee_notional = _limbs(sums, "fee"), _limbs(sums, "fee_notional")
+    exact, fee_rows = sums["exact"].tolist(), sums["fees"].tolist()
+    currencies = sums["fee_currency"].tolist()
+    scale = Decimal(1).scaleb(-18)
+    with localcontext(_EXACT):
+        for r, k in enumerate(kid_of.tolist()):
+            if exact[r]:
+                t = twap
+                t.amount[k] += (amount[r] - 2 * neg_amount[r]) * scale
+                t.value[k] += (notional[r] - 2 * neg_notional[r]) * scale
+                t.count[k] += exact[r]
+            if not keep[r] or not exact[r]:
+                continue
+            g = group_of[int(pid[r])]
+            fill.amount[g] += amount[r] * scale
+            fill.value[g] += notional[r] * scale
+            fill.count[g] += exact[r]
+            if fee_rows[r]:
+                cur = currencies[r]
+                cur = quotes[g] if cur is None else str(cur)
+                cost = fee[r] * scale
+                fill.fees[g][cur] = fill.fees[g].get(cur, _ZERO) + cost
+                if cur == quotes[g]:
+                    fill.fee_in_quote[g] += cost
+                elif cur == bases[g]:
+                    fill.fee_in_quote[g] += fee_notional[r] * scale
+    folded = _Folded(fill, twap, {}, {})
+    if inexact is not None and len(inexact):
+        _fold_chunk(inexact, run, folded, keep_trades=False)
+    _sql_spans(journal, run_id, run, sums, kid_of, folded)
+    _add_extra_fees(journal, run_id, run, folded)
+    return folded
+
+
+def _sql_spans(
+    journal: Journal,
+    run_id: str,
+    run: _Run,
+    sums: pd.DataFrame,
+    kid_of: np.ndarray,
+    folded: _Folded,
+) -> None:
+    """Each parent's first and last trade time from the groups' venue timestamps, and the
+    journaled times of the trades without one (read only when there are such trades)."""
+    timed = sums["timed"].to_numpy(dtype=np.int64) > 0
+    ms = np.concatenate(
+        [sums["first_ms"].to_numpy()[timed], sums["last_ms"].to_numpy()[timed]]
+    ).astype(object)
+    pids = np.concatenate([run.kid_pid[kid_of][timed]] * 2)
+    frame = pd.DataFrame({"timestamp": ms, "at": np.full(len(ms), None, dtype=object)})
+    if (sums["timed"] < sums["trades"]).any():
+        untimed = journal.report_untimed_trades(run_id)
+        u_kid = run.kid_index.get_indexer(
+            pd.Index(untimed["client_order_id"].to_numpy(dtype=object))
+        )
+        untimed = untimed[u_kid >= 0]
+        frame = pd.concat(
+            [
+                frame,
+                pd.DataFrame(
+                    {
+                        "timestamp": np.full(len(untimed), None, dtype=object),
+                        "at": untimed["at"].to_numpy(dtype=object),
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        pids = np.concatenate([pids, run.kid_pid[u_kid[u_kid >= 0]]])
+    if len(frame):
+        _extend_spans(folded.lo, folded.hi, _trade_times_us(frame, run.clock_map), pids)
+
+
+def _chunked_fold(journal: Journal, run_id: str, run: _Run, *, keep_trades: bool) -> _Folded | None:
+    """The fold from every trade's decimal text, in chunks of :data:`_CHUNK_ROWS` (bounded
+    memory); ``None`` when a venue trade is journaled twice for one run."""
+    folded = _Folded(
+        _Sums.zeros(len(run.parents)),
+        _Sums.zeros(len(run.kids)),
+        {},
+        {},
+        [] if keep_trades else None,
+    )
+    hashes: list[np.ndarray] = []
+    for trades in journal.report_trade_chunks(run_id, _CHUNK_ROWS):
+        hashes.append(_fold_chunk(trades, run, folded, keep_trades=keep_trades, spans=True))
+    all_hashes = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
+    if len(np.unique(all_hashes)) != len(all_hashes):
+        return None
+    _add_extra_fees(journal, run_id, run, folded)
+    return folded
+
+
+def _fold_chunk(
+    trades: pd.DataFrame,
+    run: _Run,
+    folded: _Folded,
+    *,
+    keep_trades: bool,
+    spans: bool = False,
+) -> np.ndarray:
+    """Fold one frame of trades (report columns) into ``folded``; the hashes of its
+    counted (parent, venue order, trade id) keys."""
+    kid_of = run.kid_index.get_indexer(pd.Index(trades["client_order_id"].to_numpy(dtype=object)))
+    known = kid_of >= 0
+    if not known.all():
+        trades, kid_of = trades[known], kid_of[known]
+    if not len(trades):
+        return np.zeros(0, dtype=np.uint64)
+    pid = run.kid_pid[kid_of]
+    ccxt = trades["ccxt_order_id"].to_numpy(dtype=object)
+    amount = trades["amount"].to_numpy(dtype=object)
+    price = trades["price"].to_numpy(dtype=object)
+    keep = run.owned.keep(pid, ccxt)
+    trade_ids = trades["trade_id"].to_numpy(dtype=object)[keep]
+    # Venues number trades per symbol: only (parent, order, trade id) must not repeat.
+    hashes = pd.util.hash_pandas_object(
+        _frame({"p": pid[keep], "o": ccxt[keep], "t": trade_ids}), index=False
+    ).to_numpy()
+    fill_frame = _frame(
+        {
+            "parent_order_id": pid[keep],
+            "ccxt_order_id": ccxt[keep],
+            "trade_id": trade_ids,
+            "amount": amount[keep],
+            "price": price[keep],
+            "fee_cost": trades["fee_cost"].to_numpy(dtype=object)[keep],
+            "fee_currency": trades["fee_currency"].to_numpy(dtype=object)[keep],
+        }
+    )
+    folded.fill.add(fold_frame(fill_frame, run.table, dedupe=False), run.signs)
+    groups = pd.DataFrame(
+        {
+            "parent_order_id": np.arange(len(run.kids)),
+            "symbol": [k.symbol for k in run.kids],
+            "diff_num_shares": [Decimal(1)] * len(run.kids),
+        }
+    )
+    twap_frame = _frame(
+        {
+            "parent_order_id": kid_of,
+            "ccxt_order_id": np.full(len(kid_of), "", dtype=object),
+            "trade_id": np.full(len(kid_of), "", dtype=object),
+            "amount": _abs_text(amount),
+            "price": price,
+        }
+    )
+    folded.twap.add(fold_frame(twap_frame, groups, dedupe=False), [1] * len(run.kids))
+    if spans or keep_trades:
+        at_us = _trade_times_us(trades, run.clock_map)
+        if spans:
+            _extend_spans(folded.lo, folded.hi, at_us, pid)
+        if keep_trades and folded.pieces is not None:
+            folded.pieces.append(_trades_frame(trades, run, at_us=at_us))
+    result: np.ndarray = hashes
+    return result
+
+
+def _add_extra_fees(journal: Journal, run_id: str, run: _Run, folded: _Folded) -> None:
+    """The fees of the run's trades with several (``trade_fees``), folded into the fills."""
+    if not any(folded.fill.count) and not any(folded.twap.count):
+        return
+    extra = _extra_fees(journal, run_id, run.kids, run.owned.owners, run.table)
+    if not int(extra["num_trades"].sum()):
+        return
+    folded.fill.add(extra, run.signs)
+    folded.fill.count = [c - e for c, e in zip(folded.fill.count, extra["num_trades"], strict=True)]
 
 
 class _Ownership:
@@ -476,26 +734,31 @@ def _extend_spans(
 
 
 def _trades_frame(
-    trades: pd.DataFrame,
-    kids: Sequence[_Kid],
-    kid_of: np.ndarray,
-    pid: np.ndarray,
-    at_us: np.ndarray,
-    kid_twaps: Sequence[Decimal | None],
+    trades: pd.DataFrame, run: _Run, *, at_us: np.ndarray | None = None
 ) -> pd.DataFrame:
-    """The trades the report draws, one row per trade in journal order; price and amount
-    as the journal's decimal text."""
-    if not len(pid):
+    """The trades the report draws, one row per trade of one of the run's children, in
+    journal order; price and amount as the journal's decimal text. ``at_us``: the trades'
+    times, when known already."""
+    kids = run.kids
+    kid_of = run.kid_index.get_indexer(pd.Index(trades["client_order_id"].to_numpy(dtype=object)))
+    if not (kid_of >= 0).all():
+        mask = kid_of >= 0
+        trades, kid_of = trades[mask], kid_of[mask]
+        at_us = None if at_us is None else at_us[mask]
+    if not len(trades):
         return pd.DataFrame(columns=TRADE_COLUMNS)
+    if at_us is None:
+        at_us = _trade_times_us(trades, run.clock_map)
+    pid = run.kid_pid[kid_of]
     kid_side = np.asarray([str(k.side) for k in kids], dtype=object)[kid_of]
     side = trades["side"].to_numpy(dtype=object)
     side = np.where(pd.isna(side), kid_side, side)
     maker_text = trades["taker_or_maker"].to_numpy(dtype=object)
     maker = np.full(len(pid), None, dtype=object)
-    known = ~pd.isna(maker_text)
-    maker[known] = maker_text[known] == "maker"
+    has = ~pd.isna(maker_text)
+    maker[has] = maker_text[has] == "maker"
     twaps = np.empty(len(kids), dtype=object)
-    twaps[:] = list(kid_twaps)
+    twaps[:] = list(run.kid_twaps)
     frame = _frame(
         {
             "parent_order_id": pid,

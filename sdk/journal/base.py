@@ -406,6 +406,47 @@ _REPORT_TRADES_SQL = (
 )
 
 
+# Per (child, venue order, exchange, symbol, fee currency): the exact sums of a run's trades
+# over the integer columns (a group's rows whose integers are NULL are only counted), with
+# the sums over negative amounts apart (|x| sums are x sums minus twice those).
+_REPORT_SUM_COLUMNS = (
+    "client_order_id",
+    "ccxt_order_id",
+    "exchange",
+    "symbol",
+    "fee_currency",
+    "trades",
+    "exact",
+    "amount_hi",
+    "amount_lo",
+    "notional_hi",
+    "notional_lo",
+    "neg_amount_hi",
+    "neg_amount_lo",
+    "neg_notional_hi",
+    "neg_notional_lo",
+    "fees",
+    "fee_hi",
+    "fee_lo",
+    "fee_notional_hi",
+    "fee_notional_lo",
+    "first_ms",
+    "last_ms",
+    "timed",
+)
+_REPORT_SUMS_SQL = (
+    "SELECT client_order_id, ccxt_order_id, exchange, symbol, fee_currency, COUNT(*),"
+    " COUNT(amount_hi), SUM(amount_hi), SUM(amount_lo), SUM(notional_hi), SUM(notional_lo),"
+    " SUM(amount_hi) FILTER (WHERE amount_hi < 0), SUM(amount_lo) FILTER (WHERE amount_hi < 0),"
+    " SUM(notional_hi) FILTER (WHERE amount_hi < 0),"
+    " SUM(notional_lo) FILTER (WHERE amount_hi < 0),"
+    " COUNT(fee_hi), SUM(fee_hi), SUM(fee_lo), SUM(fee_notional_hi), SUM(fee_notional_lo),"
+    " MIN(timestamp), MAX(timestamp), COUNT(timestamp)"
+    " FROM trades WHERE run_id = ?"
+    " GROUP BY client_order_id, ccxt_order_id, exchange, symbol, fee_currency"
+)
+
+
 def _object_frame(rows: list[Any], names: Sequence[str]) -> pd.DataFrame:
     """Rows of a query as a frame of object columns, values as the driver gave them.
 
@@ -1027,6 +1068,87 @@ class Journal:
         time, only where ``timestamp`` is ``None``), ``side``, ``taker_or_maker``.
         """
         return self._columns(_REPORT_TRADES_SQL, (run_id,), _REPORT_TRADE_COLUMNS)
+
+    def report_trade_sums(self, run_id: str) -> pd.DataFrame | None:
+        """The run's trades summed by the database, exactly: one row per (client order id,
+        venue order id, exchange, symbol, fee currency) with the number of trades, of those
+        with exact integers (``exact``), of those with one fee (``fees``), the sums of each
+        :data:`EXACT_COLUMNS` limb over them (and of the amount and notional limbs over
+        negative amounts, ``neg_...``), and the first and last venue timestamps (``timed``
+        trades have one). Limb sums are Python ints (0 for none).
+
+        ``None`` when a sum does not fit the database's integers (SQLite raises on
+        overflow; PostgreSQL sums BIGINT as numeric and never does): the caller folds the
+        run from its decimal text instead. Rows without exact integers (a value that does
+        not fit them, or one written before version 3) are counted here but summed by the
+        caller from :meth:`report_inexact_trades`.
+        """
+        require("pandas", "report", "the journal's DataFrame readers")
+        import pandas as pd
+
+        names = _REPORT_SUM_COLUMNS
+        try:
+            rows = self._execute(_REPORT_SUMS_SQL, (run_id,)).fetchall()
+        except self.driver_errors as exc:
+            if "overflow" in str(exc).lower():
+                return None
+            raise JournalUnavailable(
+                f"journal {self.path} cannot be used: {type(exc).__name__}: {exc}"
+            ) from exc
+        sums = names.index("amount_hi")
+        out = []
+        for row in rows:
+            values = list(row)
+            for i in range(sums, len(names) - 3):
+                v = values[i]
+                if isinstance(v, float):  # not an integer sum: never exact
+                    return None
+                values[i] = 0 if v is None else int(v)
+            out.append(values)
+        return pd.DataFrame(out, columns=list(names), dtype=object)
+
+    def report_inexact_trades(self, run_id: str) -> pd.DataFrame:
+        """:meth:`report_trades` of the trades without exact integers, with ``exchange``
+        and ``symbol``, in journal order."""
+        names = (*_REPORT_TRADE_COLUMNS, "exchange", "symbol")
+        sql = _REPORT_TRADES_SQL.replace(
+            " FROM trades WHERE run_id = ?",
+            ", exchange, symbol FROM trades WHERE run_id = ? AND amount_hi IS NULL",
+        )
+        return self._columns(sql, (run_id,), names)
+
+    def report_untimed_trades(self, run_id: str) -> pd.DataFrame:
+        """The client order id and journaled time of each trade without a venue timestamp."""
+        return self._columns(
+            "SELECT client_order_id, at FROM trades WHERE run_id = ? AND timestamp IS NULL"
+            " ORDER BY seq",
+            (run_id,),
+            ("client_order_id", "at"),
+        )
+
+    def report_trades_of(self, run_id: str, client_order_ids: Sequence[str]) -> pd.DataFrame:
+        """:meth:`report_trades` of the trades of these children only, in journal order."""
+        import pandas as pd
+
+        frames = []
+        ids = list(dict.fromkeys(client_order_ids))
+        for start in range(0, len(ids), 500):  # below every driver's parameter limit
+            part = ids[start : start + 500]
+            sql = _REPORT_TRADES_SQL.replace(
+                " ORDER BY seq",
+                f" AND client_order_id IN ({', '.join('?' * len(part))}) ORDER BY seq",
+            ).replace("SELECT ", "SELECT seq, ", 1)
+            frames.append(self._columns(sql, (run_id, *part), ("seq", *_REPORT_TRADE_COLUMNS)))
+        if not frames:
+            return self._columns(
+                _REPORT_TRADES_SQL.replace("WHERE run_id = ?", "WHERE 1 = 0 AND run_id = ?"),
+                (run_id,),
+                _REPORT_TRADE_COLUMNS,
+            )
+        joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+        if len(frames) > 1:
+            joined = joined.sort_values("seq", kind="stable").reset_index(drop=True)
+        return joined.drop(columns=["seq"])
 
     def report_trade_fees(self, run_id: str) -> pd.DataFrame:
         """Each fee of the run's trades with several, beside its trade's columns."""
