@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from functools import cache, lru_cache
 from typing import Any
 
-__all__ = ["REDACTED", "SECRET_KEYS", "is_secret_key", "redact_secrets", "scrub"]
+__all__ = [
+    "REDACTED",
+    "SECRET_KEYS",
+    "is_secret_key",
+    "may_name_secret",
+    "redact_secrets",
+    "scrub",
+]
 
 REDACTED = "***"
 
@@ -80,11 +87,42 @@ def is_secret_key(name: str) -> bool:
     return name.lower().replace("-", "").replace("_", "") in SECRET_KEYS
 
 
+# The names no other name holds ("apikey" is in "xmbxapikey"): a text holds some spelling
+# of a credential name only if, folded as is_secret_key folds names, it holds one of them.
+# (Long needles: a scan for "key" costs more than one for "listenkey".)
+_NAME_PARTS = tuple(
+    sorted(k for k in SECRET_KEYS if not any(o != k and o in k for o in SECRET_KEYS))
+)
+
+
+def may_name_secret(text: str) -> bool:
+    """Whether ``text`` might name a credential; ``False`` means it names none.
+
+    A quick, looser form of the rule (substring tests, no patterns): when it says
+    ``False``, :func:`redact_secrets` leaves ``text`` as it is, and :func:`scrub` leaves as
+    it is every payload whose JSON is ``text``. Beyond ASCII case folding has exceptions
+    (the Kelvin sign lower-cases to ``k``), and a JSON ``\\u`` escape may stand for any
+    character: such text always might.
+    """
+    if not text.isascii() or "\\u" in text:
+        return True
+    folded = text.lower()
+    if "-" in folded or "_" in folded:
+        folded = folded.replace("-", "").replace("_", "")
+    return any(part in folded for part in _NAME_PARTS)
+
+
 def redact_secrets(text: str) -> str:
     """``text`` with API keys, secrets and request signatures replaced by ``***``."""
-    # Most text has neither "=" nor ":", and so no place a secret could be named.
-    if "=" not in text and ":" not in text:
+    # Most text has neither "=" nor ":", and so no place a secret could be named; most
+    # of the rest names no credential at all (a venue's reply, a timestamp).
+    if ("=" not in text and ":" not in text) or not may_name_secret(text):
         return text
+    return _redact(text)
+
+
+def _redact(text: str) -> str:
+    """The patterns themselves, on any text (:func:`redact_secrets` without its shortcuts)."""
     in_query, in_mapping, in_header = _patterns()
     text = in_query.sub(rf"\1={REDACTED}", text)
     text = in_mapping.sub(rf"\1\2\1\3\4{REDACTED}\4", text)

@@ -32,7 +32,7 @@ from exsdk.errors import JournalUnavailable
 from exsdk.extras import require
 from exsdk.journal.lease import RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
-from exsdk.redaction import SECRET_KEYS, scrub
+from exsdk.redaction import SECRET_KEYS, may_name_secret, scrub
 
 if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
@@ -308,11 +308,20 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
+    if isinstance(value, Mapping):  # a mapping that is no dict (json takes dicts only)
+        return dict(value)
     return str(value)
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(scrub(value), default=_default, sort_keys=True)
+    """``value`` as JSON with every credential masked (:func:`exsdk.redaction.scrub`)."""
+    text = json.dumps(value, default=_default, sort_keys=True)
+    # Serialised once; walked again only when the text names a credential somewhere
+    # (almost never: a venue's reply names none), then as the JSON itself says it, so
+    # whatever _default made of an object is scrubbed too.
+    if not may_name_secret(text):
+        return text
+    return json.dumps(scrub(json.loads(text)), sort_keys=True)
 
 
 def _now() -> str:
@@ -707,7 +716,10 @@ class Journal:
         self, run_id: str, kind: str, payload: Any, *, client_order_id: str | None = None
     ) -> None:
         """Append one raw venue response (scrubbed), e.g. a create or fetch order reply."""
-        if isinstance(payload, CcxtOrder | CcxtTrade):
+        if isinstance(payload, CcxtOrder):
+            # ccxt's reply as received (the model keeps it), not rebuilt from the model.
+            payload = payload.unified
+        elif isinstance(payload, CcxtTrade):
             payload = payload.to_ccxt()
         self._execute(
             "INSERT INTO raw_responses (run_id, client_order_id, kind, payload, at)"

@@ -135,8 +135,27 @@ def _frozen_list_from(items: Iterable[Any]) -> FrozenList:
     return FrozenList(items)
 
 
+# The types JSON decoding gives, which need no freezing: the common case, decided by one
+# lookup instead of ABC checks (``isinstance(x, Mapping)`` costs a microsecond per value,
+# and a venue reply holds dozens of them).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def deep_freeze(value: Any) -> Any:
     """The same JSON-like value with every dict and list (at any depth) made read-only."""
+    kind = type(value)
+    if kind in _SCALARS or kind is FrozenDict or kind is FrozenList:
+        return value
+    if kind is dict:
+        return FrozenDict(
+            {
+                (k if type(k) is str else str(k)): (v if type(v) in _SCALARS else deep_freeze(v))
+                for k, v in value.items()
+            }
+        )
+    if kind is list or kind is tuple:
+        return FrozenList([v if type(v) in _SCALARS else deep_freeze(v) for v in value])
+    # Anything else (a Mapping that is no dict, a subclass, a Decimal): the general rule.
     if isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, Mapping):

@@ -15,6 +15,7 @@ lists it in ``from_request``; the venue's own values always win.
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from exsdk.models.base import (
     CcxtModel,
+    FrozenDict,
+    FrozenList,
     FrozenModel,
     MalformedPayload,
     Money,
@@ -33,6 +36,7 @@ from exsdk.models.base import (
     TextId,
     Timestamp,
     VenueModel,
+    deep_freeze,
     lenient_enum,
     raise_malformed,
     shown,
@@ -322,16 +326,51 @@ class CcxtOrder(_FromCcxt):
         Every field of ``request`` that the reply has as null or missing is taken from the
         request and named in ``from_request``; what the venue said is kept as it said it.
         """
-        if request is not None and isinstance(data, Mapping):
+        if not isinstance(data, Mapping):
+            return super().from_ccxt(data)
+        # One read-only copy, made once: the model is validated from it (its ``info`` is
+        # then frozen already) and keeps it as :attr:`unified`, which a caller's later
+        # edits of ``data`` cannot reach.
+        try:
+            frozen: FrozenDict = deep_freeze(data)
+        except _PAYLOAD_ERRORS as exc:  # a payload nested past the recursion limit
+            raise MalformedPayload(
+                f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
+            ) from None
+        if request is not None:
             filled: list[str] = []
-            data = dict(data)
+            values = dict(frozen)
             for name, key in _REQUEST_KEYS.items():
                 value = getattr(request, name)
-                if value is not None and data.get(key) is None:
-                    data[key] = value
+                if value is not None and values.get(key) is None:
+                    values[key] = value
                     filled.append(name)
-            data["fromRequest"] = (*(data.get("fromRequest") or ()), *filled)
-        return super().from_ccxt(data)
+            values["fromRequest"] = FrozenList((*(values.get("fromRequest") or ()), *filled))
+            frozen = FrozenDict(values)
+        order = super().from_ccxt(frozen)
+        # Seeds the cached property: what the model was validated from is its unified dict.
+        order.__dict__["unified"] = frozen
+        return order
+
+    @functools.cached_property
+    def unified(self) -> FrozenDict:
+        """The ccxt unified dict this order stands for, read-only; what the journal stores.
+
+        For an order from :meth:`from_ccxt`, the dict it was validated from: ccxt's reply
+        as received (every key ccxt gave, the venue's ``info`` included), with what was
+        filled from the request and ``fromRequest`` naming it. Otherwise (an order built
+        directly, or a copy with changes) :meth:`to_ccxt`'s. Either reads back, through
+        ``from_ccxt``, as an order equal to this one.
+        """
+        frozen: FrozenDict = deep_freeze(self.to_ccxt())
+        return frozen
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; one with changes no longer stands for the dict this order came from."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied.__dict__.pop("unified", None)
+        return copied
 
     @property
     def is_open(self) -> bool:

@@ -20,6 +20,7 @@ from exsdk.adapter import Venue
 from exsdk.adapter.credentials import Credentials
 from exsdk.adapters.binance.spot import BinanceSpotAdapter
 from exsdk.errors import SdkError, TransientVenueError, VenueRejected
+from exsdk.journal import Journal
 from exsdk.models import (
     Balance,
     Balances,
@@ -100,6 +101,43 @@ def test_rule1_venue_values_win_over_the_request() -> None:
     assert order.symbol == "DOGE/USDT" and order.side is Side.BUY
     assert order.from_request == ("side",)
     assert CcxtOrder.from_ccxt(order.to_ccxt()) == order  # the marker survives the journal
+
+
+def _order_replies() -> list[tuple[str, str, Any]]:
+    out = []
+    for path in sorted(STATIC.glob("*.json")):
+        for test in json.loads(path.read_text(encoding="utf-8"))["tests"]:
+            reply = test.get("parsedResponse")
+            if isinstance(reply, dict) and "id" in reply and "Order" in test["method"]:
+                out.append((path.stem, test["method"], reply))
+    return out
+
+
+@pytest.mark.parametrize(("exchange", "method", "reply"), _order_replies())
+def test_rule1_the_journal_keeps_the_reply_as_received(
+    exchange: str, method: str, reply: dict[str, Any]
+) -> None:
+    # The journal stores what ccxt answered (every key, the venue's info included), with
+    # what the SDK filled from its request and named in fromRequest; not a rebuild from
+    # the model. It reads back as the same order.
+    received = copy.deepcopy(reply)
+    request = OrderRequest(symbol="X/Y", side=Side.SELL, type="limit", amount=Decimal("0.5"))
+    order = CcxtOrder.from_ccxt(received, request)
+    received["info"] = "changed by the caller"  # the caller's dict is not the model's
+    received["id"] = "other"
+    journal = Journal.open(":memory:")
+    journal.record_raw("r", "create_order", order, client_order_id="c1")
+    journal.record_raw("r", "create_order", order.model_copy(update={"status": "closed"}))
+    [row, changed] = journal.raw_payloads("r", "create_order")
+    journal.close()
+    # Filled where the reply has nothing (the ccxt key is the field's name here).
+    filled = {"symbol": "X/Y", "side": "sell", "type": "limit", "amount": "0.5"}
+    filled = {k: v for k, v in filled.items() if k in order.from_request}
+    assert all(reply.get(key) is None for key in filled)
+    assert row == {**json.loads(json.dumps(reply)), **filled, "fromRequest": [*filled]}
+    assert CcxtOrder.from_ccxt(row) == order
+    # A copy with changes is journaled as what it now says.
+    assert changed["status"] == "closed" and CcxtOrder.from_ccxt(changed).status == "closed"
 
 
 async def test_rule1_create_order_reports_the_placed_order_not_an_unknown_outcome() -> None:

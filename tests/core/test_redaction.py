@@ -13,12 +13,14 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import exsdk.redaction
 from exsdk.adapter.redaction import SecretRedactingFilter
 from exsdk.errors import SdkError
 from exsdk.journal import Journal
-from exsdk.redaction import is_secret_key, redact_secrets, scrub
+from exsdk.redaction import SECRET_KEYS, is_secret_key, may_name_secret, redact_secrets, scrub
 
 VALUE = "s3cr3tVALUEs3cr3tVALUE0042"
 # Spellings of credential names as venues and ccxt write them.
@@ -128,6 +130,110 @@ def test_keys_and_text_follow_one_rule(name: str) -> None:
     by_key = scrub({name: VALUE})[name] != VALUE
     in_text = VALUE not in redact_secrets(json.dumps({name: VALUE}))
     assert by_key == in_text == is_secret_key(name)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("name", SECRET_NAMES)
+def test_the_quick_test_sees_every_secret(name: str, shape: str) -> None:
+    text = shape.format(name=name, value=VALUE)
+    assert may_name_secret(text)
+    assert may_name_secret(json.dumps({name: VALUE}))
+    assert may_name_secret(json.dumps({"nested": [{"x": text}]}))
+
+
+def test_the_quick_test_passes_a_venue_reply() -> None:
+    # The point of it: a real order reply names no credential, so it is not walked.
+    body = (
+        Path(__file__).parents[1]
+        / "samples"
+        / "futures_new_order_result_real_btcusdt_limit_new.json"
+    )
+    reply = json.loads(body.read_text(encoding="utf-8"))
+    assert not may_name_secret(json.dumps(reply))
+
+
+# Text made of credential names, near misses, their pieces, separators, the characters the
+# patterns key on, and non-ASCII letters that case-fold to ASCII (the Kelvin sign to "k",
+# the dotted I to "i"), so that the generator meets every branch of the rule.
+_PIECES = [
+    *SECRET_NAMES,
+    *PLAIN_NAMES,
+    *sorted(SECRET_KEYS),
+    "api",
+    "key",
+    "sign",
+    "ature",
+    "pass",
+    "phrase",
+    "se",
+    "cret",
+    "tok",
+    "en",
+    "\\u212a",  # JSON escapes, as ensure_ascii writes them
+    "\\u0130",
+    "\\u",
+    "api\\u212aey",
+    # Spellings only case folding beyond ASCII makes credential names: the Kelvin sign
+    # lower-cases to "k"; the patterns also take the long s and the dotless i for s and i.
+    "api\u212aey",
+    "\u017fecret",
+    "ap\u0131Key",
+    "\u017fignature",
+    VALUE,
+]
+_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(_PIECES),
+        st.sampled_from(["=", ":", ": ", "&", "?", "'", '"', " ", "-", "_", ",", "{", "}"]),
+        st.sampled_from(["\u212a", "\u0130", "\u0131", "\u017f", "\u00e9"]),
+        st.text(max_size=4),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT)
+def test_the_quick_test_never_misses_what_the_patterns_mask(text: str) -> None:
+    # "Names none" must mean that the patterns, run without the shortcut, change nothing.
+    if not may_name_secret(text):
+        assert exsdk.redaction._redact(text) == text
+
+
+_KEYS = st.one_of(st.sampled_from(_PIECES), _TEXT)
+_PAYLOADS = st.recursive(
+    st.one_of(st.none(), st.integers(), st.floats(allow_nan=False), _TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_PAYLOADS)
+def test_a_payload_whose_json_names_no_secret_needs_no_scrub(payload: object) -> None:
+    # What the journal relies on: it serialises a payload once, and scrubs it only when
+    # the JSON text might name a credential (ensure_ascii escapes what is not ASCII).
+    text = json.dumps(payload)
+    if not may_name_secret(text):
+        assert scrub(payload) == payload
+        assert all(not is_secret_key(k) for k in _keys_of(payload))
+        assert all(exsdk.redaction._redact(s) == s for s in _strings_of(payload))
+
+
+def _keys_of(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [*value, *(k for v in value.values() for k in _keys_of(v))]
+    if isinstance(value, list):
+        return [k for v in value for k in _keys_of(v)]
+    return []
+
+
+def _strings_of(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [*value, *(s for v in value.values() for s in _strings_of(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings_of(v)]
+    return [value] if isinstance(value, str) else []
 
 
 def _imported_roots(tree: ast.Module) -> set[str]:
