@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -132,6 +133,12 @@ def _retry_after(headers: object) -> float | None:
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _url_path(url: str) -> str:
+    """The path of an API base URL, without its trailing slash (asked per request)."""
+    return urlsplit(url).path.rstrip("/")
+
+
 def _camel(method: str) -> str:
     head, *rest = method.split("_")
     return head + "".join(part.title() for part in rest)
@@ -231,7 +238,9 @@ class CcxtAdapter(ExchangeAdapter):
             # ccxt waits 250 ms on close for TLS shutdown; the simulator and replays are plain
             # HTTP, and the wait was most of a contract test's time.
             self._exchange.timeout_on_exit = 0
-        install_request_records(self._exchange)
+        # One hook of each ccxt step: fetch2 paces, sign records the request, and
+        # on_rest_response gives the pacer the venue's counts, then records the reply.
+        install_request_records(self._exchange, on_reply=self._read_reply)
         # ccxt logs every request at DEBUG, API key header and signature included.
         own = getattr(self._exchange, "logger", None)  # a caller may pass its own logger
         install_log_redaction(*([own] if isinstance(own, logging.Logger) else []))
@@ -354,40 +363,38 @@ class CcxtAdapter(ExchangeAdapter):
     # ----- pacing ---------------------------------------------------------------------
 
     def _install_pacing(self) -> None:
-        """Pace every HTTP request ccxt makes, and read the venue's counts from its reply.
+        """Pace every HTTP request ccxt makes (its reply is read by :meth:`_read_reply`).
 
         ``fetch2`` is where ccxt starts one request, before signing it (a wait after
-        signing would eat the request's recvWindow); ``on_rest_response`` is where it
-        reads one reply, headers included, before raising for its status.
+        signing would eat the request's recvWindow); ``on_rest_response``, hooked once
+        by :func:`exsdk.adapter.requests.install`, is where it reads one reply, headers
+        included, before raising for its status.
         """
-        exchange = self._exchange
-        fetch2 = exchange.fetch2
-        on_rest_response = exchange.on_rest_response
+        fetch2 = self._exchange.fetch2
+        pacer = self.pacer
+        request_cost = self._request_cost
 
         async def paced_fetch2(
             path: Any, api: Any = "public", method: Any = "GET", *rest: Any, **kw: Any
         ) -> Any:
             params = rest[0] if rest else kw.get("params", {})
-            ticket = await self.pacer.acquire(
-                self._request_cost(api, str(method), str(path), params)
-            )
+            ticket = await pacer.acquire(request_cost(api, str(method), str(path), params))
             token = _TICKET.set(ticket)
             try:
                 return await fetch2(path, api, method, *rest, **kw)
             finally:
                 _TICKET.reset(token)
-                self.pacer.finish(ticket)  # no reply (a transport error): counted from now
+                if not ticket.done:  # no reply (a transport error): counted from now
+                    pacer.finish(ticket)
 
-        def read_reply(
-            code: Any, reason: Any, url: Any, method: Any, headers: Any, body: Any, *rest: Any
-        ) -> Any:
-            ticket = _TICKET.get()
-            if ticket is not None and isinstance(headers, Mapping):
-                self._venue_replied(ticket, code, headers, body)
-            return on_rest_response(code, reason, url, method, headers, body, *rest)
+        self._exchange.fetch2 = paced_fetch2
 
-        exchange.fetch2 = paced_fetch2
-        exchange.on_rest_response = read_reply
+    def _read_reply(self, code: Any, headers: Any, body: Any) -> None:
+        """A reply of the request in progress in this task was read (ccxt's
+        ``on_rest_response``): the pacer learns the venue's counts from it."""
+        ticket = _TICKET.get()
+        if ticket is not None and isinstance(headers, Mapping):
+            self._venue_replied(ticket, code, headers, body)
 
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
         """What one ccxt request costs at the venue, from :attr:`request_costs`."""
@@ -395,7 +402,8 @@ class CcxtAdapter(ExchangeAdapter):
             return _DEFAULT_COST
         name = api if isinstance(api, str) else (api[0] if api else "")
         base = self._exchange.urls.get("api", {})
-        prefix = urlsplit(base.get(name, "")).path.rstrip("/") if isinstance(base, dict) else ""
+        url = base.get(name, "") if isinstance(base, dict) else ""
+        prefix = _url_path(url) if isinstance(url, str) else ""
         entry = self.request_costs.get((method.upper(), f"{prefix}/{path}"))
         if entry is None:
             return _DEFAULT_COST
@@ -814,7 +822,8 @@ class CcxtAdapter(ExchangeAdapter):
         # The reply may leave out what the SDK itself sent (hyperliquid acknowledges a
         # filled market order with its id, amount and average only): fill it from the
         # request, marked in ``from_request``, rather than call a placed order unknown.
-        request = OrderRequest(
+        # Every value was checked above (and is of its field's type): not validated again.
+        request = OrderRequest.model_construct(
             symbol=symbol,
             side=side,
             type=order_type,

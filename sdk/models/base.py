@@ -288,7 +288,13 @@ TextId = Annotated[str, BeforeValidator(text_id)]
 def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
     """A validator mapping known values to ``enum_cls`` (any case) and keeping unseen text."""
 
+    members = {member.value: member for member in enum_cls}
+
     def convert(value: Any) -> Any:
+        if type(value) is str:  # the common case, one lookup: "buy", "limit", "open"
+            member = members.get(value)
+            if member is not None:
+                return member
         if isinstance(value, enum_cls):
             return value
         try:

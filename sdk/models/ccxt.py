@@ -338,15 +338,14 @@ class CcxtOrder(_FromCcxt):
                 f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
             ) from None
         if request is not None:
-            filled: list[str] = []
-            values = dict(frozen)
+            filled: dict[str, Any] = {}
             for name, key in _REQUEST_KEYS.items():
                 value = getattr(request, name)
-                if value is not None and values.get(key) is None:
-                    values[key] = value
-                    filled.append(name)
-            values["fromRequest"] = FrozenList((*(values.get("fromRequest") or ()), *filled))
-            frozen = FrozenDict(values)
+                if value is not None and frozen.get(key) is None:
+                    filled[key] = value
+            named = [name for name, key in _REQUEST_KEYS.items() if key in filled]
+            known = frozen.get("fromRequest") or ()
+            frozen = FrozenDict({**frozen, **filled, "fromRequest": FrozenList([*known, *named])})
         order = super().from_ccxt(frozen)
         # Seeds the cached property: what the model was validated from is its unified dict.
         order.__dict__["unified"] = frozen
