@@ -24,7 +24,7 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -37,7 +37,7 @@ from exsdk.adapter.credentials import Credentials
 from exsdk.broker import Broker, LimitPriceComputer, VirtualClock
 from exsdk.journal import Journal
 from exsdk.limits import Environment, apply_policy
-from exsdk.models import BidAsk, CcxtOrder, ChildOrder, Order, Side
+from exsdk.models import BidAsk, CcxtOrder, ChildOrder, ChildStatus, Order, Side
 from exsdk.registry import get_adapter
 from exsdk.universe import asset_id_for
 
@@ -109,11 +109,15 @@ class Path1:
         sized = apply_policy(
             self.limits, self.parent.diff_num_shares, price, b.environment, b.policies
         )
-        draft = b._new_child(
-            self.parent, SYMBOL, self.seq, order_type="limit", amount=Decimal(0), side=Side.BUY
-        )
-        return draft.model_copy(
-            update={"amount": abs(sized.amount), "limit_price": price, "reason": sized.reason}
+        return b._new_child(
+            self.parent,
+            SYMBOL,
+            self.seq,
+            order_type="limit",
+            amount=sized.amount,
+            side=Side.BUY,
+            limit_price=price,
+            reason=sized.reason,
         )
 
     async def sdk_once(self) -> None:
@@ -183,19 +187,18 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
     """Microseconds per child spent in each stage of the SDK path."""
     timers = _Timers()
     journal = path.journal
-    orig_child = journal.record_child
-    calls = {"n": 0}
+    orig_children = journal.record_children
 
-    def record_child(run_id: str, child: ChildOrder) -> None:
-        calls["n"] += 1
-        name = "journal: intent" if calls["n"] % 2 == 1 else "journal: result"
+    def record_children(run_id: str, children: Sequence[ChildOrder]) -> None:
+        intent = all(c.status == ChildStatus.INTENT for c in children)
+        name = "journal: intent" if intent else "journal: result"
         start = time.perf_counter()
         try:
-            orig_child(run_id, child)
+            orig_children(run_id, children)
         finally:
             timers.add(name, time.perf_counter() - start)
 
-    journal.record_child = record_child  # type: ignore[method-assign]
+    journal.record_children = record_children  # type: ignore[method-assign]
     journal.record_raw = timers.wrap_sync("journal: raw reply", journal.record_raw)  # type: ignore[method-assign]
     path.exchange.create_order = timers.wrap_async("ccxt create_order", path.exchange.create_order)
     orig_from = CcxtOrder.from_ccxt
@@ -204,7 +207,7 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
     path.size = timers.wrap_sync("sizing: price+policy+quantize+model", orig_size)  # type: ignore[method-assign]
     # The group commit's transaction (BEGIN, COMMIT and its sync) minus the rows inside it.
     group = path.broker._session.commits
-    orig_commit = group._commit
+    orig_commit = group._write_queued
 
     def commit() -> None:
         inside = sum(timers.total.get(k, 0.0) for k in _ROWS)
@@ -215,7 +218,7 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
             rows = sum(timers.total.get(k, 0.0) for k in _ROWS) - inside
             timers.add("journal: transactions and syncs", time.perf_counter() - start - rows)
 
-    group._commit = commit  # type: ignore[method-assign]
+    group._write_queued = commit  # type: ignore[method-assign]
     # ccxt itself, measured on the raw exchange in the same pass: the rest of the "ccxt
     # create_order" stage is the SDK's request hooks (pacing, request records).
     raw_total = 0.0
@@ -224,8 +227,8 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
         raw_total = await _loop(path.raw_once, n) * n
     finally:
         CcxtOrder.from_ccxt = orig_from  # type: ignore[method-assign]
-        del journal.record_child, journal.record_raw, path.exchange.create_order, path.size
-        del group._commit
+        del journal.record_children, journal.record_raw, path.exchange.create_order, path.size
+        del group._write_queued
     out = {k: v / n * 1e6 for k, v in timers.total.items()}
     out["other (retry wrapper, boundary, events, loop turns)"] = total / n * 1e6 - sum(out.values())
     hooked = out.pop("ccxt create_order")

@@ -196,13 +196,16 @@ def apply_policy(
     price: Decimal,
     environment: Environment,
     policies: Mapping[Environment, EnvironmentPolicy] = DEFAULT_POLICIES,
+    *,
+    minimal: Decimal | None = None,
 ) -> SizedOrder:
     """Shape ``signed_amount`` at ``price`` by the environment's policy row.
 
     The amount is quantized first. It is below the minimum when it is smaller than
     :func:`minimal_order_amount` or its notional is below ``cost_min`` (an amount that
     truncates to 0 is below the minimum). The sign of the input is kept. A zero input is
-    an empty order, whatever the policy.
+    an empty order, whatever the policy. ``minimal`` is ``minimal_order_amount(limits,
+    price)`` when the caller has it already (a wave's children share one price).
     """
     symbol = limits.symbol
     if not signed_amount.is_finite():
@@ -215,7 +218,8 @@ def apply_policy(
         raise InvalidOrderInput(f"no policy for environment {environment!r}") from None
     sign = Decimal(-1) if signed_amount < 0 else Decimal(1)
     quantized = quantize_amount(limits, signed_amount)
-    minimal = minimal_order_amount(limits, price)
+    if minimal is None:
+        minimal = minimal_order_amount(limits, price)
     size = abs(quantized)
     value = notional(limits, size, price)
     cost_min = limits.cost_min or _ZERO

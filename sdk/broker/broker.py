@@ -17,6 +17,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -312,7 +313,9 @@ class Broker:
             self._twap(items, start, end, markets, existing, symbols)
             for (start, end), items in groups.items()
         ]
-        results = await asyncio.gather(*jobs, return_exceptions=True)
+        # Concurrent jobs share commits; a lone one commits at once (see GroupCommit).
+        with self._gathering(len(jobs)):
+            results = await asyncio.gather(*jobs, return_exceptions=True)
         self._session.check_running()
         for result in results:
             if isinstance(result, BaseException):
@@ -333,6 +336,10 @@ class Broker:
         self.journal.record_run_event(self.run_id, "finished", {"children": len(children)})
         self._session.emit(RunFinished(self.run_id, self.clock.now(), len(children)))
         return children
+
+    def _gathering(self, concurrent: int) -> AbstractContextManager[None]:
+        """Group the journal commits of ``concurrent`` tasks run together (one is alone)."""
+        return self._session.commits.gathering() if concurrent > 1 else nullcontext()
 
     def _latest(self, known: dict[str, ChildOrder], cid: str) -> ChildOrder:
         """``known[cid]``, unless another task of this process placed or adopted the child
@@ -478,7 +485,10 @@ class Broker:
         limit_price: Decimal | None = None,
         reduce_only: bool = False,
         role: str = "",
+        reason: str | None = None,
     ) -> ChildOrder:
+        """The child model, validated once: built when its size is known (a child that
+        policy stops before the wire is built with amount 0 only on that path)."""
         return ChildOrder(
             parent_order_id=order.order_id,
             asset_id=order.asset_id,
@@ -490,6 +500,7 @@ class Broker:
             amount=abs(amount),
             limit_price=limit_price,
             reduce_only=reduce_only,
+            reason=reason,
             created_at=self.clock.now(),
         )
 
@@ -530,13 +541,16 @@ class Broker:
         if cid in existing:
             return await self._settle_existing(existing[cid], cancel=False)
         side = order.side
-        draft = self._new_child(order, symbol, 0, order_type=kind, amount=_ZERO, side=side)
+
+        def draft() -> ChildOrder:
+            return self._new_child(order, symbol, 0, order_type=kind, amount=_ZERO, side=side)
+
         limits = markets.get(symbol)
         if limits is None:
-            return self._not_sent(draft, ChildStatus.REJECTED, f"{symbol}: not a market here")
+            return self._not_sent(draft(), ChildStatus.REJECTED, f"{symbol}: not a market here")
         closed = _not_trading(limits, self.adapter.exchange_id)
         if closed is not None:
-            return self._not_sent(draft, ChildStatus.REJECTED, closed)
+            return self._not_sent(draft(), ChildStatus.REJECTED, closed)
         try:
             book = await self._session.call(
                 lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
@@ -550,18 +564,21 @@ class Broker:
         except SdkError as exc:
             if stops_run(exc):
                 raise
-            return self._not_sent(draft, ChildStatus.REJECTED, str(exc))
+            return self._not_sent(draft(), ChildStatus.REJECTED, str(exc))
         sized = apply_policy(limits, order.diff_num_shares, price, self.environment, self.policies)
         if sized.rejected:
-            return self._not_sent(draft, ChildStatus.REJECTED, sized.reason or "policy")
+            return self._not_sent(draft(), ChildStatus.REJECTED, sized.reason or "policy")
         if sized.empty:
-            return self._not_sent(draft, ChildStatus.EMPTY, sized.reason or "sized to zero")
-        child = draft.model_copy(
-            update={
-                "amount": abs(sized.amount),
-                "limit_price": price if kind == OrderKind.LIMIT else None,
-                "reason": sized.reason,
-            }
+            return self._not_sent(draft(), ChildStatus.EMPTY, sized.reason or "sized to zero")
+        child = self._new_child(
+            order,
+            symbol,
+            0,
+            order_type=kind,
+            amount=sized.amount,
+            side=side,
+            limit_price=price if kind == OrderKind.LIMIT else None,
+            reason=sized.reason,
         )
         child = await self._place(child)
         if kind == OrderKind.MARKET and child.ccxt_order_id is not None:
@@ -640,27 +657,38 @@ class Broker:
             )
             late = now > wave.submit_deadline
             books: dict[str, asyncio.Future[BidAsk]] = {}
+            quotes: dict[tuple[str, Side], tuple[BidAsk, Decimal, Decimal]] = {}
             grouped = self._by_parent(mine)
-            outcomes = await asyncio.gather(
-                *(
-                    self._twap_child(
-                        order,
-                        symbol,
-                        wave,
-                        plan,
-                        markets,
-                        mine,
-                        existing,
-                        stopped,
-                        late=late,
-                        books=books,
-                        grouped=grouped,
-                    )
-                    for order, symbol in items
-                ),
-                return_exceptions=True,
-            )
+            if not late:
+                self._ask_books(items, wave_cids, books, markets, existing, stopped, grouped)
+            with self._gathering(len(items)):
+                outcomes = await asyncio.gather(
+                    *(
+                        self._twap_child(
+                            order,
+                            symbol,
+                            wave,
+                            plan,
+                            markets,
+                            mine,
+                            existing,
+                            stopped,
+                            late=late,
+                            books=books,
+                            quotes=quotes,
+                            grouped=grouped,
+                        )
+                        for order, symbol in items
+                    ),
+                    return_exceptions=True,
+                )
             self._session.commits.flush()
+            for shared in books.values():
+                # Each was awaited by its children (who took its failure as theirs).
+                if not shared.done():
+                    shared.cancel()
+                elif not shared.cancelled():
+                    shared.exception()
             sent = [c for c in outcomes if isinstance(c, ChildOrder)]
             failed = [e for e in outcomes if isinstance(e, BaseException)]
             if not failed:
@@ -714,6 +742,34 @@ class Broker:
         # Shielded: one child cancelled must not cancel the request the others await.
         return asyncio.shield(shared)
 
+    def _ask_books(
+        self,
+        items: Sequence[tuple[Order, str]],
+        cids: Mapping[int, str],
+        books: dict[str, asyncio.Future[BidAsk]],
+        markets: Mapping[str, MarketLimits],
+        existing: Mapping[str, ChildOrder],
+        stopped: set[int],
+        grouped: Mapping[int, Sequence[ChildOrder]],
+    ) -> None:
+        """Start the wave's book requests before its children run: they leave at the
+        wave's start, not after every child's first step, and the children find them
+        answered. Only for symbols a child will be sized for (the checks
+        :meth:`_twap_child` makes before it asks for its book)."""
+        for order, symbol in items:
+            cid = cids[order.order_id]
+            if symbol in books or cid in existing or order.order_id in stopped:
+                continue
+            limits = markets.get(symbol)
+            if limits is None or _not_trading(limits, self.adapter.exchange_id) is not None:
+                continue
+            if self._remaining(order, grouped) != 0:
+                books[symbol] = asyncio.ensure_future(
+                    self._session.call(
+                        functools.partial(self.adapter.best_bid_ask, symbol), client_order_id=cid
+                    )
+                )
+
     def _skip(self, wave: Wave, reason: str) -> None:
         self.journal.record_run_event(
             self.run_id, "wave_skipped", {"wave": wave.index, "reason": reason}
@@ -761,8 +817,14 @@ class Broker:
         *,
         late: bool,
         books: dict[str, asyncio.Future[BidAsk]] | None = None,
+        quotes: dict[tuple[str, Side], tuple[BidAsk, Decimal, Decimal]] | None = None,
         grouped: Mapping[int, Sequence[ChildOrder]] | None = None,
     ) -> ChildOrder | None:
+        """One parent's child of ``wave``: sized, journaled and sent (``None`` if none).
+
+        ``books`` and ``quotes`` are shared by the wave's children: one book request per
+        symbol, and one limit price and venue minimum per symbol and side from that book.
+        """
         cid = child_client_order_id(self.run_id, order.order_id, wave.index)
         if cid in existing:
             child = existing[cid]
@@ -776,27 +838,35 @@ class Broker:
         if remaining == 0:
             return None
         side = order.side
-        draft = self._new_child(
-            order, symbol, wave.index, order_type="limit", amount=_ZERO, side=side
-        )
+
+        def draft() -> ChildOrder:
+            return self._new_child(
+                order, symbol, wave.index, order_type="limit", amount=_ZERO, side=side
+            )
+
         limits = markets.get(symbol)
         closed = None if limits is None else _not_trading(limits, self.adapter.exchange_id)
         if limits is None or closed is not None:
             # Refused once, in its first wave; the parent's later waves are not tried.
             stopped.add(order.order_id)
             reason = closed or f"{symbol}: not a market here"
-            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, reason)
+            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, reason)
             return None
         try:
             book = await self._wave_book(books, symbol, cid)
-            price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
+            quote = None if quotes is None else quotes.get((symbol, side))
+            if quote is None or quote[0] is not book:
+                price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
+                quote = (book, price, minimal_order_amount(limits, price))
+                if quotes is not None:
+                    quotes[symbol, side] = quote
+            _, price, minimal = quote
         except SdkError as exc:
             if stops_run(exc):
                 raise
-            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, str(exc))
+            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, str(exc))
             return None
         waves_left = plan.num_waves - wave.index
-        minimal = minimal_order_amount(limits, price)
         share = child_amount(remaining, waves_left, limits)
         if abs(remaining) < minimal:
             # What remains is below the venue minimum: the policy decides (raise it in
@@ -810,18 +880,27 @@ class Broker:
             )
         else:
             to_size = share
-        sized = apply_policy(limits, to_size, price, self.environment, self.policies)
+        sized = apply_policy(
+            limits, to_size, price, self.environment, self.policies, minimal=minimal
+        )
         if sized.rejected:
             stopped.add(order.order_id)
             reason = sized.reason or "refused by policy"
             self._session.warn(f"parent {order.order_id} stopped: {reason}")
-            mine[cid] = self._not_sent(draft, ChildStatus.REJECTED, reason)
+            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, reason)
             return None
         if sized.empty:
-            mine[cid] = self._not_sent(draft, ChildStatus.EMPTY, sized.reason or "sized to zero")
+            mine[cid] = self._not_sent(draft(), ChildStatus.EMPTY, sized.reason or "sized to zero")
             return None
-        child = draft.model_copy(
-            update={"amount": abs(sized.amount), "limit_price": price, "reason": sized.reason}
+        child = self._new_child(
+            order,
+            symbol,
+            wave.index,
+            order_type="limit",
+            amount=sized.amount,
+            side=side,
+            limit_price=price,
+            reason=sized.reason,
         )
         placed = await self._place(child)
         mine[cid] = placed
@@ -1009,7 +1088,8 @@ class Broker:
         flat._markets = markets
         flat._record_run()
         flat.journal.record_run_event(flat_run, "flatten", {"positions": len(children)})
-        return list(await asyncio.gather(*(flat._flatten_one(c) for c in children)))
+        with flat._gathering(len(children)):
+            return list(await asyncio.gather(*(flat._flatten_one(c) for c in children)))
 
     async def _flatten_one(self, child: ChildOrder) -> ChildOrder:
         assert self._markets is not None

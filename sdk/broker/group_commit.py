@@ -2,22 +2,31 @@
 
 A wave's children reach their intent in the same turn of the event loop; writing each
 intent in its own transaction costs one disk sync per child before the next may leave.
-:class:`GroupCommit` queues the rows, and the first writer of a turn schedules one
-commit for all of them after the other ready tasks have queued theirs
+Inside :meth:`GroupCommit.gathering` (the broker opens it around a wave's concurrent
+children) :class:`GroupCommit` queues the rows, and the first writer of a turn schedules
+one commit for all of them after the other ready tasks have queued theirs
 (``loop.call_soon``). Every writer waits until the commit that holds its rows is on disk,
 so "an intent is committed before its request leaves" holds for each child, and a failed
 commit fails every writer in it (the transaction is rolled back: none of them is sent).
 
-Only :meth:`Journal.batch` is used, so any journal backend with a transaction works.
+Outside a gathering (a lone child: one market order, a one-parent TWAP wave) nobody can
+join the commit, so a writer commits at once, without waiting loop turns for company.
+
+Child states go in as models and are written with one statement per commit
+(:meth:`Journal.record_children`); other rows are functions that write them. Only
+:meth:`Journal.batch` and the journal's writers are used, so any journal backend with a
+transaction works.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from exsdk.errors import JournalUnavailable
 from exsdk.journal import Journal
+from exsdk.models import ChildOrder
 
 __all__ = ["GroupCommit"]
 
@@ -25,24 +34,50 @@ __all__ = ["GroupCommit"]
 class GroupCommit:
     """Rows queued by concurrent tasks, committed together once per loop turn."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, run_id: str = "") -> None:
         self.journal = journal
+        self.run_id = run_id
+        """The run whose child states :meth:`write` takes as models."""
         self._rows: list[Callable[[], None]] = []
+        self._children: list[ChildOrder] = []
         self._done: asyncio.Future[None] | None = None
+        self._gathering = 0
         self.commits = 0
         """How many transactions were committed (for benchmarks and tests)."""
 
-    async def write(self, rows: Callable[[], None]) -> None:
-        """Queue ``rows`` (a function that writes them) and wait until they are committed.
+    @contextmanager
+    def gathering(self) -> Iterator[None]:
+        """Group the writes of the block's concurrent tasks: each waits for the rows the
+        other ready tasks queue in the same loop turn, and all commit as one (reentrant)."""
+        self._gathering += 1
+        try:
+            yield
+        finally:
+            self._gathering -= 1
 
-        Raises what the commit raised (then nothing of that commit was written).
+    async def write(
+        self, rows: Callable[[], None] | None = None, *, child: ChildOrder | None = None
+    ) -> None:
+        """Queue ``rows`` (a function that writes them) and ``child`` (a state of one of
+        the run's children) and return once they are committed.
+
+        Raises what the commit raised (then nothing of that commit was written). A commit
+        holds at most one state of a child (its writer waits for it before it writes
+        again), so the child rows of one commit may go in after its other rows.
         """
-        self._rows.append(rows)
+        if rows is not None:
+            self._rows.append(rows)
+        if child is not None:
+            self._children.append(child)
         done = self._done
+        if done is None and not self._gathering:
+            # Nobody can join: commit now, without the loop turns a group waits.
+            self._write_queued()
+            return
         if done is None:
             loop = asyncio.get_running_loop()
             done = self._done = loop.create_future()
-            loop.call_soon(self._commit)
+            loop.call_soon(self._commit_group)
         # Shielded: one writer cancelled must not cancel the commit the others wait for.
         await asyncio.shield(done)
 
@@ -54,26 +89,34 @@ class GroupCommit:
 
     def flush(self) -> None:
         """Commit queued rows now if no commit is on its way (raises its failure)."""
-        if not self._rows or self._done is not None:
-            return
-        done = self._done = asyncio.get_running_loop().create_future()
-        self._commit()
-        done.result()
+        if (self._rows or self._children) and self._done is None:
+            self._write_queued()
 
-    def _commit(self) -> None:
-        rows, self._rows = self._rows, []
+    def _commit_group(self) -> None:
+        """The scheduled commit of a loop turn's writers: its outcome is theirs."""
         done, self._done = self._done, None
         assert done is not None
         try:
-            with self.journal.batch():
-                for write in rows:
-                    write()
+            self._write_queued()
         except BaseException as exc:  # the journal's failure belongs to every writer
-            if isinstance(exc, JournalUnavailable) and self.journal.failure is None:
-                self.journal.failure = exc  # sticky, as for any other journal write
             done.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
         else:
-            self.commits += 1
             done.set_result(None)
+
+    def _write_queued(self) -> None:
+        """Write what is queued in one transaction and commit it (raises its failure)."""
+        rows, self._rows = self._rows, []
+        children, self._children = self._children, []
+        try:
+            with self.journal.batch():
+                for write in rows:
+                    write()
+                if children:
+                    self.journal.record_children(self.run_id, children)
+        except JournalUnavailable as exc:
+            if self.journal.failure is None:
+                self.journal.failure = exc  # sticky, as for any other journal write
+            raise
+        self.commits += 1

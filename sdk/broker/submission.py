@@ -152,9 +152,10 @@ class Session:
     in_flight: set[str] = attrs.field(factory=set)
     """Children inside :meth:`place` right now: their own send loop settles them."""
     commits: GroupCommit = attrs.field(
-        default=attrs.Factory(lambda self: GroupCommit(self.journal), takes_self=True)
+        default=attrs.Factory(lambda self: GroupCommit(self.journal, self.run_id), takes_self=True)
     )
-    """The intents (and replies) of concurrent children, one transaction per loop turn."""
+    """The intents (and replies) of concurrent children, one transaction per loop turn
+    inside :meth:`GroupCommit.gathering`."""
 
     @property
     def exchange(self) -> str:
@@ -289,7 +290,7 @@ class Session:
     async def _place(self, child: ChildOrder) -> ChildOrder:
         self.check_running()
         # Committed (with the other intents of this loop turn) before the request leaves.
-        await self.commits.write(lambda: self.journal.record_child(self.run_id, child))
+        await self.commits.write(child=child)
         self.check_running()
         cid = child.client_order_id
         seen = _Attempt()
@@ -374,15 +375,17 @@ class Session:
         # The reply and the child's new state, committed with the other replies of this
         # loop turn: one sync for a wave's replies, after every child of it was sent (the
         # writer waits, so the next child's send runs first).
-        done: list[ChildOrder] = []
-
-        def rows() -> None:
-            if not seen.adopted:
-                self.journal.record_raw(self.run_id, "create_order", order, client_order_id=cid)
-            done.append(self._adopt(child, order, adopted=seen.adopted, emit=False))
-
-        await self.commits.write(rows)
-        updated = done[0]
+        self.orders[cid] = order
+        updated = self._updated(child, order, adopted=seen.adopted)
+        if seen.adopted:
+            await self.commits.write(child=updated)
+        else:
+            await self.commits.write(
+                lambda: self.journal.record_raw(
+                    self.run_id, "create_order", order, client_order_id=cid
+                ),
+                child=updated,
+            )
         # Said only once it is on disk: an observer may act on it (kill, report).
         self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
         return updated
@@ -426,11 +429,10 @@ class Session:
         log.warning("%s rejected: %s", child.client_order_id, reason)
         return rejected
 
-    def _adopt(
-        self, child: ChildOrder, order: CcxtOrder, *, adopted: bool, emit: bool = True
-    ) -> ChildOrder:
-        self.orders[child.client_order_id] = order
-        updated = child.model_copy(
+    @staticmethod
+    def _updated(child: ChildOrder, order: CcxtOrder, *, adopted: bool) -> ChildOrder:
+        """The child in the state its venue order says."""
+        return child.model_copy(
             update={
                 "status": child_status_of(order),
                 "ccxt_order_id": order.id,
@@ -438,9 +440,12 @@ class Session:
                 "reason": "adopted after lookup by client order id" if adopted else None,
             }
         )
+
+    def _adopt(self, child: ChildOrder, order: CcxtOrder, *, adopted: bool) -> ChildOrder:
+        self.orders[child.client_order_id] = order
+        updated = self._updated(child, order, adopted=adopted)
         self.journal.record_child(self.run_id, updated)
-        if emit:
-            self.emit(ChildAdopted(updated) if adopted else ChildSent(updated))
+        self.emit(ChildAdopted(updated) if adopted else ChildSent(updated))
         return updated
 
     async def _lookup(self, child: ChildOrder) -> CcxtOrder | None:

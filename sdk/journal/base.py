@@ -301,6 +301,30 @@ def _child_columns(child: ChildOrder) -> tuple[Any, ...]:
     )
 
 
+_CHILD_INSERT = (
+    "INSERT INTO child_events (run_id, client_order_id, parent_order_id, wave, status,"
+    " ccxt_order_id, filled, reason, child_json, at, symbol, side, amount, limit_price,"
+    " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+)
+
+
+def _child_row(run_id: str, child: ChildOrder, at: str) -> tuple[Any, ...]:
+    """One ``child_events`` row: the child's state, written ``at``."""
+    return (
+        run_id,
+        child.client_order_id,
+        child.parent_order_id,
+        child.wave,
+        str(child.status),
+        child.ccxt_order_id,
+        str(child.filled),
+        child.reason,
+        child.model_dump_json(),
+        at,
+        *_child_columns(child),
+    )
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -692,24 +716,14 @@ class Journal:
     @_guarded
     def record_child(self, run_id: str, child: ChildOrder) -> None:
         """Append one state of a child (the first one is its intent)."""
-        self._execute(
-            "INSERT INTO child_events (run_id, client_order_id, parent_order_id, wave, status,"
-            " ccxt_order_id, filled, reason, child_json, at, symbol, side, amount, limit_price,"
-            " created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                run_id,
-                child.client_order_id,
-                child.parent_order_id,
-                child.wave,
-                str(child.status),
-                child.ccxt_order_id,
-                str(child.filled),
-                child.reason,
-                child.model_dump_json(),
-                _now(),
-                *_child_columns(child),
-            ),
-        )
+        self._execute(_CHILD_INSERT, _child_row(run_id, child, _now()))
+
+    @_guarded
+    def record_children(self, run_id: str, children: Sequence[ChildOrder]) -> None:
+        """Append one state of each child, in order, as one statement (a wave's intents)."""
+        at = _now()
+        with self.batch():  # one transaction, also when called outside one
+            self._executemany(_CHILD_INSERT, [_child_row(run_id, c, at) for c in children])
 
     @_guarded
     def record_raw(

@@ -19,10 +19,24 @@ from exsdk.broker.group_commit import GroupCommit
 from exsdk.errors import JournalUnavailable
 from exsdk.journal import Journal
 from exsdk.limits import Environment
-from exsdk.models import ChildStatus
+from exsdk.models import ChildOrder, ChildStatus, Side
 
 from .conftest import BTC_ID, ETH_ID, parent
 from .fakes import FakeAdapter
+
+
+def intent_child(run_id: str, parent_id: int) -> ChildOrder:
+    return ChildOrder(
+        parent_order_id=parent_id,
+        asset_id=BTC_ID,
+        wave=0,
+        client_order_id=f"x{run_id}-{parent_id}-0",
+        symbol="BTC/USDT:USDT",
+        side=Side.BUY,
+        order_type="limit",
+        amount=Decimal("0.002"),
+        limit_price=Decimal("60000"),
+    )
 
 
 def committed_intents(path: Path) -> set[str]:
@@ -94,14 +108,15 @@ async def test_a_failed_group_commit_sends_nothing_of_it(
 ) -> None:
     adapter = WatchingAdapter(journal_path, fill_ratio=Decimal("1"), book_time=clock.now)
     b = broker(adapter, journal, clock)
-    real = journal.record_child
+    real = journal.record_children
 
-    def failing(run_id: str, child: Any) -> None:
-        if child.status == ChildStatus.INTENT and child.parent_order_id == 3:
+    def failing(run_id: str, children: Any) -> None:
+        # The others' rows are written first: the rollback must take them back too.
+        real(run_id, [c for c in children if c.parent_order_id != 3])
+        if any(c.status == ChildStatus.INTENT and c.parent_order_id == 3 for c in children):
             raise JournalUnavailable("disk full (injected)")
-        real(run_id, child)
 
-    monkeypatch.setattr(journal, "record_child", failing)
+    monkeypatch.setattr(journal, "record_children", failing)
     with pytest.raises(JournalUnavailable):
         await b.submit_orders([parent(i, BTC_ID, "0.02") for i in range(1, 6)])
     # The commit holding parent 3's intent held the whole wave's: rolled back, none sent.
@@ -117,12 +132,55 @@ async def test_writers_of_one_loop_turn_share_one_transaction(journal: Journal) 
         await group.write(lambda: order.append(f"row{i}"))
         order.append(f"after{i}")
 
-    await asyncio.gather(*(writer(i) for i in range(5)))
+    with group.gathering():
+        await asyncio.gather(*(writer(i) for i in range(5)))
     assert group.commits == 1
     # Every row is written before any writer goes on.
     assert order[:5] == [f"row{i}" for i in range(5)]
     await writer(9)
     assert group.commits == 2
+
+
+async def test_outside_a_gathering_each_writer_commits_at_once(
+    journal: Journal, journal_path: Path
+) -> None:
+    """A lone child cannot be joined: its rows are committed before ``write`` returns,
+    without giving the loop a turn (a task started meanwhile has not run yet)."""
+    group = GroupCommit(journal, "gc2")
+    ran: list[str] = []
+
+    async def other() -> None:
+        ran.append("other")
+
+    task = asyncio.ensure_future(other())
+    await group.write(child=intent_child("gc2", 1))
+    assert ran == [] and group.commits == 1
+    assert committed_intents(journal_path) == {"xgc2-1-0"}
+    await task
+    # Two writers side by side without a gathering: one commit each, both durable.
+    await asyncio.gather(
+        group.write(child=intent_child("gc2", 2)), group.write(child=intent_child("gc2", 3))
+    )
+    assert group.commits == 3
+    assert committed_intents(journal_path) == {"xgc2-1-0", "xgc2-2-0", "xgc2-3-0"}
+
+
+async def test_a_failed_lone_commit_raises_and_writes_nothing(
+    journal: Journal, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = GroupCommit(journal, "gc3")
+    group.add(lambda: journal.record_run_event("gc3", "wave_started"))
+
+    def failing(run_id: str, children: Any) -> None:
+        raise JournalUnavailable("disk full (injected)")
+
+    monkeypatch.setattr(journal, "record_children", failing)
+    with pytest.raises(JournalUnavailable, match="injected"):
+        await group.write(child=intent_child("gc3", 1))
+    assert journal.failure is not None and group.commits == 0
+    with sqlite3.connect(journal_path) as other:
+        assert other.execute("SELECT COUNT(*) FROM run_events").fetchone() == (0,)
+    assert committed_intents(journal_path) == set()
 
 
 async def test_a_cancelled_writer_does_not_cancel_the_others(journal: Journal) -> None:
@@ -133,9 +191,10 @@ async def test_a_cancelled_writer_does_not_cancel_the_others(journal: Journal) -
         await group.write(lambda: None)
         done.append(i)
 
-    tasks = [asyncio.ensure_future(writer(i)) for i in range(3)]
-    await asyncio.sleep(0)
-    tasks[0].cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    with group.gathering():
+        tasks = [asyncio.ensure_future(writer(i)) for i in range(3)]
+        await asyncio.sleep(0)
+        tasks[0].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     assert tasks[0].cancelled() and sorted(done) == [1, 2]
     assert group.commits == 1

@@ -421,13 +421,20 @@ async def test_a_journal_that_fails_once_still_stops_the_run(name: str, tmp_path
                     def __getattr__(self, attr: str) -> Any:
                         return getattr(real, attr)
 
-                    def execute(self, sql: str, *args: Any) -> Any:
+                    def fail_once(self, sql: str) -> None:
                         if "INSERT INTO child_events" in sql and not intents_at_failure:
                             rows = real.execute("SELECT client_order_id FROM child_events")
                             intents_at_failure.update(r[0] for r in rows)
                             journal._db = real  # the journal "comes back" at once
                             raise sqlite3.OperationalError("disk I/O error")
+
+                    def execute(self, sql: str, *args: Any) -> Any:
+                        self.fail_once(sql)
                         return real.execute(sql, *args)
+
+                    def executemany(self, sql: str, *args: Any) -> Any:
+                        self.fail_once(sql)  # a wave's child states: one statement
+                        return real.executemany(sql, *args)
 
                 def observe(event: BrokerEvent) -> None:
                     armed = journal._db is real and not intents_at_failure
