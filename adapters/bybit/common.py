@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from exsdk.adapter import CcxtAdapter, ReplyShape
+from exsdk.adapter.pacing import EndpointCost, WeightLimit
 from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError, TransientVenueError
 from exsdk.models import CcxtOrder, Side
 
@@ -88,6 +89,18 @@ class BybitAdapter(CcxtAdapter):
         # /v5/order/realtime finds an order of any status among the account's last 500:
         # the broker asks for its own recent orders only.
         "fetchOrder": {"acknowledged": True},
+    }
+    # Bybit limits each endpoint per second and per account (create and cancel: 10 on
+    # linear, 20 on spot, each on its own; most others 50) and the IP to 600 requests in
+    # 5 s. The pacer keeps two kinds, so creates, cancels and set-leverage share the
+    # create limit (a stricter pace than each alone) and every request counts one
+    # against 50 a second (what ccxt's own throttle, now off, allowed). ``time`` in a
+    # reply is when Bybit answered: at or after it counted the request.
+    weight_limits: ClassVar[tuple[WeightLimit, ...]] = (WeightLimit(50, 1.0),)
+    request_costs: ClassVar[Mapping[tuple[str, str], EndpointCost]] = {
+        ("POST", "/v5/order/create"): EndpointCost(orders=1, stamps=("time",)),
+        ("POST", "/v5/order/cancel"): EndpointCost(orders=1, stamps=("time",)),
+        ("POST", "/v5/position/set-leverage"): EndpointCost(orders=1, stamps=("time",)),
     }
     reply_shapes: ClassVar[Mapping[str, ReplyShape]] = {
         "create_order": RESULT_REPLY,

@@ -285,3 +285,24 @@ async def test_backend_timeout_after_a_create_leaves_the_order_placed_and_unknow
             )
         found = await adapter.fetch_order(SYMBOLS[name], client_order_id="tmo-1")
         assert found.status == "closed"
+
+
+async def test_a_burst_of_orders_is_paced_to_the_order_limit(
+    adapter: ExchangeAdapter, venue: SimulatedBinance
+) -> None:
+    """Three seconds' worth of creates at once, ccxt's throttle off (as `exsdk experiment`
+    runs): the adapter's own pacer holds them to Bybit's per-second create limit (10 linear,
+    20 spot), so the venue never answers 10006 and every one is placed."""
+    symbol = SYMBOLS[adapter.name]
+    n = 3 * (10 if adapter.name == "bybit-linear" else 20)
+
+    async def one(i: int) -> Any:
+        side = Side.BUY if i % 2 == 0 else Side.SELL
+        return await adapter.create_order(
+            symbol, "market", side, Decimal("0.02"), client_order_id=f"burst-{i}"
+        )
+
+    results = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    creates = [r for r in venue.admin.request_log() if r["path"] == "/v5/order/create"]
+    assert len(creates) == n  # each sent once: none refused and sent again
