@@ -114,7 +114,11 @@ def _venue_url_problem(exchange: Any, exchange_id: str, venue: Venue) -> str | N
 # The pacer's ticket of the HTTP request in progress in this task: ccxt's fetch2 (where a
 # request is paced, before it is signed) and on_rest_response (where its reply is read)
 # run in the same task, while other requests overlap in others.
-_TICKET: contextvars.ContextVar[Ticket | None] = contextvars.ContextVar("_TICKET", default=None)
+# The request in progress in this task, and the pacer that granted it (a caller may swap
+# ``adapter.pacer`` between requests: a reply is finished on the pacer that counted it).
+_TICKET: contextvars.ContextVar[tuple[VenuePacer, Ticket] | None] = contextvars.ContextVar(
+    "_TICKET", default=None
+)
 # A request costs one weight unless the adapter's table says otherwise.
 _DEFAULT_COST = RequestCost()
 
@@ -371,15 +375,15 @@ class CcxtAdapter(ExchangeAdapter):
         included, before raising for its status.
         """
         fetch2 = self._exchange.fetch2
-        pacer = self.pacer
         request_cost = self._request_cost
 
         async def paced_fetch2(
             path: Any, api: Any = "public", method: Any = "GET", *rest: Any, **kw: Any
         ) -> Any:
             params = rest[0] if rest else kw.get("params", {})
+            pacer = self.pacer  # read per request: the attribute is the adapter's, not ours
             ticket = await pacer.acquire(request_cost(api, str(method), str(path), params))
-            token = _TICKET.set(ticket)
+            token = _TICKET.set((pacer, ticket))
             try:
                 return await fetch2(path, api, method, *rest, **kw)
             finally:
@@ -392,9 +396,9 @@ class CcxtAdapter(ExchangeAdapter):
     def _read_reply(self, code: Any, headers: Any, body: Any) -> None:
         """A reply of the request in progress in this task was read (ccxt's
         ``on_rest_response``): the pacer learns the venue's counts from it."""
-        ticket = _TICKET.get()
-        if ticket is not None and isinstance(headers, Mapping):
-            self._venue_replied(ticket, code, headers, body)
+        current = _TICKET.get()
+        if current is not None and isinstance(headers, Mapping):
+            self._venue_replied(*current, code, headers, body)
 
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
         """What one ccxt request costs at the venue, from :attr:`request_costs`."""
@@ -410,15 +414,20 @@ class CcxtAdapter(ExchangeAdapter):
         return entry.cost(params if isinstance(params, Mapping) else {})
 
     def _venue_replied(
-        self, ticket: Ticket, status: Any, headers: Mapping[str, Any], body: Any
+        self,
+        pacer: VenuePacer,
+        ticket: Ticket,
+        status: Any,
+        headers: Mapping[str, Any],
+        body: Any,
     ) -> None:
         """A reply was read: the venue's counts correct the pacer's; a 429 or 418 holds
         requests for its Retry-After (orders only for -1015, everything for an IP limit).
         A success's body may stamp when the venue processed the request (``cost.stamps``)."""
-        self.pacer.finish(ticket, headers, body if status == 200 else None)
+        pacer.finish(ticket, headers, body if status == 200 else None)
         if status in (418, 429):
             orders_only = status == 429 and '"code":-1015' in str(body).replace(" ", "")
-            self.pacer.block_for(_retry_after(headers) or 1.0, orders_only=orders_only)
+            pacer.block_for(_retry_after(headers) or 1.0, orders_only=orders_only)
 
     # ----- the boundary -----------------------------------------------------------------
 

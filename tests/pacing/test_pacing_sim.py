@@ -20,6 +20,7 @@ import exsdk.simulator
 from exsdk.adapter import Venue
 from exsdk.adapter.ccxt_adapter import CcxtAdapter
 from exsdk.adapter.credentials import Credentials
+from exsdk.adapter.pacing import VenuePacer
 from exsdk.broker import (
     AcceleratedClock,
     Broker,
@@ -261,3 +262,35 @@ async def test_retry_after_is_waited_in_wall_time_whatever_the_brokers_clock(
     assert {c.status for c in children} == {ChildStatus.CLOSED}, [c.reason for c in children]
     trades = journal.trade_models("wall")
     assert {t.order for t in trades} == {c.ccxt_order_id for c in children}
+
+
+async def test_a_pacer_swapped_on_the_adapter_paces_the_next_requests(adapter_name: str) -> None:
+    """``adapter.pacer`` is read per request, and a reply is finished on the pacer that
+    granted it: a pacer captured when the hooks were installed kept pacing after a swap
+    (the wave benchmark's unlimited pacer was ignored: 10 s for 300 children) while
+    replies were finished on the new one (its in-flight counts went negative)."""
+    async with (
+        exsdk.simulator.SimulatedBinance(seed=7) as venue,
+        _adapter(adapter_name, venue, venue.base_url) as adapter,
+    ):
+        await adapter.load_markets()
+        swapped: list[Any] = []
+        finished: list[Any] = []
+
+        class Recording(VenuePacer):
+            async def acquire(self, cost: Any = None) -> Any:
+                ticket = await super().acquire(cost)
+                swapped.append(ticket)
+                return ticket
+
+            def finish(self, ticket: Any, headers: Any = None, body: object = None) -> None:
+                finished.append(ticket)
+                super().finish(ticket, headers, body)
+
+        before = adapter.pacer
+        adapter.pacer = Recording([])
+        results = await _orders(adapter, adapter_name, 3, "swap")
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert len(swapped) >= 3 and all(t.done for t in swapped)
+    assert set(map(id, finished)) == set(map(id, swapped))  # each on the pacer that granted it
+    assert before._in_flight == {k: 0 for k in before._in_flight}  # nothing left on the old one
