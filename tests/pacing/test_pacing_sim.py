@@ -8,7 +8,7 @@ Every assertion is a count (429s, children sent), never a duration.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -82,35 +82,44 @@ def adapter_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-async def test_orders_that_stall_before_reaching_the_venue_never_overrun_its_window(
-    adapter_name: str,
-) -> None:
-    """Defect 10 (second half): the order count was kept from the moment the pacer let a
-    request go, so a burst held back in queues (CPU contention, a busy connection pool)
-    and the next burst, sent on time, reached the venue inside one of its windows."""
-    market = MARKET[adapter_name]
-    path = ORDER_PATH[adapter_name]
-
+def _every_other_burst(path: str) -> Callable[[int, str, str], float]:
+    """A proxy hold: the orders of every other burst of 10, 0.8 s (of a 1 s window)."""
     orders_seen = [0]
 
-    def delay(n: int, method: str, p: str) -> float:
-        """Hold back the orders of every other burst of 10 (0.8 s of each 1 s window)."""
+    def hold(n: int, method: str, p: str) -> float:
         if (method, p) != ("POST", path):
             return 0.0
         burst = orders_seen[0] // 10
         orders_seen[0] += 1
         return 0.8 if burst % 2 == 0 else 0.0
 
+    return hold
+
+
+async def _forty_orders_through(adapter_name: str, tag: str, **proxy_options: Any) -> None:
+    """40 orders at once through the proxy to a venue allowing 10 a second: none refused."""
+    market = MARKET[adapter_name]
+    path = ORDER_PATH[adapter_name]
     async with (
         exsdk.simulator.SimulatedBinance(seed=7, rate_limits={f"{market}:ORDERS:1S": 10}) as venue,
-        PacingProxy(venue.base_url, delay=delay, order_path=path) as proxy,
+        PacingProxy(venue.base_url, order_path=path, **proxy_options) as proxy,
         _adapter(adapter_name, venue, proxy.url) as adapter,
     ):
-        results = await _orders(adapter, adapter_name, 40, "stall")
+        results = await _orders(adapter, adapter_name, 40, tag)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert proxy.count(429) == 0, proxy.answers
     assert errors == []
     assert proxy.count(200, path=path) == 40
+
+
+async def test_orders_that_stall_before_reaching_the_venue_never_overrun_its_window(
+    adapter_name: str,
+) -> None:
+    """Defect 10 (second half): the order count was kept from the moment the pacer let a
+    request go, so a burst held back in queues (CPU contention, a busy connection pool)
+    and the next burst, sent on time, reached the venue inside one of its windows."""
+    hold = _every_other_burst(ORDER_PATH[adapter_name])
+    await _forty_orders_through(adapter_name, "stall", delay=hold)
 
 
 async def test_orders_whose_replies_are_read_late_never_overrun_its_window(
@@ -118,29 +127,10 @@ async def test_orders_whose_replies_are_read_late_never_overrun_its_window(
 ) -> None:
     """The venue's stamp in a reply frees the order's slot a window after the venue
     processed it, however late the reply is read; the answers of every other burst of 10
-    are held back 0.8 s (of a 1 s window), the rest pass at once, so the venue's clock is
-    learnt from some replies and applied to others read late: still no 429."""
-    market = MARKET[adapter_name]
-    path = ORDER_PATH[adapter_name]
-    orders_seen = [0]
-
-    def reply_delay(n: int, method: str, p: str) -> float:
-        if (method, p) != ("POST", path):
-            return 0.0
-        burst = orders_seen[0] // 10
-        orders_seen[0] += 1
-        return 0.8 if burst % 2 == 0 else 0.0
-
-    async with (
-        exsdk.simulator.SimulatedBinance(seed=7, rate_limits={f"{market}:ORDERS:1S": 10}) as venue,
-        PacingProxy(venue.base_url, reply_delay=reply_delay, order_path=path) as proxy,
-        _adapter(adapter_name, venue, proxy.url) as adapter,
-    ):
-        results = await _orders(adapter, adapter_name, 40, "late")
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert proxy.count(429) == 0, proxy.answers
-    assert errors == []
-    assert proxy.count(200, path=path) == 40
+    are held back, the rest pass at once, so the venue's clock is learnt from some replies
+    and applied to others read late: still no 429."""
+    hold = _every_other_burst(ORDER_PATH[adapter_name])
+    await _forty_orders_through(adapter_name, "late", reply_delay=hold)
 
 
 async def test_the_venues_order_count_headers_make_room_for_another_client(
