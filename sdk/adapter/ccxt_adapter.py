@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -83,6 +84,10 @@ if TYPE_CHECKING:
     from exsdk.limits import Environment
 
 log = logging.getLogger(__name__)
+
+CREATE_EXPIRY_KEPT_S = 600.0
+"""How long after a create stops being executable its expiry is still remembered: the broker
+asks right after the create failed, and a resend waits at most a window plus its backoff."""
 
 
 _SECRET_CONFIG_KEYS = frozenset(
@@ -484,7 +489,22 @@ class CcxtAdapter(ExchangeAdapter):
         cid = params.get("clientOrderId") if isinstance(params, Mapping) else None
         last = record.last
         if isinstance(cid, str) and last is not None:
+            # Moved to the end, so the oldest expiries are first and pruning stops early.
+            self._create_expiry.pop(cid, None)
             self._create_expiry[cid] = self._expiry_of(last)
+            self._forget_expired_creates(time.time())
+
+    def _forget_expired_creates(self, now: float) -> None:
+        """Drop expiries more than :data:`CREATE_EXPIRY_KEPT_S` in the past (one entry per
+        client id for the life of the process otherwise). A caller that asks later gets
+        ``None`` and waits a whole window from then: later than needed, never too early."""
+        expiries = self._create_expiry
+        horizon = now - CREATE_EXPIRY_KEPT_S
+        while expiries:
+            cid, at = next(iter(expiries.items()))
+            if at >= horizon:
+                return
+            del expiries[cid]
 
     def _expiry_of(self, request: RequestRecord) -> float:
         """Wall time (``time.time()``) after which the venue refuses ``request``.

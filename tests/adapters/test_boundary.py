@@ -11,13 +11,15 @@ import json
 import time
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import ccxt
 import pytest
 
-from exsdk.adapter import MarketsCache, Venue
+from exsdk.adapter import MarketsCache, Venue, ccxt_adapter
+from exsdk.adapter.ccxt_adapter import CREATE_EXPIRY_KEPT_S
 from exsdk.adapter.credentials import Credentials
 from exsdk.adapters.binance.futures import BinanceFuturesAdapter
 from exsdk.adapters.binance.spot import BinanceSpotAdapter
@@ -119,6 +121,46 @@ async def test_the_request_carries_the_client_order_id(futures_venue: FakeVenue)
     assert params["reduceOnly"] == ["true"]
     assert params["quantity"] == ["0.01"] and params["price"] == ["30000.1"]
     assert order.id and isinstance(order.amount, Decimal)
+
+
+async def test_create_expiry_is_signed_and_forgotten_once_long_past(
+    futures_venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    futures_venue.routes[ORDER] = sample("futures_new_order_result_real_btcusdt_limit_new.json")
+    async with _futures(futures_venue) as adapter:
+        await adapter.load_markets()
+        adapter.exchange.options["recvWindow"] = 2000
+
+        async def create(cid: str) -> None:
+            await adapter.create_order(
+                "BTC/USDT:USDT",
+                "limit",
+                Side.BUY,
+                Decimal("0.010"),
+                Decimal("30000.1"),
+                client_order_id=cid,
+            )
+
+        before = time.time()
+        await create("exsdk-p1-c1")
+        signed = int(futures_venue.requests[-1][2]["timestamp"][0])
+        difference = adapter.exchange.options.get("timeDifference") or 0
+        expiry = adapter.create_expires_at("exsdk-p1-c1")
+        # From the signed request: its timestamp plus the window it was signed with.
+        assert expiry == (signed + 2000 + difference) / 1000
+        assert before - 1 < expiry - 2.0 < time.time() + 1
+        # The adapter's clock moves on (ccxt still signs with the real one).
+        clock = SimpleNamespace(time=lambda: expiry + CREATE_EXPIRY_KEPT_S - 1)
+        monkeypatch.setattr(ccxt_adapter, "time", clock)
+        await create("exsdk-p1-c2")
+        assert adapter.create_expires_at("exsdk-p1-c1") == expiry  # within the horizon
+        # Past it: the old entry goes on the next create; the new one (signed with a
+        # minute's window, so still executable by then) stays.
+        clock.time = lambda: expiry + CREATE_EXPIRY_KEPT_S + 1
+        adapter.exchange.options["recvWindow"] = 60_000
+        await create("exsdk-p1-c3")
+        assert adapter.create_expires_at("exsdk-p1-c1") is None
+        assert adapter.create_expires_at("exsdk-p1-c3") is not None
 
 
 async def test_a_market_price_is_never_sent(spot_venue: FakeVenue) -> None:
