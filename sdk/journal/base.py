@@ -271,6 +271,40 @@ def exact_columns(amount: Decimal, price: Decimal, fee: Decimal | None) -> tuple
     return flat + (None,) * (len(EXACT_COLUMNS) - len(flat))
 
 
+BACKFILL_BATCH = 10_000
+"""Trades read and rewritten at a time by a migration's backfill: its memory is one batch,
+not the journal."""
+
+
+def backfill_exact_columns(
+    select: Callable[[int, int], Sequence[tuple[Any, ...]]],
+    update: Callable[[list[tuple[Any, ...]]], object],
+) -> None:
+    """Fill :data:`EXACT_COLUMNS` of every trade, :data:`BACKFILL_BATCH` rows at a time.
+
+    ``select(after, limit)`` returns the next rows ``(seq, amount, price, fee_cost,
+    fee_count)`` with ``seq > after`` in ``seq`` order; ``update`` writes ``(*columns,
+    seq)`` rows. Batches by ``seq`` instead of one open cursor: neither backend promises
+    what a scan sees of rows updated while it is still open.
+    """
+    after = -1
+    while rows := select(after, BACKFILL_BATCH):
+        update(
+            [
+                (
+                    *exact_columns(
+                        Decimal(amount),
+                        Decimal(price),
+                        Decimal(fee) if count == 1 and fee is not None else None,
+                    ),
+                    seq,
+                )
+                for seq, amount, price, fee, count in rows
+            ]
+        )
+        after = rows[-1][0]
+
+
 def _trade_columns(
     trade: CcxtTrade,
 ) -> tuple[tuple[Any, ...], list[tuple[int, str, str | None]]]:

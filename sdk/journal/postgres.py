@@ -30,7 +30,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
-from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -46,7 +45,7 @@ from exsdk.journal.base import (
     Durability,
     Journal,
     _Cursor,
-    exact_columns,
+    backfill_exact_columns,
     refuse_newer,
 )
 from exsdk.journal.lease import RunLease
@@ -127,21 +126,20 @@ def _migrate_2_to_3(db: psycopg.Connection[Any]) -> None:
     for column in EXACT_COLUMNS:
         db.execute(f"ALTER TABLE trades ADD COLUMN {column} BIGINT")
     db.execute("ALTER TABLE trades DISABLE TRIGGER trades_append_only")
-    rows = db.execute("SELECT seq, amount, price, fee_cost, fee_count FROM trades").fetchall()
-    updates = [
-        (
-            *exact_columns(
-                Decimal(amount),
-                Decimal(price),
-                Decimal(fee) if count == 1 and fee is not None else None,
-            ),
-            seq,
-        )
-        for seq, amount, price, fee, count in rows
-    ]
     assignments = ", ".join(f"{column} = %s" for column in EXACT_COLUMNS)
-    with db.cursor() as cur:
-        cur.executemany(f"UPDATE trades SET {assignments} WHERE seq = %s", updates)
+
+    def update(rows: list[tuple[Any, ...]]) -> None:
+        with db.cursor() as cur:
+            cur.executemany(f"UPDATE trades SET {assignments} WHERE seq = %s", rows)
+
+    backfill_exact_columns(
+        lambda after, limit: db.execute(
+            "SELECT seq, amount, price, fee_cost, fee_count FROM trades"
+            " WHERE seq > %s ORDER BY seq LIMIT %s",
+            (after, limit),
+        ).fetchall(),
+        update,
+    )
     db.execute("ALTER TABLE trades ENABLE TRIGGER trades_append_only")
 
 
@@ -240,14 +238,14 @@ class PostgresJournal(Journal):
                         )
                     elif version != SCHEMA_VERSION:
                         _migrate(db, version)
-        except JournalUnavailable:
-            db.close()
-            raise
         except psycopg.Error as exc:
             db.close()
             raise JournalUnavailable(
                 f"journal {redact_url(url)} cannot be used: {type(exc).__name__}: {exc}"
             ) from exc
+        except BaseException:
+            db.close()  # not left open behind a refusal, a failed migration or a ^C
+            raise
         return cls(db, url, me)
 
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:

@@ -14,7 +14,6 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -31,7 +30,7 @@ from exsdk.journal.base import (
     _Cursor,
     _fail_closed,
     _trade_columns,
-    exact_columns,
+    backfill_exact_columns,
     refuse_newer,
     scrub,
 )
@@ -139,21 +138,15 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
     for column in EXACT_COLUMNS:
         db.execute(f"ALTER TABLE trades ADD COLUMN {column} INTEGER")
     db.execute("DROP TRIGGER IF EXISTS trades_no_update")
-    updates = [
-        (
-            *exact_columns(
-                Decimal(amount),
-                Decimal(price),
-                Decimal(fee) if count == 1 and fee is not None else None,
-            ),
-            seq,
-        )
-        for seq, amount, price, fee, count in db.execute(
-            "SELECT seq, amount, price, fee_cost, fee_count FROM trades"
-        )
-    ]
     assignments = ", ".join(f"{column} = ?" for column in EXACT_COLUMNS)
-    db.executemany(f"UPDATE trades SET {assignments} WHERE seq = ?", updates)
+    backfill_exact_columns(
+        lambda after, limit: db.execute(
+            "SELECT seq, amount, price, fee_cost, fee_count FROM trades"
+            " WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit),
+        ).fetchall(),
+        lambda rows: db.executemany(f"UPDATE trades SET {assignments} WHERE seq = ?", rows),
+    )
 
 
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {

@@ -17,6 +17,8 @@ import pytest
 
 from exsdk.errors import JournalUnavailable
 from exsdk.journal import SCHEMA_VERSION, Journal
+from exsdk.journal import base as journal_base
+from exsdk.journal.base import BACKFILL_BATCH
 from exsdk.models import CcxtTrade, ChildOrder, Order
 
 V1_DUMP = Path(__file__).with_name("journal_v1_demo.sql")
@@ -381,7 +383,12 @@ def check_exact_columns(rows: list[tuple[Any, ...]]) -> int:
     return held
 
 
-def test_a_version_2_journal_migrates_with_exact_columns(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [4, BACKFILL_BATCH], ids=["batches-of-4", "one-batch"])
+def test_a_version_2_journal_migrates_with_exact_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # Batches of 4 over the 17 trades: the backfill's batch ends and a short last batch.
+    monkeypatch.setattr(journal_base, "BACKFILL_BATCH", batch)
     path = v2_journal(tmp_path / "v2.sqlite")
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT value FROM meta").fetchone() == ("2",)

@@ -8,12 +8,15 @@ reads back the same from both backends, the exact integer columns included.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from exsdk.journal import SCHEMA_VERSION, Journal
+from exsdk.journal import base as journal_base
+from exsdk.journal.base import BACKFILL_BATCH
 from exsdk.journal.copy import comparable_rows
 from tests.broker.test_journal_schema import EXACT, V2_RUN, check_exact_columns, v2_journal
 
@@ -25,7 +28,12 @@ def _load_pg_dump(url: str) -> None:
         pg.execute(PG_DUMP.read_text(encoding="utf-8"))  # type: ignore[arg-type]
 
 
-def test_a_version_2_postgres_journal_migrates(tmp_path: Path, pg_url: str) -> None:
+@pytest.mark.parametrize("batch", [4, BACKFILL_BATCH], ids=["batches-of-4", "one-batch"])
+def test_a_version_2_postgres_journal_migrates(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    # Batches of 4 over the 17 trades: the backfill's batch ends and a short last batch.
+    monkeypatch.setattr(journal_base, "BACKFILL_BATCH", batch)
     _load_pg_dump(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as pg:
         assert pg.execute("SELECT value FROM meta").fetchone() == ("2",)
@@ -58,9 +66,19 @@ def test_the_migration_is_one_transaction(pg_url: str, monkeypatch: pytest.Monke
         raise RuntimeError("killed mid-migration")
 
     monkeypatch.setitem(postgres._MIGRATIONS, 2, broken)
-    with pytest.raises(RuntimeError, match="killed"):
+    with pytest.raises(RuntimeError, match="killed") as failed:
         Journal.open(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as pg:
+        # The failed opener's connection is closed, not left to the garbage collector
+        # while the exception (kept here, as a caller's log or retry loop may) holds it.
+        assert failed.tb is not None
+        mine = f"exsdk pid {os.getpid()} %"
+        left = pg.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name LIKE %s",
+            (mine,),
+        )
+        assert left.fetchone() == (0,)
         assert pg.execute("SELECT value FROM meta").fetchone() == ("2",)
         columns = pg.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'trades'"
