@@ -43,9 +43,11 @@ from .rel_support import (
 # Binance's recvWindow of the runs (ms): a lost create is waited for this long (+1 s).
 # Process-heavy scenarios run on one xdist worker, one after another (with the fleet's).
 pytestmark = pytest.mark.xdist_group("processes")
-RECV_WINDOW_MS = "600"
-# How long the venue holds the faulted request: shorter than recvWindow, so it executes.
-HOLD_SECONDS = 0.4
+RECV_WINDOW_MS = "1500"
+# How long the venue holds the faulted request: shorter than recvWindow, so it executes,
+# and long enough that the test sees it held and kills before the reply even on a loaded
+# machine (0.4 s was not: the admin poll and the kill took longer at load 9-22).
+HOLD_SECONDS = 1.2
 KILL_POINTS = ("intent", "in_flight", "cancel")
 
 
