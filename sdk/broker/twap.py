@@ -15,7 +15,6 @@ from decimal import Decimal
 import attrs
 
 from exsdk.errors import InvalidOrderInput
-from exsdk.limits import quantize_amount
 from exsdk.models import MarketLimits
 
 __all__ = ["TwapConfig", "TwapPlan", "Wave", "child_amount", "plan_waves"]
@@ -123,6 +122,10 @@ def child_amount(remaining: Decimal, waves_left: int, limits: MarketLimits) -> D
 
 
 def _toward_zero(limits: MarketLimits, amount: Decimal) -> Decimal:
+    # Here, not at the top: exsdk.limits imports ccxt (all of it, about a second), which
+    # plan_waves, and so the report that plans a run's waves again, never needs.
+    from exsdk.limits import quantize_amount
+
     # quantize_amount follows ccxt's helper; make sure it never rounds a child up.
     sized = quantize_amount(limits, amount)
     while sized > amount and sized > 0:
