@@ -1,7 +1,7 @@
 """Optional dependencies, and the one line that names the extra bringing them.
 
-The core (models, adapters, broker, journal, CLI) needs neither pandas nor matplotlib nor
-a test framework. What does need them imports them through :func:`require`, so a missing
+The core (models, adapters, broker, journal, CLI) needs neither pandas nor a test
+framework. What does need them imports them through :func:`require`, so a missing
 one is a :class:`MissingExtra` naming the ``pip install`` that fixes it, not a traceback
 ending in ``No module named 'pandas'``.
 """
@@ -16,7 +16,7 @@ from exsdk.errors import SdkError
 __all__ = ["EXTRAS", "MissingExtra", "install_hint", "require", "require_extra"]
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "report": ("pandas", "matplotlib"),
+    "report": ("pandas",),
     "contracts": ("pytest", "pytest_asyncio", "vcr", "pytest_recording"),
     "postgres": ("psycopg",),
 }

@@ -1,5 +1,8 @@
 """The HTML report of a run: one self-contained file, charts embedded as SVG.
 
+The charts are written as SVG text by :mod:`exsdk.app.svg`, not drawn by a plotting
+library: importing and running one cost more than folding a million trades.
+
 Per asset: the mid price over the TWAP window with the waves shaded, each child's limit
 price as a segment over its life, and the fills as markers sized by quantity. Per wave:
 the fill rate and what became of the children. Per parent: slippage against the arrival
@@ -11,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,7 +39,8 @@ from exsdk.app.quality import (
     quality_environment_note,
     quote_currency,
 )
-from exsdk.extras import MissingExtra, require
+from exsdk.app.svg import Figure
+from exsdk.extras import MissingExtra
 from exsdk.fills import base_of
 from exsdk.journal import Journal
 
@@ -59,48 +62,13 @@ MAX_BARS = 40
 _RASTER_FROM = 200
 
 
-def _figure(
-    width: float,
-    height: float,
-    *,
-    left: float = 0.75,
-    right: float = 0.2,
-    top: float = 0.45,
-    bottom: float = 0.5,
-    gap_x: float = 0.7,
-    gap_y: float = 0.75,
-) -> Any:
-    """A figure with fixed margins and gaps between panels, in inches.
-
-    Fixed, not matplotlib's constrained layout: that measures every tick label of every
-    panel to place them, a third of the report's rendering time for the same picture.
-    """
-    matplotlib = require("matplotlib", "report", "the HTML report's charts")
-
-    matplotlib.use("Agg")  # no display on a server or in CI
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    fig.subplots_adjust(
-        left=left / width,
-        right=1 - right / width,
-        top=1 - top / height,
-        bottom=bottom / height,
-        wspace=gap_x / 4.4,
-        hspace=gap_y / 3.0,
-    )
-    return fig
+_DPI = 100 / 72
+"""Pixels per point: font sizes and marker areas are given in points, as the charts were."""
 
 
-def _svg(fig: Any) -> str:
-    import matplotlib
-
-    buf = io.BytesIO()
-    # Text as SVG text, not one path per glyph: smaller, and quicker to write.
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        fig.savefig(buf, format="svg", metadata={"Date": None})
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    # An <img> isolates each SVG's element ids, which matplotlib reuses across figures.
+def _svg(fig: Figure) -> str:
+    data = base64.b64encode(fig.svg().encode("utf-8")).decode("ascii")
+    # An <img>: the page's styles and the SVGs' clip ids stay apart.
     return f'<img class="chart" alt="chart" src="data:image/svg+xml;base64,{data}">'
 
 
@@ -160,34 +128,29 @@ def asset_charts(quality: ExecutionQuality) -> str:
     origin = _origin(quality)
     rows = math.ceil(len(parents) / _COLUMNS)
     cols = min(_COLUMNS, len(parents))
-    fig = _figure(4.4 * cols, 3.0 * rows, top=0.35, gap_y=0.85)
-    axes = fig.subplots(rows, cols, squeeze=False)
+    fig = Figure(440 * cols, 300 * rows)
+    axes = fig.grid(rows, cols, left=75, right=20, top=35, bottom=50, gap_x=70, gap_y=85)
     windows = quality.wave_windows.to_dict("records")
+    shades = [
+        (_seconds(w["start"], origin), _seconds(w["end"], origin))
+        for w in windows
+        if w["wave"] % 2 == 0
+    ]
     for index, parent in enumerate(parents):
         ax = axes[index // cols][index % cols]
         symbol = parent["symbol"]
         pid = parent["parent_order_id"]
-        for w in windows:
-            if w["wave"] % 2 == 0:
-                ax.axvspan(
-                    _seconds(w["start"], origin),
-                    _seconds(w["end"], origin),
-                    color=_WAVE_SHADE,
-                    zorder=0,
-                    lw=0,
-                )
+        for start, end in shades:
+            ax.span_x(start, end, _WAVE_SHADE)
         mids = quality.mids[quality.mids["symbol"] == symbol]
         if len(mids):
             ax.step(
                 [_seconds(t, origin) for t in mids["at"]],
                 [_f(v) for v in mids["mid"]],
-                where="post",
-                color=_MID,
-                lw=1.2,
-                label="mid",
-                zorder=2,
+                _MID,
+                1.2 * _DPI,
             )
-        # One line collection per colour and style, not one per child.
+        # One path per colour and style, not one per child.
         segments: dict[tuple[str, bool], tuple[list[float], list[float], list[float]]] = {}
         for kid in children_of.get(pid, []):
             if kid["limit_price"] is None or kid["created_at"] is None:
@@ -199,46 +162,27 @@ def asset_charts(quality: ExecutionQuality) -> str:
             starts.append(_seconds(kid["created_at"], origin))
             ends.append(_seconds(kid["ends_at"], origin))
         for (color, filled), (ys, starts, ends) in segments.items():
-            ax.hlines(
-                ys,
-                starts,
-                ends,
-                colors=color,
-                lw=2.2,
-                linestyles="solid" if filled else (0, (2, 2)),
-                alpha=0.9,
-                zorder=3,
-            )
+            ax.segments(ys, starts, ends, color, 2.2 * _DPI, dashed=not filled, opacity=0.9)
         trades = chart_trades(trades_of.get(pid, quality.trades.iloc[:0]), MAX_POINTS)
         if len(trades):
             sizes = abs(_floats(trades["amount"]))
             biggest = float(sizes.max()) or 1.0
-            ax.scatter(
-                _seconds_since(trades["at"], origin),
-                _floats(trades["price"]),
-                s=30 + 90 * sizes / biggest,
-                marker="^" if parent["side"] == "buy" else "v",
+            ax.triangles(
+                _seconds_since(trades["at"], origin).tolist(),
+                _floats(trades["price"]).tolist(),
+                ((30 + 90 * sizes / biggest) * _DPI**2).tolist(),
+                up=parent["side"] == "buy",
                 color=_BUY if parent["side"] == "buy" else _SELL,
-                edgecolor="black",
-                linewidths=0.5,
-                zorder=4,
-                label="fills",
-                # Many markers as vector shapes make the SVG slow to write and to view.
-                rasterized=len(trades) > _RASTER_FROM,
             )
-        ax.set_title(
+        ax.title(
             f"{base_of(symbol)}  {parent['side']} asked {_num(parent['asked'])}  "
-            f"sent {_num(parent['sent'])}  {FILLED_OF_SENT} {_pct(parent['filled_of_sent'])}",
-            fontsize=10,
-            loc="left",
+            f"sent {_num(parent['sent'])}  {FILLED_OF_SENT} {_pct(parent['filled_of_sent'])}"
         )
-        ax.tick_params(labelsize=8)
-        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
-        ax.set_xlabel("seconds into the window (clock time)", fontsize=8)
-        ax.grid(axis="y", color="#dddddd", lw=0.6)
-        ax.margins(x=0.02, y=0.15)
+        ax.xlabel("seconds into the window (clock time)")
+        ax.grid("y")
+        ax.margins(0.02, 0.15)
     for index in range(len(parents), rows * cols):
-        axes[index // cols][index % cols].set_visible(False)
+        axes[index // cols][index % cols].visible = False
     return _shown_note(len(parents), len(every), "Panels") + _svg(fig)
 
 
@@ -247,24 +191,17 @@ def wave_charts(quality: ExecutionQuality) -> str:
     waves = quality.waves
     if not len(waves):
         return "<p>No TWAP waves.</p>"
-    fig = _figure(11, 3.2)
-    left, right = fig.subplots(1, 2)
+    fig = Figure(1100, 320)
+    [[left, right]] = fig.grid(1, 2, left=75, right=20, top=45, bottom=50, gap_x=70, gap_y=0)
     labels = [str(w) for w in waves["wave"]]
+    where = [float(i) for i in range(len(labels))]
     rates = [_f(r) * 100 for r in waves["filled_of_sent"]]
-    bars = left.bar(labels, rates, color="#4575b4")
-    for bar, rate in zip(bars, rates, strict=True):
-        if not math.isnan(rate):
-            left.annotate(
-                f"{rate:.0f}%",
-                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                ha="center",
-                va="bottom",
-                fontsize=8,
-            )
-    left.set_title(f"{FILLED_OF_SENT} per wave", fontsize=10, loc="left")
+    for x, _, top in left.bars(where, rates, color="#4575b4"):
+        left.label(x, top, f"{top:.0f}%")
+    left.title(f"{FILLED_OF_SENT} per wave")
     left.set_ylim(0, max([100.0, *[r for r in rates if not math.isnan(r)]]) * 1.15)
-    left.set_xlabel("wave", fontsize=8)
-    left.set_ylabel("%", fontsize=8)
+    left.xlabel("wave")
+    left.ylabel("%")
     # Disjoint categories (exsdk.app.outcomes), stacked: each child is in one bar segment.
     colors = {
         "filled": _BUY,
@@ -274,20 +211,22 @@ def wave_charts(quality: ExecutionQuality) -> str:
         "rejected": _SELL,
         "not sent": "#e0e0e0",
     }
-    bottoms = [0] * len(labels)
+    bottoms = [0.0] * len(labels)
+    shown = []
     for outcome in OUTCOMES:
-        counts = [int(v) for v in waves[outcome.replace(" ", "_")]]
+        counts = [float(v) for v in waves[outcome.replace(" ", "_")]]
         if not any(counts):
             continue
-        right.bar(labels, counts, bottom=bottoms, color=colors[outcome], label=outcome)
+        right.bars(where, counts, bottoms=bottoms, color=colors[outcome])
+        shown.append((outcome, colors[outcome], "box"))
         bottoms = [a + b for a, b in zip(bottoms, counts, strict=True)]
-    right.set_title("children per wave", fontsize=10, loc="left")
-    right.set_xlabel("wave", fontsize=8)
-    right.legend(fontsize=8, frameon=False, loc="upper right")
+    right.title("children per wave")
+    right.xlabel("wave")
+    right.legend(shown, where="upper right")
+    right.margins(0.05, 0.12)
     for ax in (left, right):
-        ax.tick_params(labelsize=8)
-        ax.grid(axis="y", color="#dddddd", lw=0.6)
-        ax.set_axisbelow(True)
+        ax.set_xticks(where, labels)
+        ax.grid("y")
     return _svg(fig)
 
 
@@ -304,22 +243,27 @@ def slippage_chart(quality: ExecutionQuality) -> str:
     arrival = [_f(v) for v in parents["slippage_arrival_bps"]]
     twap = [_f(v) for v in parents["slippage_twap_bps"]]
     fees = [_f(v) for v in parents["fee_bps"]]
-    fig = _figure(11, 0.45 * len(labels) + 1.2, left=1.1, top=0.6)
-    ax = fig.subplots()
-    ys = list(range(len(labels)))
+    fig = Figure(1100, 45 * len(labels) + 120)
+    [[ax]] = fig.grid(1, 1, left=110, right=20, top=60, bottom=50, gap_x=0, gap_y=0)
+    ys = [float(y) for y in range(len(labels))]
     h = 0.27
-    ax.barh([y - h for y in ys], arrival, height=h, color="#fc8d59", label="vs arrival mid")
-    ax.barh(ys, twap, height=h, color="#91bfdb", label="vs wave TWAP of mid")
-    ax.barh([y + h for y in ys], fees, height=h, color="#999999", label="fees")
-    ax.set_yticks(ys, labels, fontsize=8)
+    ax.bars([y - h for y in ys], arrival, width=h, color="#fc8d59", horizontal=True)
+    ax.bars(ys, twap, width=h, color="#91bfdb", horizontal=True)
+    ax.bars([y + h for y in ys], fees, width=h, color="#999999", horizontal=True)
+    ax.set_yticks(ys, labels)
     ax.invert_yaxis()
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_xlabel("basis points (positive = cost)", fontsize=8)
-    ax.tick_params(labelsize=8)
-    ax.grid(axis="x", color="#dddddd", lw=0.6)
-    ax.set_axisbelow(True)
-    ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3)
-    ax.set_title("slippage and fees per parent", fontsize=10, loc="right")
+    ax.vline(0, "#000000", 0.8 * _DPI)
+    ax.xlabel("basis points (positive = cost)")
+    ax.grid("x")
+    ax.legend(
+        [
+            ("vs arrival mid", "#fc8d59", "box"),
+            ("vs wave TWAP of mid", "#91bfdb", "box"),
+            ("fees", "#999999", "box"),
+        ],
+        where="above",
+    )
+    ax.title("slippage and fees per parent", loc="right")
     return _shown_note(len(parents), len(quality.parents), "Bars") + _svg(fig)
 
 

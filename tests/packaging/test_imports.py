@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("ccxt", "aiohttp", "pandas", "numpy", "matplotlib", "pytest", "vcr", "pytest_asyncio")
 
@@ -99,17 +97,42 @@ def _without(module: str, code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("module", ["pandas", "matplotlib"])
-def test_report_without_its_extra_is_one_line_and_exit_2(module: str, tmp_path: Path) -> None:
+def test_report_without_its_extra_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = _without(
-        module,
+        "pandas",
         "from exsdk.app.cli import main\n"
         f"sys.argv = ['exsdk', 'report', 'abc', '--journal', {str(tmp_path / 'x.sqlite')!r}]\n"
         "main()",
     )
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
-    assert lines == [f"error: exsdk report needs {module}: pip install 'exsdk[report]'"]
+    assert lines == ["error: exsdk report needs pandas: pip install 'exsdk[report]'"]
+
+
+def test_the_report_needs_no_plotting_library_and_no_ccxt(tmp_path: Path) -> None:
+    # Issue 18 goal 4: the charts are written as SVG text (exsdk.app.svg), and reading a
+    # journal needs nothing of ccxt (importing it costs more than folding 1M trades).
+    from tests.broker.test_journal_schema import V1_RUN, v1_journal
+
+    journal = v1_journal(tmp_path / "demo.sqlite")
+    out = tmp_path / "r.html"
+    result = _without(
+        "matplotlib",
+        "from exsdk.app.cli import main\n"
+        f"sys.argv = ['exsdk', 'report', {V1_RUN!r}, '--journal', {str(journal)!r},"
+        f" '--out', {str(out)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    names = {m.split('.')[0] for m, v in sys.modules.items() if v is not None}\n"
+        "    print('LOADED', ' '.join(sorted(names)))\n",
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split("LOADED", 1)[1].split())
+    assert {"exsdk", "pandas"} <= loaded
+    unwanted = loaded & {"ccxt", "aiohttp", "matplotlib"}
+    assert not unwanted, unwanted
+    assert out.read_text().count("data:image/svg+xml;base64,") == 3
 
 
 def test_journal_frames_without_pandas_name_the_extra(tmp_path: Path) -> None:
