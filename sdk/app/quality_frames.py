@@ -371,12 +371,78 @@ def _finish(
     )
 
 
-_LIMB = 10**9
+def _decimal(total: int | None) -> Decimal:
+    # An exact sum at 18 decimals as the Decimal sum of its parts would be (exponent -18);
+    # untouched stays Decimal(0), as a sum that never added anything.
+    return _ZERO if total is None else Decimal(total).scaleb(-18, context=_EXACT)
 
 
-def _limbs(frame: pd.DataFrame, name: str) -> list[int]:
-    # A sum of (hi, lo) limbs as one integer at 18 decimals.
-    return [h * _LIMB + lo for h, lo in zip(frame[f"{name}_hi"], frame[f"{name}_lo"], strict=True)]
+def _int_sums(
+    run: _Run, sums: pd.DataFrame, kid_of: np.ndarray, pid: np.ndarray, keep: np.ndarray
+) -> tuple[_Sums, _Sums]:
+    """The fill sums per parent and the |amount| sums per child from the database's rows,
+    added as Python integers at 18 decimals (exact; one Decimal per sum at the end)."""
+    n_parents, n_kids = len(run.parents), len(run.kids)
+    group_of = {o.order_id: g for g, (o, _) in enumerate(run.parents)}
+    quotes = [_quote_of(s) for _, s in run.parents]
+    bases = [base_of(s) for _, s in run.parents]
+    amount, notional = sums["amount"].tolist(), sums["notional"].tolist()
+    neg_amount, neg_notional = sums["neg_amount"].tolist(), sums["neg_notional"].tolist()
+    fee, fee_notional = sums["fee"].tolist(), sums["fee_notional"].tolist()
+    exact, fee_rows = sums["exact"].tolist(), sums["fees"].tolist()
+    currencies = sums["fee_currency"].tolist()
+    groups = [group_of.get(p, -1) for p in pid.tolist()]
+    kept = keep.tolist()
+    t_amount: list[int | None] = [None] * n_kids
+    t_value: list[int | None] = [None] * n_kids
+    t_count = [0] * n_kids
+    f_amount: list[int | None] = [None] * n_parents
+    f_value: list[int | None] = [None] * n_parents
+    f_quote: list[int | None] = [None] * n_parents
+    f_count = [0] * n_parents
+    f_fees: list[dict[str, int]] = [{} for _ in range(n_parents)]
+    for r, k in enumerate(kid_of.tolist()):
+        count = exact[r]
+        if not count:
+            continue
+        a, v = amount[r], notional[r]
+        old = t_amount[k]
+        t_amount[k] = a - 2 * neg_amount[r] + (0 if old is None else old)
+        old = t_value[k]
+        t_value[k] = v - 2 * neg_notional[r] + (0 if old is None else old)
+        t_count[k] += count
+        g = groups[r]
+        if not kept[r] or g < 0:
+            continue
+        old = f_amount[g]
+        f_amount[g] = a if old is None else old + a
+        old = f_value[g]
+        f_value[g] = v if old is None else old + v
+        f_count[g] += count
+        if fee_rows[r]:
+            cur = currencies[r]
+            cur = quotes[g] if cur is None else str(cur)
+            cost = fee[r]
+            f_fees[g][cur] = f_fees[g].get(cur, 0) + cost
+            in_quote = cost if cur == quotes[g] else fee_notional[r] if cur == bases[g] else None
+            if in_quote is not None:
+                old = f_quote[g]
+                f_quote[g] = in_quote if old is None else old + in_quote
+    fill = _Sums(
+        [_decimal(x) for x in f_amount],
+        [_decimal(x) for x in f_value],
+        [_decimal(x) for x in f_quote],
+        [{cur: _decimal(x) for cur, x in fees.items()} for fees in f_fees],
+        f_count,
+    )
+    twap = _Sums(
+        [_decimal(x) for x in t_amount],
+        [_decimal(x) for x in t_value],
+        [_ZERO] * n_kids,
+        [{} for _ in range(n_kids)],
+        t_count,
+    )
+    return fill, twap
 
 
 def _sql_fold(journal: Journal, run_id: str, run: _Run) -> _Folded | None:
@@ -429,39 +495,7 @@ def _sql_fold(journal: Journal, run_id: str, run: _Run) -> _Folded | None:
     if any(len(v) > 1 for v in places.values()):
         return None
 
-    n_parents, n_kids = len(run.parents), len(run.kids)
-    fill, twap = _Sums.zeros(n_parents), _Sums.zeros(n_kids)
-    group_of = {o.order_id: g for g, (o, _) in enumerate(run.parents)}
-    quotes = [_quote_of(s) for _, s in run.parents]
-    bases = [base_of(s) for _, s in run.parents]
-    amount, notional = _limbs(sums, "amount"), _limbs(sums, "notional")
-    neg_amount, neg_notional = _limbs(sums, "neg_amount"), _limbs(sums, "neg_notional")
-    fee, fee_notional = _limbs(sums, "fee"), _limbs(sums, "fee_notional")
-    exact, fee_rows = sums["exact"].tolist(), sums["fees"].tolist()
-    currencies = sums["fee_currency"].tolist()
-    scale = Decimal(1).scaleb(-18)
-    with localcontext(_EXACT):
-        for r, k in enumerate(kid_of.tolist()):
-            if exact[r]:
-                t = twap
-                t.amount[k] += (amount[r] - 2 * neg_amount[r]) * scale
-                t.value[k] += (notional[r] - 2 * neg_notional[r]) * scale
-                t.count[k] += exact[r]
-            if not keep[r] or not exact[r]:
-                continue
-            g = group_of[int(pid[r])]
-            fill.amount[g] += amount[r] * scale
-            fill.value[g] += notional[r] * scale
-            fill.count[g] += exact[r]
-            if fee_rows[r]:
-                cur = currencies[r]
-                cur = quotes[g] if cur is None else str(cur)
-                cost = fee[r] * scale
-                fill.fees[g][cur] = fill.fees[g].get(cur, _ZERO) + cost
-                if cur == quotes[g]:
-                    fill.fee_in_quote[g] += cost
-                elif cur == bases[g]:
-                    fill.fee_in_quote[g] += fee_notional[r] * scale
+    fill, twap = _int_sums(run, sums, kid_of, pid, keep)
     folded = _Folded(fill, twap, {}, {})
     if inexact is not None and len(inexact):
         _fold_chunk(inexact, run, folded, keep_trades=False)
