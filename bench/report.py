@@ -6,10 +6,10 @@ minutes) is reported by the command a user runs, ``exsdk report RUN --journal FI
 fresh process: reading the journal, folding, the console table and the HTML report with its
 charts. Figures:
 
-* end to end: trades / wall seconds of that process (median of two), and its peak RSS
-  (``wait4``);
+* end to end: trades / wall seconds of that process (median of two), its CPU seconds and
+  its peak RSS (``wait4``); with ``--baseline DIR``, another revision's command interleaved;
 * where that time goes, in a fresh process of the same interpreter: start and imports
-  (``exsdk.app.cli``, pandas, the quality module, matplotlib), the database's exact sums
+  (``exsdk.app.cli``, pandas, the quality module, the report), the database's exact sums
   (``Journal.report_trade_sums``), ``execution_quality`` (``trades="charts"``, as the
   command calls it; the sums again inside it), rendering the HTML, the console table; CPU
   and wall seconds each;
@@ -56,19 +56,26 @@ def _journal(parents: int) -> Path:
     return path
 
 
-def _cli(path: Path, out: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of ``exsdk report`` in its own process."""
-    exe = Path(sys.executable).with_name("exsdk")
-    cmd = [str(exe), "report", RUN_ID, "--journal", str(path), "--out", str(out)]
+def _cli(path: Path, out: Path, baseline: Path | None = None) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of ``exsdk report`` in
+    its own process; with ``baseline``, the ``exsdk`` package found there (another
+    revision's source tree, first on ``PYTHONPATH``) runs it instead."""
+    args = ["report", RUN_ID, "--journal", str(path), "--out", str(out)]
+    env = None
+    if baseline is None:
+        cmd = [str(Path(sys.executable).with_name("exsdk")), *args]
+    else:
+        cmd = [sys.executable, "-c", "import sys; from exsdk.app.cli import main; main()", *args]
+        env = {**os.environ, "PYTHONPATH": str(baseline)}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"exsdk report failed: {err.decode(errors='replace')}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 _PHASES = """
@@ -85,14 +92,13 @@ mark("import pandas")
 from exsdk.app.quality import execution_quality, quality_table
 mark("import exsdk.app.quality")
 from exsdk.app import report
-from matplotlib.figure import Figure
-mark("import report, matplotlib")
+mark("import exsdk.app.report")
 from exsdk.journal import Journal
 journal = Journal.open(sys.argv[1])
 journal.report_trade_sums(sys.argv[2])
 mark("the database's sums alone")
 quality = execution_quality(journal, sys.argv[2], trades="charts")
-mark("execution_quality (charts)")
+mark("execution_quality (charts; its sums in a thread beside the other reads)")
 html = report.render_report(quality, journal_path=journal.path)
 mark("render the HTML")
 from rich.console import Console
@@ -128,21 +134,25 @@ def _rows_rate(path: Path, trades: int) -> float:
         return trades / (time.perf_counter() - start)
 
 
-def run(quick: bool = False) -> Result:
+def run(quick: bool = False, baseline: Path | None = None, repeat: int | None = None) -> Result:
     parents = 100 if quick else 1000
     trades = parents * 1000
     path = _journal(parents)
     small = _journal(20)
     out = CACHE / "report.html"
-    # Twice, alternating with the phases: the machine is shared, and the median of two is
-    # less bent by a neighbour's burst than one run.
+    # Several times, alternating with the phases (and the baseline's command): the machine
+    # is shared, and a median is less bent by a neighbour's burst than one run.
     cli_runs = []
+    base_runs = []
     phase_runs = []
-    for _ in range(1 if quick else 2):
+    for _ in range(repeat or (1 if quick else 2)):
+        if baseline is not None:
+            base_runs.append(_cli(path, CACHE / "report-baseline.html", baseline))
         cli_runs.append(_cli(path, out))
         phase_runs.append(_phases(path))
-    cli_wall = statistics.median(w for w, _ in cli_runs)
-    cli_rss = max(r for _, r in cli_runs)
+    cli_wall = statistics.median(w for w, _, _ in cli_runs)
+    cli_cpu = statistics.median(c for _, c, _ in cli_runs)
+    cli_rss = max(r for _, _, r in cli_runs)
     bare = statistics.median(b for b, _ in phase_runs)
     marks = phase_runs[-1][1]
     rows_rate = _rows_rate(small, 20 * 1000)
@@ -151,8 +161,9 @@ def run(quick: bool = False) -> Result:
     cpu = sum(c for _, c, _ in marks)
     notes = [
         f"{trades:,} trades, {parents} parents: `exsdk report` {cli_wall:.2f} s end to end "
-        f"(median of {', '.join(f'{w:.2f}' for w, _ in cli_runs)}; "
-        f"{rate:,.0f} trades/s), peak RSS {cli_rss:.0f} MiB, "
+        f"(median of {', '.join(f'{w:.2f}' for w, _, _ in cli_runs)}; "
+        f"{rate:,.0f} trades/s), {cli_cpu:.2f} CPU s (user + system; median of "
+        f"{', '.join(f'{c:.2f}' for _, c, _ in cli_runs)}), peak RSS {cli_rss:.0f} MiB, "
         f"HTML {out.stat().st_size / 1e6:.1f} MB",
         f"where it goes (a fresh process; CPU s / wall s): interpreter start {bare:.2f} wall; "
         + "; ".join(f"{name} {c:.2f} / {w:.2f}" for name, c, w in marks)
@@ -161,6 +172,16 @@ def run(quick: bool = False) -> Result:
         f" end to end is {rate / rows_rate:.1f}x that",
         f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores during the run",
     ]
+    if base_runs:
+        b_wall = statistics.median(w for w, _, _ in base_runs)
+        b_cpu = statistics.median(c for _, c, _ in base_runs)
+        notes.append(
+            f"baseline {baseline} interleaved: {b_wall:.2f} s wall (median of "
+            f"{', '.join(f'{w:.2f}' for w, _, _ in base_runs)}), {b_cpu:.2f} CPU s (of "
+            f"{', '.join(f'{c:.2f}' for _, c, _ in base_runs)}), peak RSS "
+            f"{max(r for _, _, r in base_runs):.0f} MiB; this revision / baseline: "
+            f"{cli_wall / b_wall:.2f}x wall, {cli_cpu / b_cpu:.2f}x CPU"
+        )
     return Result(
         name="6 report at scale",
         sdk=cli_wall,
@@ -178,7 +199,9 @@ def run(quick: bool = False) -> Result:
             "trades": trades,
             "trades_per_s": rate,
             "cli_peak_rss_mib": cli_rss,
-            "cli_runs_s": [w for w, _ in cli_runs],
+            "cli_runs_s": [w for w, _, _ in cli_runs],
+            "cli_runs_cpu_s": [c for _, c, _ in cli_runs],
+            "baseline_runs_s_cpu_mib": base_runs,
             "interpreter_start_s": bare,
             "phases_cpu_wall_s": marks,
             "rows_trades_per_s": rows_rate,
@@ -189,7 +212,15 @@ def run(quick: bool = False) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    emit(run(quick=parser.parse_args().quick))
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a directory holding another revision's exsdk package: its `exsdk report` runs"
+        " interleaved with this one's (before, after, ...), both timed",
+    )
+    parser.add_argument("--repeat", type=int, help="end-to-end runs of each (default 2)")
+    args = parser.parse_args()
+    emit(run(quick=args.quick, baseline=args.baseline, repeat=args.repeat))
 
 
 if __name__ == "__main__":

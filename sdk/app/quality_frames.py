@@ -292,8 +292,10 @@ def vectorised_quality(
     text folded in chunks (:func:`_chunked_fold`); when a trade is journaled twice, the row
     path.
     """
+    # The database sums the trades (most of the work) while the run's other rows are read.
+    sums = journal.report_trade_sums_beside(run_id)
     run = _read_run(journal, run_id)
-    folded = _sql_fold(journal, run_id, run)
+    folded = _sql_fold(journal, run_id, run, sums())
     if folded is None:
         folded = _chunked_fold(journal, run_id, run, keep_trades=trades != "none")
         if folded is None:
@@ -445,13 +447,15 @@ def _int_sums(
     return fill, twap
 
 
-def _sql_fold(journal: Journal, run_id: str, run: _Run) -> _Folded | None:
-    """The fold from the database's exact integer sums (schema version 3): one row per
+def _sql_fold(
+    journal: Journal, run_id: str, run: _Run, sums: pd.DataFrame | None
+) -> _Folded | None:
+    """The fold from the database's exact integer sums (schema version 3,
+    :meth:`~exsdk.journal.base.Journal.report_trade_sums`): one row per
     (child, venue order, exchange, symbol, fee currency) instead of one per trade; the
     trades without exact integers folded from their text. ``None`` when the sums cannot be
     used: one overflowed, or a (parent, venue order) has trades of two exchanges or
     symbols, so a venue trade may be journaled twice (the chunked fold checks exactly)."""
-    sums = journal.report_trade_sums(run_id)
     if sums is None:
         return None
     kid_of = run.kid_index.get_indexer(pd.Index(sums["client_order_id"].to_numpy(dtype=object)))

@@ -1200,6 +1200,34 @@ class Journal:
             }
         )
 
+    def report_trade_sums_beside(self, run_id: str) -> Callable[[], pd.DataFrame | None]:
+        """:meth:`report_trade_sums` started now, on a connection of its own in a thread,
+        so the database sums while the caller reads the rest of the run; call the result to
+        wait for the sums. Where the backend has no second connection (``:memory:``), or
+        inside a transaction (whose rows another connection would not see), they are
+        summed when the result is called, on this connection."""
+        reader = None if self._in_transaction() else self._reader()
+        if reader is None:
+            return functools.partial(self.report_trade_sums, run_id)
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="exsdk-report-sums")
+        future = pool.submit(reader.report_trade_sums, run_id)
+        pool.shutdown(wait=False)
+
+        def result() -> pd.DataFrame | None:
+            try:
+                return future.result()
+            finally:
+                reader.close()
+
+        return result
+
+    def _reader(self) -> Journal | None:
+        """A second connection to this journal, for one read in another thread; ``None``
+        where the backend has none."""
+        return None
+
     def report_inexact_trades(self, run_id: str) -> pd.DataFrame:
         """:meth:`report_trades` of the trades without exact integers, with ``exchange``
         and ``symbol``, in journal order."""

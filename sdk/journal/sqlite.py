@@ -220,6 +220,14 @@ class SqliteJournal(Journal):
             raise
         return cls(db, text)
 
+    def _reader(self) -> SqliteJournal | None:
+        """A plain connection to the same file (no pragmas, no schema check: it only reads,
+        and the file was prepared when this journal opened it)."""
+        if self.path == ":memory:":
+            return None
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        return type(self)(db, self.path)
+
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
         return self._db.execute(sql, args)
 
