@@ -453,14 +453,17 @@ def _write_report(
     run_id: str, journal_path: Path | str, out: Path | None, *, environment_line: bool = True
 ) -> Path:
     _require_report("exsdk report")
-    from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
-    from exsdk.app.report import write_report
-
     journal = _open_journal(journal_path)
     with journal:
         if run_id not in journal.run_ids():
             known = ", ".join(journal.run_ids()) or "none"
             raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
+        # The database starts summing the run's trades while the modules that fold and
+        # draw them load (most of a large report's time is that sum).
+        journal.prefetch_report_trade_sums(run_id)
+        from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
+        from exsdk.app.report import write_report
+
         quality = execution_quality(journal, run_id, trades="charts")
         target = out or Path("reports") / f"{run_id}.html"
         written = write_report(journal, run_id, target, quality=quality)

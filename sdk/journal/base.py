@@ -17,6 +17,7 @@ readers need pandas, from the ``report`` extra (:class:`~exsdk.extras.MissingExt
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -596,6 +597,7 @@ class Journal:
         self.failure: JournalUnavailable | None = None
         """The first storage failure of this journal, if any: the broker sends nothing after it,
         whichever call met it and even if later writes would succeed."""
+        self._prefetched: dict[str, Callable[[], pd.DataFrame | None]] = {}
 
     @staticmethod
     def open(
@@ -1153,22 +1155,36 @@ class Journal:
         not fit them, or one written before version 3) are counted here but summed by the
         caller from :meth:`report_inexact_trades`.
         """
+        return self._trade_sums(run_id, [("", ())])
+
+    def _trade_sums(
+        self, run_id: str, ranges: Sequence[tuple[str, tuple[Any, ...]]]
+    ) -> pd.DataFrame | None:
+        """:meth:`report_trade_sums` of the trades in these client order id ranges (each a
+        condition and its arguments; groups never straddle two), one after the other."""
         require("pandas", "report", "the journal's DataFrame readers")
         import pandas as pd
 
+        rows: list[Any] = []
+        neg_rows: list[Any] = []
         try:
-            rows = self._execute(_REPORT_SUMS_SQL, (run_id,)).fetchall()
-            columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 20
-            negative = [i for i, v in enumerate(columns[11]) if v is not None and v < 0]
-            neg_rows = (
-                self._execute(_REPORT_NEGATIVE_SUMS_SQL, (run_id,)).fetchall() if negative else []
-            )
+            for where, args in ranges:
+                part = self._execute(
+                    _REPORT_SUMS_SQL.replace("run_id = ?", f"run_id = ?{where}"), (run_id, *args)
+                ).fetchall()
+                rows += part
+                if any(r[11] is not None and r[11] < 0 for r in part):
+                    neg_rows += self._execute(
+                        _REPORT_NEGATIVE_SUMS_SQL.replace("run_id = ?", f"run_id = ?{where}"),
+                        (run_id, *args),
+                    ).fetchall()
         except self.driver_errors as exc:
             if "overflow" in str(exc).lower():
                 return None
             raise JournalUnavailable(
                 f"journal {self.path} cannot be used: {type(exc).__name__}: {exc}"
             ) from exc
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 20
         # amount, notional, fee, fee notional: SUM(hi), SUM(lo) at these positions
         sums = [_exact_sums(columns[hi], columns[hi + 1]) for hi in (7, 9, 13, 15)]
         neg_columns: list[Sequence[Any]] = list(zip(*neg_rows, strict=True)) or [()] * 9
@@ -1200,28 +1216,81 @@ class Journal:
             }
         )
 
-    def report_trade_sums_beside(self, run_id: str) -> Callable[[], pd.DataFrame | None]:
-        """:meth:`report_trade_sums` started now, on a connection of its own in a thread,
-        so the database sums while the caller reads the rest of the run; call the result to
-        wait for the sums. Where the backend has no second connection (``:memory:``), or
-        inside a transaction (whose rows another connection would not see), they are
-        summed when the result is called, on this connection."""
-        reader = None if self._in_transaction() else self._reader()
-        if reader is None:
-            return functools.partial(self.report_trade_sums, run_id)
+    def report_trade_sums_beside(
+        self, run_id: str, *, parts: int = 2
+    ) -> Callable[[], pd.DataFrame | None]:
+        """:meth:`report_trade_sums` started now, in ``parts`` threads, each on a connection
+        of its own summing a range of the run's client order ids (SQLite sums without
+        Python's lock), while the caller goes on; call the result to wait for the sums
+        (the same rows, range after range). The sums :meth:`prefetch_report_trade_sums`
+        started for ``run_id`` when there are. Where the backend has no second connection
+        (``:memory:``, or PostgreSQL), or inside a transaction (whose rows another connection
+        would not see), they are summed when the result is called, on this connection."""
+        pending = self._prefetched.pop(run_id, None)
+        if pending is not None:
+            return pending
+        inline = functools.partial(self.report_trade_sums, run_id)
+        if self._in_transaction():
+            return inline
+        ranges = self._client_id_ranges(run_id, parts)
+        connections = [self._reader() for _ in ranges]
+        readers = [r for r in connections if r is not None]
+        if len(readers) < len(ranges):
+            for reader in readers:
+                reader.close()
+            return inline
+        require("pandas", "report", "the journal's DataFrame readers")
         from concurrent.futures import ThreadPoolExecutor
 
-        pool = ThreadPoolExecutor(1, thread_name_prefix="exsdk-report-sums")
-        future = pool.submit(reader.report_trade_sums, run_id)
+        import pandas as pd
+
+        pool = ThreadPoolExecutor(len(ranges), thread_name_prefix="exsdk-report-sums")
+        futures = [
+            pool.submit(reader._trade_sums, run_id, part)
+            for reader, part in zip(readers, ranges, strict=True)
+        ]
         pool.shutdown(wait=False)
 
         def result() -> pd.DataFrame | None:
             try:
-                return future.result()
+                frames = [future.result() for future in futures]
             finally:
-                reader.close()
+                for reader in readers:
+                    reader.close()
+            if any(frame is None for frame in frames):
+                return None
+            return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
         return result
+
+    def prefetch_report_trade_sums(self, run_id: str) -> None:
+        """Start :meth:`report_trade_sums_beside` for ``run_id`` now (a command that will
+        report the run, before it loads the modules that fold it); the next call of that
+        method for the run waits for these sums instead of starting its own."""
+        self._prefetched[run_id] = self.report_trade_sums_beside(run_id)
+
+    def _client_id_ranges(self, run_id: str, parts: int) -> list[list[tuple[str, tuple[Any, ...]]]]:
+        """The run's trades in about ``parts`` ranges of client order id, split at its
+        children's ids: conditions for :meth:`_trade_sums`, the trades of no client id
+        (NULL) in the first."""
+        ids = [
+            r[0]
+            for r in self._execute(
+                "SELECT DISTINCT client_order_id FROM child_events WHERE run_id = ?"
+                " ORDER BY client_order_id",
+                (run_id,),
+            ).fetchall()
+        ]
+        bounds = sorted({ids[len(ids) * i // parts] for i in range(1, parts)} if ids else set())
+        if not bounds:
+            return [[("", ())]]
+        ranges: list[list[tuple[str, tuple[Any, ...]]]] = [
+            [(" AND client_order_id IS NULL", ()), (" AND client_order_id < ?", (bounds[0],))]
+        ]
+        for low, high in itertools.pairwise(bounds):
+            ranges.append([(" AND client_order_id >= ? AND client_order_id < ?", (low, high))])
+        ranges.append([(" AND client_order_id >= ?", (bounds[-1],))])
+        return ranges
 
     def _reader(self) -> Journal | None:
         """A second connection to this journal, for one read in another thread; ``None``
