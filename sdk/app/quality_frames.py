@@ -660,7 +660,12 @@ class _Ownership:
             [next(iter(self.owners[i])) for i in ids] + [-1] if self.single else [-1],
             dtype=np.int64,
         )
-        self.pairs = pd.MultiIndex.from_tuples(
+
+    @functools.cached_property
+    def pairs(self) -> pd.MultiIndex:
+        """Every (parent, venue order) that counts; built only when an order has several
+        owners (10,000 tuples cost more than the rest of the ownership check)."""
+        return pd.MultiIndex.from_tuples(
             [(p, o) for o, ps in self.owners.items() for p in ps] or [(-1, "")]
         )
 

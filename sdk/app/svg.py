@@ -26,9 +26,10 @@ _Draw = Callable[[_Scale, _Scale], str]
 
 
 def _n(value: float) -> str:
-    """A pixel coordinate as short text (two decimals are below any screen's resolution)."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    """A pixel coordinate as short text (a tenth of a pixel is below any screen's
+    resolution, and a chart of a thousand markers writes tens of thousands of them)."""
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text
 
 
 def _finite(values: Iterable[float]) -> list[float]:
@@ -517,7 +518,7 @@ class Figure:
         body = "".join(ax.svg() for ax in self.axes)
         return (
             '<svg xmlns="http://www.w3.org/2000/svg" version="1.1"'
-            f' width="{_n(self.width)}" height="{_n(self.height)}"'
-            f' viewBox="0 0 {_n(self.width)} {_n(self.height)}">'
+            f' width="{self.width:g}" height="{self.height:g}"'
+            f' viewBox="0 0 {self.width:g} {self.height:g}">'
             f'<rect width="100%" height="100%" fill="#ffffff"/>{body}</svg>'
         )
