@@ -414,6 +414,11 @@ class _Cursor(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
+def _unavailable(journal: Journal, exc: BaseException) -> JournalUnavailable:
+    """A driver's failure as the one error the broker stops on."""
+    return JournalUnavailable(f"journal {journal.path} cannot be used: {type(exc).__name__}: {exc}")
+
+
 @contextmanager
 def _fail_closed(journal: Journal) -> Iterator[None]:
     """The driver's failures (read-only, disk full, locked past the timeout, corrupt, server
@@ -421,9 +426,7 @@ def _fail_closed(journal: Journal) -> Iterator[None]:
     try:
         yield
     except journal.driver_errors as exc:
-        raise JournalUnavailable(
-            f"journal {journal.path} cannot be used: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise _unavailable(journal, exc) from exc
 
 
 _P = ParamSpec("_P")
@@ -436,13 +439,19 @@ def _differ(known: str | None, new: str | None) -> bool:
 
 
 def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    # Plain try/except rather than _fail_closed: every journal call of every child runs
+    # through here, and a generator-based context manager costs microseconds per use.
     @functools.wraps(method)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         journal = args[0]
         assert isinstance(journal, Journal)
         try:
-            with _fail_closed(journal):
-                return method(*args, **kwargs)
+            return method(*args, **kwargs)
+        except journal.driver_errors as exc:
+            failure = _unavailable(journal, exc)
+            if journal.failure is None:
+                journal.failure = failure
+            raise failure from exc
         except JournalUnavailable as exc:
             # Sticky: a journal that failed once is not trusted again in this process,
             # even if its next write would succeed (see Journal.failure).
@@ -451,6 +460,43 @@ def _guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
             raise
 
     return wrapper
+
+
+class _Batch:
+    """:meth:`Journal.batch` as a class: it runs twice per child on the submit path, where
+    a generator-based context manager (three of them nested, before) costs microseconds."""
+
+    __slots__ = ("journal", "tx")
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.tx: AbstractContextManager[object] | None = None
+
+    def __enter__(self) -> None:
+        journal = self.journal
+        try:
+            if journal._in_transaction():
+                return  # inside another batch: join its transaction
+            tx = journal._transaction()
+            tx.__enter__()
+        except journal.driver_errors as exc:
+            raise _unavailable(journal, exc) from exc
+        self.tx = tx
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        tx, self.tx = self.tx, None
+        if tx is None:
+            return  # joined: the outer batch commits or rolls back
+        journal = self.journal
+        try:
+            # The backend's transaction rolls back on an error, commits otherwise.
+            tx.__exit__(kind, exc, tb)  # type: ignore[arg-type]
+        except journal.driver_errors as failed:
+            raise _unavailable(journal, failed) from failed
+        if isinstance(exc, journal.driver_errors):
+            raise _unavailable(journal, exc) from exc
 
 
 _REPORT_TRADE_COLUMNS = (
@@ -666,17 +712,12 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Write the rows inside as one transaction: one durable commit instead of one per row.
 
         Reentrant: inside another batch it joins the outer transaction.
         """
-        if self._in_transaction():
-            yield
-            return
-        with self._tx():
-            yield
+        return _Batch(self)
 
     @contextmanager
     def _tx(self) -> Iterator[None]:

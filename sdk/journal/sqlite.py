@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -28,8 +28,8 @@ from exsdk.journal.base import (
     RunRecord,
     _child_columns,
     _Cursor,
-    _fail_closed,
     _trade_columns,
+    _unavailable,
     backfill_exact_columns,
     refuse_newer,
     scrub,
@@ -187,6 +187,34 @@ def _prepare(db: sqlite3.Connection, path: str) -> None:
     db.execute("COMMIT")
 
 
+class _SqliteTransaction:
+    """``BEGIN IMMEDIATE`` .. ``COMMIT`` (``ROLLBACK`` when the block raises); a class, not a
+    generator: two of them per child on the submit path."""
+
+    __slots__ = ("journal",)
+
+    def __init__(self, journal: SqliteJournal) -> None:
+        self.journal = journal
+
+    def __enter__(self) -> None:
+        self.journal._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        db = self.journal._db
+        if exc is not None:
+            # A journal that failed mid-transaction may refuse the rollback too; the
+            # transaction is then gone with the connection, and the first error counts.
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            return
+        try:
+            db.execute("COMMIT")
+        except sqlite3.Error as failed:
+            raise _unavailable(self.journal, failed) from failed
+
+
 class SqliteJournal(Journal):
     """The journal in one SQLite file (or ``:memory:``)."""
 
@@ -237,22 +265,8 @@ class SqliteJournal(Journal):
     def _in_transaction(self) -> bool:
         return self._db.in_transaction
 
-    @contextmanager
-    def _sqlite_tx(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            # A journal that failed mid-transaction may refuse the rollback too; the
-            # transaction is then gone with the connection, and the first error counts.
-            with contextlib.suppress(sqlite3.Error):
-                self._db.execute("ROLLBACK")
-            raise
-        with _fail_closed(self):
-            self._db.execute("COMMIT")
-
     def _transaction(self) -> AbstractContextManager[object]:
-        return self._sqlite_tx()
+        return _SqliteTransaction(self)
 
     def close(self) -> None:
         """Close the connection."""

@@ -178,3 +178,41 @@ def test_a_newer_postgres_journal_is_refused(pg_url: str) -> None:
     assert f"has schema version 99, newer than this exsdk knows ({SCHEMA_VERSION})" in str(
         caught.value
     )
+
+
+def test_a_batch_is_one_transaction_on_both_backends(tmp_path: Path, pg_url: str) -> None:
+    """``Journal.batch``: nothing of it is visible to another connection before it ends, a
+    nested batch joins it, and a failure inside takes all of it back (a driver's failure
+    as ``JournalUnavailable``, any other error as itself)."""
+    path = tmp_path / "j.sqlite"
+    for where in (path, pg_url):
+        with Journal.open(where) as journal:
+
+            def events() -> int:
+                if where == path:
+                    with sqlite3.connect(path) as lite:
+                        return int(lite.execute("SELECT count(*) FROM run_events").fetchone()[0])
+                with psycopg.connect(pg_url, autocommit=True) as pg:
+                    row = pg.execute("SELECT count(*) FROM run_events").fetchone()
+                    assert row is not None
+                    return int(row[0])
+
+            with journal.batch():
+                journal.record_run_event("b1", "one")
+                with journal.batch():
+                    journal.record_run_event("b1", "two")
+                assert events() == 0  # the inner batch committed nothing of its own
+                journal.record_run_event("b1", "three")
+            assert events() == 3
+            with pytest.raises(JournalUnavailable, match="cannot be used"):
+                with journal.batch():
+                    journal.record_run_event("b1", "lost")
+                    journal._execute("INSERT INTO no_such_table VALUES (1)")
+            assert events() == 3
+            journal.failure = None  # (sticky for the broker; this test goes on)
+            with pytest.raises(ValueError, match="not the journal's"):
+                with journal.batch():
+                    journal.record_run_event("b1", "lost too")
+                    raise ValueError("not the journal's")
+            assert events() == 3
+            assert journal.run_event_names("b1") == ["one", "two", "three"]
