@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
+_MINUS_ONE = Decimal(-1)
 
 
 class Environment(enum.StrEnum):
@@ -216,7 +218,7 @@ def apply_policy(
         policy = policies[environment]
     except KeyError:
         raise InvalidOrderInput(f"no policy for environment {environment!r}") from None
-    sign = Decimal(-1) if signed_amount < 0 else Decimal(1)
+    sign = _MINUS_ONE if signed_amount < 0 else _ONE
     quantized = quantize_amount(limits, signed_amount)
     if minimal is None:
         minimal = minimal_order_amount(limits, price)

@@ -486,14 +486,18 @@ class Broker:
         reduce_only: bool = False,
         role: str = "",
         reason: str | None = None,
+        client_order_id: str | None = None,
     ) -> ChildOrder:
         """The child model, validated once: built when its size is known (a child that
-        policy stops before the wire is built with amount 0 only on that path)."""
+        policy stops before the wire is built with amount 0 only on that path).
+        ``client_order_id`` is :func:`child_client_order_id` when the caller has it."""
+        if client_order_id is None:
+            client_order_id = child_client_order_id(self.run_id, order.order_id, wave, role)
         return ChildOrder(
             parent_order_id=order.order_id,
             asset_id=order.asset_id,
             wave=wave,
-            client_order_id=child_client_order_id(self.run_id, order.order_id, wave, role),
+            client_order_id=client_order_id,
             symbol=symbol,
             side=side,
             order_type=order_type,
@@ -721,9 +725,9 @@ class Broker:
                 break
         return list(mine.values())
 
-    def _wave_book(
+    async def _wave_book(
         self, books: dict[str, asyncio.Future[BidAsk]] | None, symbol: str, cid: str
-    ) -> Awaitable[BidAsk]:
+    ) -> BidAsk:
         """The symbol's top of book for this wave: asked once per symbol and wave, shared
         by its children (one request instead of one per child; the same price basis for
         all). A failure is every sharing child's; retries are journaled under ``cid``,
@@ -735,12 +739,14 @@ class Broker:
             )
 
         if books is None:
-            return ask()
+            return await ask()
         shared = books.get(symbol)
         if shared is None:
             shared = books[symbol] = asyncio.ensure_future(ask())
+        elif shared.done() and not shared.cancelled():
+            return shared.result()  # answered already (the wave asked first): no wait
         # Shielded: one child cancelled must not cancel the request the others await.
-        return asyncio.shield(shared)
+        return await asyncio.shield(shared)
 
     def _ask_books(
         self,
@@ -901,6 +907,7 @@ class Broker:
             side=side,
             limit_price=price,
             reason=sized.reason,
+            client_order_id=cid,
         )
         placed = await self._place(child)
         mine[cid] = placed

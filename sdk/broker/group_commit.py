@@ -40,7 +40,8 @@ class GroupCommit:
         """The run whose child states :meth:`write` takes as models."""
         self._rows: list[Callable[[], None]] = []
         self._children: list[ChildOrder] = []
-        self._done: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] | None = None
+        """The writers waiting for the scheduled commit (``None``: none is scheduled)."""
         self._gathering = 0
         self.commits = 0
         """How many transactions were committed (for benchmarks and tests)."""
@@ -69,17 +70,20 @@ class GroupCommit:
             self._rows.append(rows)
         if child is not None:
             self._children.append(child)
-        done = self._done
-        if done is None and not self._gathering:
+        waiters = self._waiters
+        if waiters is None and not self._gathering:
             # Nobody can join: commit now, without the loop turns a group waits.
             self._write_queued()
             return
-        if done is None:
-            loop = asyncio.get_running_loop()
-            done = self._done = loop.create_future()
+        loop = asyncio.get_running_loop()
+        if waiters is None:
+            waiters = self._waiters = []
             loop.call_soon(self._commit_group)
-        # Shielded: one writer cancelled must not cancel the commit the others wait for.
-        await asyncio.shield(done)
+        # A future of its own per writer (cheaper than shielding one shared future): a
+        # writer cancelled cancels only its own, never the commit the others wait for.
+        waiter = loop.create_future()
+        waiters.append(waiter)
+        await waiter
 
     def add(self, rows: Callable[[], None]) -> None:
         """Queue ``rows`` to ride along with the next commit, without a sync of their own
@@ -89,21 +93,25 @@ class GroupCommit:
 
     def flush(self) -> None:
         """Commit queued rows now if no commit is on its way (raises its failure)."""
-        if (self._rows or self._children) and self._done is None:
+        if (self._rows or self._children) and self._waiters is None:
             self._write_queued()
 
     def _commit_group(self) -> None:
         """The scheduled commit of a loop turn's writers: its outcome is theirs."""
-        done, self._done = self._done, None
-        assert done is not None
+        waiters, self._waiters = self._waiters, None
+        assert waiters is not None
         try:
             self._write_queued()
         except BaseException as exc:  # the journal's failure belongs to every writer
-            done.set_exception(exc)
+            for waiter in waiters:
+                if not waiter.done():  # a cancelled writer's future is done already
+                    waiter.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
         else:
-            done.set_result(None)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     def _write_queued(self) -> None:
         """Write what is queued in one transaction and commit it (raises its failure)."""

@@ -240,16 +240,25 @@ class Session:
                 # in the adapter) is transient, never a venue's answer.
                 raise translate(exc, exchange=self.exchange, request="read") from exc
 
-        # The first attempt runs outside tenacity: most calls succeed at once, and
-        # tenacity's machinery costs tens of microseconds per call. Only a retryable
-        # failure builds the retry loop, which then counts that attempt as its first.
+        # The first attempt runs outside tenacity, and inline (what once() does, without
+        # a coroutine of its own): most calls succeed at once, and tenacity's machinery
+        # costs tens of microseconds per call. Only a retryable failure builds the retry
+        # loop, which then counts that attempt as its first.
+        self.check_running()
         try:
-            return await once()
+            return await fn()
         except SdkError as exc:
+            self.note_stop(exc)
             if not _retryable(exc) or self._gives_up(exc, 1):
                 raise
             await self._before_retry(exc, client_order_id)
             await self.venue_sleep(self._backoff(exc, 1))
+        except Exception as raw:  # as in once()
+            leaked = translate(raw, exchange=self.exchange, request="read")
+            if not _retryable(leaked) or self._gives_up(leaked, 1):
+                raise leaked from raw
+            await self._before_retry(leaked, client_order_id)
+            await self.venue_sleep(self._backoff(leaked, 1))
         # Imported here: tenacity (and tornado, which it probes for) belongs only on the
         # retry path, not in every process's start-up.
         from tenacity import AsyncRetrying, retry_if_exception
@@ -317,7 +326,8 @@ class Session:
                 )
             seen.sends += 1
             # The intent (or the resend) is in the journal: a crash from here on is resumable.
-            self.emit(ChildIntent(child, seen.sends))
+            if self.observer is not None:  # (the event is not even built for nobody)
+                self.emit(ChildIntent(child, seen.sends))
             try:
                 order = await self.adapter.create_order(
                     child.symbol,
@@ -387,7 +397,8 @@ class Session:
                 child=updated,
             )
         # Said only once it is on disk: an observer may act on it (kill, report).
-        self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
+        if self.observer is not None:
+            self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
         return updated
 
     @property
