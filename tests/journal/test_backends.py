@@ -188,7 +188,7 @@ def test_a_batch_is_one_transaction_on_both_backends(tmp_path: Path, pg_url: str
     for where in (path, pg_url):
         with Journal.open(where) as journal:
 
-            def events() -> int:
+            def events(where: Path | str = where) -> int:
                 if where == path:
                     with sqlite3.connect(path) as lite:
                         return int(lite.execute("SELECT count(*) FROM run_events").fetchone()[0])
@@ -204,15 +204,13 @@ def test_a_batch_is_one_transaction_on_both_backends(tmp_path: Path, pg_url: str
                 assert events() == 0  # the inner batch committed nothing of its own
                 journal.record_run_event("b1", "three")
             assert events() == 3
-            with pytest.raises(JournalUnavailable, match="cannot be used"):
-                with journal.batch():
-                    journal.record_run_event("b1", "lost")
-                    journal._execute("INSERT INTO no_such_table VALUES (1)")
+            with pytest.raises(JournalUnavailable, match="cannot be used"), journal.batch():
+                journal.record_run_event("b1", "lost")
+                journal._execute("INSERT INTO no_such_table VALUES (1)")
             assert events() == 3
             journal.failure = None  # (sticky for the broker; this test goes on)
-            with pytest.raises(ValueError, match="not the journal's"):
-                with journal.batch():
-                    journal.record_run_event("b1", "lost too")
-                    raise ValueError("not the journal's")
+            with pytest.raises(ValueError, match="not the journal's"), journal.batch():
+                journal.record_run_event("b1", "lost too")
+                raise ValueError("not the journal's")
             assert events() == 3
             assert journal.run_event_names("b1") == ["one", "two", "three"]
