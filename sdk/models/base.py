@@ -4,12 +4,14 @@ deep-frozen raw payload, and the one error every ccxt-side model raises on bad d
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, NoReturn, SupportsIndex, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticKnownError
 
 from exsdk.errors import VenueRejected
 
@@ -139,6 +142,7 @@ def _frozen_list_from(items: Iterable[Any]) -> FrozenList:
 # lookup instead of ABC checks (``isinstance(x, Mapping)`` costs a microsecond per value,
 # and a venue reply holds dozens of them).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
 
 
 def deep_freeze(value: Any) -> Any:
@@ -147,13 +151,21 @@ def deep_freeze(value: Any) -> Any:
     if kind in _SCALARS or kind is FrozenDict or kind is FrozenList:
         return value
     if kind is dict:
-        return FrozenDict(
-            {
-                (k if type(k) is str else str(k)): (v if type(v) in _SCALARS else deep_freeze(v))
-                for k, v in value.items()
-            }
-        )
+        if not _STR.issuperset(map(type, value)):  # a key that is not text (rare)
+            return FrozenDict(
+                {(k if type(k) is str else str(k)): deep_freeze(v) for k, v in value.items()}
+            )
+        # One copy in C; only the values that are containers are replaced in it (in a
+        # venue reply most values are scalars, and ``info``'s all are).
+        frozen = FrozenDict(value)
+        if not _SCALARS.issuperset(map(type, value.values())):
+            for k, v in value.items():
+                if type(v) not in _SCALARS:
+                    dict.__setitem__(frozen, k, deep_freeze(v))
+        return frozen
     if kind is list or kind is tuple:
+        if _SCALARS.issuperset(map(type, value)):
+            return FrozenList(value)
         return FrozenList([v if type(v) in _SCALARS else deep_freeze(v) for v in value])
     # Anything else (a Mapping that is no dict, a subclass, a Decimal): the general rule.
     if isinstance(value, FrozenDict | FrozenList):
@@ -226,21 +238,25 @@ class CcxtModel(VenueModel):
 
 def _ms_to_datetime(value: Any) -> Any:
     """ccxt gives epoch milliseconds; store aware UTC datetimes. Non-positive means unknown."""
-    if isinstance(value, bool):
-        raise ValueError("a timestamp cannot be a boolean")
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
-    if isinstance(value, int | float):
-        if value <= 0:
-            # Venues send 0 or -1 for "not known"; 1970 or 1969 would be a lie.
+    kind = type(value)
+    if kind is not int and kind is not float:  # ccxt's own integer milliseconds skip this
+        if value is None:
             return None
-        try:
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
-        except (OverflowError, OSError, ValueError) as exc:
-            # pydantic reports only ValueError as a validation failure; anything else
-            # would escape ``from_ccxt`` as a crash instead of a malformed-payload error.
-            raise ValueError(f"timestamp out of range: {value!r}") from exc
-    return value
+        if isinstance(value, bool):
+            raise ValueError("a timestamp cannot be a boolean")
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value)
+        if not isinstance(value, int | float):
+            return value
+    if value <= 0:
+        # Venues send 0 or -1 for "not known"; 1970 or 1969 would be a lie.
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        # pydantic reports only ValueError as a validation failure; anything else
+        # would escape ``from_ccxt`` as a crash instead of a malformed-payload error.
+        raise ValueError(f"timestamp out of range: {value!r}") from exc
 
 
 def _to_ms(value: datetime | None) -> int | None:
@@ -258,19 +274,18 @@ Timestamp = Annotated[
 ``None`` are unknown)."""
 
 
-def _decimal_from_any(value: Any) -> Any:
-    # Strings like "0.0010" stay exact; floats go through their shortest repr, which is the
-    # string ccxt parsed them from, so no binary noise gets in.
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, bool):
-        raise ValueError("a number cannot be a boolean")
-    if isinstance(value, str):
-        return value.strip()
+def _within_float_range(value: Decimal) -> Decimal:
+    # ccxt takes floats: a Decimal beyond a double's range (1e400) would go out as inf.
+    # The same test and error as pydantic's own for ``allow_inf_nan=False``.
+    if not math.isfinite(value):
+        raise PydanticKnownError("finite_number")
     return value
 
 
-Money = Annotated[Decimal, BeforeValidator(_decimal_from_any), Field(allow_inf_nan=False)]
+# pydantic-core's own Decimal, in Rust: a float through its shortest repr (the string
+# ccxt parsed it from, so no binary noise gets in), text stripped and exact, booleans,
+# NaN and infinities refused; then one Python check of the range.
+Money = Annotated[Decimal, Field(allow_inf_nan=False), AfterValidator(_within_float_range)]
 """A Decimal amount or price: never a float, never NaN or infinite."""
 
 

@@ -310,6 +310,8 @@ class CcxtOrder(_FromCcxt):
             return {**data, "trades": []}
         if not isinstance(trades, list | tuple):
             return data
+        if not trades and "tradeIds" not in data:
+            return data  # the common case (a new order): nothing to split, nor to copy
         ids = [str(text_id(i)) for i in data.get("tradeIds") or () if i is not None]
         for trade in trades:
             if isinstance(trade, Mapping) and trade.get("id") is not None:
@@ -326,6 +328,18 @@ class CcxtOrder(_FromCcxt):
         Every field of ``request`` that the reply has as null or missing is taken from the
         request and named in ``from_request``; what the venue said is kept as it said it.
         """
+        if request is None:
+            return cls.from_reply(data)
+        sent = {key: getattr(request, name) for name, key in _REQUEST_KEYS.items()}
+        return cls.from_reply(data, {k: v for k, v in sent.items() if v is not None})
+
+    @classmethod
+    def from_reply(cls, data: Any, sent: Mapping[str, Any] | None = None) -> Self:
+        """:meth:`from_ccxt` with what the SDK sent as ccxt keys (``clientOrderId``,
+        ``symbol``, ``side``, ``type``, ``amount``, ``price``), values already checked.
+
+        The adapter's path for each reply: no :class:`OrderRequest` is built for it.
+        """
         if not isinstance(data, Mapping):
             return super().from_ccxt(data)
         # One read-only copy, made once: the model is validated from it (its ``info`` is
@@ -337,15 +351,16 @@ class CcxtOrder(_FromCcxt):
             raise MalformedPayload(
                 f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
             ) from None
-        if request is not None:
-            filled: dict[str, Any] = {}
-            for name, key in _REQUEST_KEYS.items():
-                value = getattr(request, name)
-                if value is not None and frozen.get(key) is None:
-                    filled[key] = value
+        if sent is not None:
+            filled = {k: v for k, v in sent.items() if v is not None and frozen.get(k) is None}
             named = [name for name, key in _REQUEST_KEYS.items() if key in filled]
             known = frozen.get("fromRequest") or ()
-            frozen = FrozenDict({**frozen, **filled, "fromRequest": FrozenList([*known, *named])})
+            filled["fromRequest"] = FrozenList([*known, *named])
+            if frozen is data:  # frozen already: it is the caller's, so a copy
+                frozen = FrozenDict({**frozen, **filled})
+            else:  # our own new copy, not yet seen by anyone: completed in place
+                for key, value in filled.items():
+                    dict.__setitem__(frozen, key, value)
         order = super().from_ccxt(frozen)
         # Seeds the cached property: what the model was validated from is its unified dict.
         order.__dict__["unified"] = frozen
