@@ -35,6 +35,19 @@ from exsdk.journal.lease import RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
 from exsdk.redaction import SECRET_KEYS, may_name_secret, scrub
 
+try:
+    import orjson as _orjson
+except ImportError:  # not on every platform ccxt supports (ccxt itself falls back too)
+    _orjson = None
+# Datetimes and dataclasses go through _default, as with the standard library.
+_ORJSON_OPTIONS = (
+    0
+    if _orjson is None
+    else _orjson.OPT_SORT_KEYS
+    | _orjson.OPT_PASSTHROUGH_DATETIME
+    | _orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
 if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
     import pandas as pd
@@ -372,15 +385,29 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def _encode(value: Any) -> str:
+    """``value`` as JSON text, keys sorted: orjson's when it is installed (ccxt installs
+    it on CPython: ~7x the standard library's speed), the standard library's otherwise
+    and for what orjson refuses (keys that are not text, integers beyond 64 bits). Both
+    read back (``json.loads``) as the same value; orjson writes a non-finite float, which
+    JSON cannot hold, as ``null``."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS).decode()
+        except TypeError:  # orjson.JSONEncodeError is a TypeError
+            pass
+    return json.dumps(value, default=_default, sort_keys=True)
+
+
 def _dumps(value: Any) -> str:
     """``value`` as JSON with every credential masked (:func:`exsdk.redaction.scrub`)."""
-    text = json.dumps(value, default=_default, sort_keys=True)
+    text = _encode(value)
     # Serialised once; walked again only when the text names a credential somewhere
     # (almost never: a venue's reply names none), then as the JSON itself says it, so
     # whatever _default made of an object is scrubbed too.
     if not may_name_secret(text):
         return text
-    return json.dumps(scrub(json.loads(text)), sort_keys=True)
+    return _encode(scrub(json.loads(text)))
 
 
 def _now() -> str:

@@ -20,6 +20,7 @@ import exsdk.redaction
 from exsdk.adapter.redaction import SecretRedactingFilter
 from exsdk.errors import SdkError
 from exsdk.journal import Journal
+from exsdk.journal.base import _encode
 from exsdk.redaction import SECRET_KEYS, is_secret_key, may_name_secret, redact_secrets, scrub
 
 VALUE = "s3cr3tVALUEs3cr3tVALUE0042"
@@ -141,6 +142,11 @@ def test_the_quick_test_sees_every_secret(name: str, shape: str) -> None:
     assert may_name_secret(json.dumps({"nested": [{"x": text}]}))
 
 
+def test_every_credential_name_holds_a_part_the_quick_test_looks_for() -> None:
+    parts = exsdk.redaction._NAME_PARTS
+    assert all(any(part in key for part in parts) for key in SECRET_KEYS)
+
+
 def test_the_quick_test_passes_a_venue_reply() -> None:
     # The point of it: a real order reply names no credential, so it is not walked.
     body = (
@@ -150,6 +156,7 @@ def test_the_quick_test_passes_a_venue_reply() -> None:
     )
     reply = json.loads(body.read_text(encoding="utf-8"))
     assert not may_name_secret(json.dumps(reply))
+    assert not may_name_secret(_journal_json(reply))
 
 
 # Text made of credential names, near misses, their pieces, separators, the characters the
@@ -212,12 +219,17 @@ _PAYLOADS = st.recursive(
 @given(_PAYLOADS)
 def test_a_payload_whose_json_names_no_secret_needs_no_scrub(payload: object) -> None:
     # What the journal relies on: it serialises a payload once, and scrubs it only when
-    # the JSON text might name a credential (ensure_ascii escapes what is not ASCII).
-    text = json.dumps(payload)
-    if not may_name_secret(text):
-        assert scrub(payload) == payload
-        assert all(not is_secret_key(k) for k in _keys_of(payload))
-        assert all(exsdk.redaction._redact(s) == s for s in _strings_of(payload))
+    # the JSON text might name a credential (ensure_ascii escapes what is not ASCII; the
+    # journal's own encoder, orjson where installed, writes it as UTF-8).
+    for text in (json.dumps(payload), _journal_json(payload)):
+        if not may_name_secret(text):
+            assert scrub(payload) == payload
+            assert all(not is_secret_key(k) for k in _keys_of(payload))
+            assert all(exsdk.redaction._redact(s) == s for s in _strings_of(payload))
+
+
+def _journal_json(payload: object) -> str:
+    return _encode(payload)
 
 
 def _keys_of(value: object) -> list[str]:
