@@ -157,8 +157,18 @@ class EndpointCost:
     with_params: tuple[tuple[str, int], ...] = ()
     stamps: tuple[str, ...] = ()
 
+    @functools.cached_property
+    def _fixed(self) -> RequestCost | None:
+        # The cost when no parameter changes it (an order, most reads): built once.
+        if self.by_limit or self.without_symbol is not None or self.with_params:
+            return None
+        return RequestCost(self.weight, self.orders, self.stamps)
+
     def cost(self, params: Mapping[str, object]) -> RequestCost:
         """The cost of one call with ``params``."""
+        fixed = self._fixed
+        if fixed is not None:
+            return fixed
         weight = self.weight
         if self.by_limit:
             try:
@@ -478,6 +488,9 @@ class VenuePacer:
         self._granted: dict[Kind, int] = {REQUEST_WEIGHT: 0, ORDERS: 0}
         self._blocked_until: dict[Kind, float] = {REQUEST_WEIGHT: 0.0, ORDERS: 0.0}
         self._locks: dict[bool, asyncio.Lock] = {}
+        # Requests in (or waiting for) acquire's queue, per queue (orders or not): while
+        # any is, try_acquire grants nothing, so a waiting request is never overtaken.
+        self._queued: dict[bool, int] = {}
         self._changed: asyncio.Event | None = None
         self._venue_clock = _VenueClock()
         self.update(limits)
@@ -546,26 +559,49 @@ class VenuePacer:
             self._granted[kind] += cost.of(kind)
         return Ticket(cost, now, dict(self._granted))
 
+    def try_acquire(self, cost: RequestCost) -> Ticket | None:
+        """The ticket :meth:`acquire` would grant at once, without waiting; ``None`` when
+        it would wait (the request does not fit now, or others of its queue wait first).
+
+        What :meth:`acquire` tries first: the same test and grant as its queue's first
+        turn, without the queue's lock when nobody waits in it.
+        """
+        now = self._clock()
+        if self._windows:
+            if self._queued.get(bool(cost.orders)):
+                return None  # behind those already waiting, in their order
+            ready = self._ready_at(cost, now)
+            if ready is None or ready > now:
+                return None
+        elif self._blocked(cost, now) > now:
+            return None
+        return self._grant(cost, now)
+
     async def acquire(self, cost: RequestCost | None = None) -> Ticket:
         """Wait until a request of ``cost`` fits every limit, then count it as in flight.
 
         Pass the ticket to :meth:`finish` once its reply was read (or it failed).
         """
         cost = cost or RequestCost()
-        now = self._clock()
-        if not self._windows and self._blocked(cost, now) <= now:
-            return self._grant(cost, now)
-        lock = self._locks.get(bool(cost.orders))
+        ticket = self.try_acquire(cost)  # most requests fit at once: no lock taken
+        if ticket is not None:
+            return ticket
+        queue = bool(cost.orders)
+        lock = self._locks.get(queue)
         if lock is None:
-            lock = self._locks[bool(cost.orders)] = asyncio.Lock()
-        async with lock:
-            while True:
-                now = self._clock()
-                ready = self._ready_at(cost, now)
-                if ready is not None and ready <= now:
-                    return self._grant(cost, now)
-                # At least a millisecond: a wait rounded to nothing would spin.
-                await self._wait(None if ready is None else max(ready - now, 0.001))
+            lock = self._locks[queue] = asyncio.Lock()
+        self._queued[queue] = self._queued.get(queue, 0) + 1
+        try:
+            async with lock:
+                while True:
+                    now = self._clock()
+                    ready = self._ready_at(cost, now)
+                    if ready is not None and ready <= now:
+                        return self._grant(cost, now)
+                    # At least a millisecond: a wait rounded to nothing would spin.
+                    await self._wait(None if ready is None else max(ready - now, 0.001))
+        finally:
+            self._queued[queue] -= 1
 
     async def _wait(self, seconds: float | None) -> None:
         """Sleep ``seconds``, or until a reply frees room, whichever comes first."""
