@@ -35,6 +35,7 @@ from exsdk.journal.lease import RunLease
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, OmsFill, Order
 from exsdk.redaction import SECRET_KEYS, may_name_secret, scrub
 
+_orjson: Any
 try:
     import orjson as _orjson
 except ImportError:  # not on every platform ccxt supports (ccxt itself falls back too)
@@ -393,7 +394,8 @@ def _encode(value: Any) -> str:
     JSON cannot hold, as ``null``."""
     if _orjson is not None:
         try:
-            return _orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS).decode()
+            text: str = _orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS).decode()
+            return text
         except TypeError:  # orjson.JSONEncodeError is a TypeError
             pass
     return json.dumps(value, default=_default, sort_keys=True)
