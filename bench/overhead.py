@@ -201,8 +201,9 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
     journal.record_children = record_children  # type: ignore[method-assign]
     journal.record_raw = timers.wrap_sync("journal: raw reply", journal.record_raw)  # type: ignore[method-assign]
     path.exchange.create_order = timers.wrap_async("ccxt create_order", path.exchange.create_order)
-    orig_from = CcxtOrder.from_ccxt
-    CcxtOrder.from_ccxt = timers.wrap_sync("model validation", orig_from)  # type: ignore[method-assign]
+    # from_reply: the adapter's path for a reply (from_ccxt goes through it too).
+    orig_from = CcxtOrder.from_reply
+    CcxtOrder.from_reply = timers.wrap_sync("model validation", orig_from)  # type: ignore[method-assign]
     orig_size = path.size
     path.size = timers.wrap_sync("sizing: price+policy+quantize+model", orig_size)  # type: ignore[method-assign]
     # The group commit's transaction (BEGIN, COMMIT and its sync) minus the rows inside it.
@@ -226,7 +227,7 @@ async def _breakdown(path: Path1, n: int) -> dict[str, float]:
         total = await _loop(path.sdk_once, n) * n
         raw_total = await _loop(path.raw_once, n) * n
     finally:
-        CcxtOrder.from_ccxt = orig_from  # type: ignore[method-assign]
+        CcxtOrder.from_reply = orig_from  # type: ignore[method-assign]
         del journal.record_children, journal.record_raw, path.exchange.create_order, path.size
         del group._write_queued
     out = {k: v / n * 1e6 for k, v in timers.total.items()}
