@@ -19,6 +19,15 @@ measures pacing). The two paths alternate, A B A B, and the medians are reported
 the load average. The notes add when the first request left, and the ratio of the CPU
 time (``thread_time``) each path used until its last request: on a machine shared with
 other work, steadier than the wall times (it leaves out the intents' disk sync).
+
+Every timed wave, of either path, starts after a full garbage collection. Without it,
+which wave paid for a full collection was luck: with ccxt's markets loaded (two exchanges,
+about 210,000 objects) one costs 60-500 ms, more than a whole 10-child wave, and it lands
+wherever the allocation counts cross the collector's threshold (in one revision's round 7
+of N=10 every time, in another's never), so a p99 or even a median compared collections,
+not code. The collections a wave's own allocations trigger (young generations) still
+count; the full ones that still ran inside a timed wave are counted (the notes' "full
+collections inside the waves").
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import statistics
 import tempfile
@@ -164,6 +174,10 @@ class Waves:
         return [t - start for t in sent]
 
 
+def _full_collections() -> int:
+    return int(gc.get_stats()[2]["collections"])
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -181,11 +195,18 @@ async def _measure(journal_path: str, rounds: int, sizes: tuple[int, ...]) -> di
         for n in sizes:
             sdk_last, raw_last, sdk_all, raw_all = [], [], [], []
             sdk_first, raw_first, sdk_cpu, raw_cpu = [], [], [], []
+            full = {"sdk": 0, "raw": 0}
             for _ in range(rounds):
+                gc.collect()  # each path starts even (see the module's docstring)
+                before = _full_collections()
                 r = await waves.raw(n)
                 raw_cpu.append(waves.cpu_last)
+                full["raw"] += _full_collections() - before
+                gc.collect()
+                before = _full_collections()
                 s = await waves.sdk(n)
                 sdk_cpu.append(waves.cpu_last)
+                full["sdk"] += _full_collections() - before
                 raw_last.append(max(r))
                 sdk_last.append(max(s))
                 raw_first.append(min(r))
@@ -203,6 +224,8 @@ async def _measure(journal_path: str, rounds: int, sizes: tuple[int, ...]) -> di
                 "sdk_p99_s": _pct(sdk_all, 0.99),
                 "raw_p50_s": _pct(raw_all, 0.5),
                 "raw_p99_s": _pct(raw_all, 0.99),
+                "sdk_full_gc": full["sdk"],
+                "raw_full_gc": full["raw"],
             }
         return out
     finally:
@@ -230,7 +253,8 @@ def run(quick: bool = False) -> Result:
             f"p50 {f['sdk_p50_s'] * 1e3:.2f} / p99 {f['sdk_p99_s'] * 1e3:.2f} ms (raw "
             f"{f['raw_p50_s'] * 1e3:.2f} / {f['raw_p99_s'] * 1e3:.2f} ms); first request "
             f"{f['sdk_first_s'] * 1e3:.2f} ms (raw {f['raw_first_s'] * 1e3:.2f} ms); "
-            f"CPU-time ratio to the last request {f['cpu_ratio']:.2f}"
+            f"CPU-time ratio to the last request {f['cpu_ratio']:.2f}; full collections "
+            f"inside the waves: SDK {f['sdk_full_gc']}, raw {f['raw_full_gc']}"
         )
     gated = [figures[n]["ratio"] for n in (100, 300) if n in figures]
     head = figures[max(figures)]
