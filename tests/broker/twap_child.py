@@ -23,7 +23,10 @@ from exsdk.models import Order
 from exsdk.registry import get_adapter
 from exsdk.universe import asset_id_for
 
-WAVE_SECONDS = 1.5
+# A wave's child rests for WAVE_SECONDS - cancel_lead before its own cancel: the parent
+# must see it journaled open and kill within that, on a loaded machine too (1.2 s was not
+# always enough at load 10: the venue showed the wave's own cancel).
+WAVE_SECONDS = 3.0
 WAVES = 3
 
 
