@@ -1,14 +1,17 @@
 """Shared building blocks of the models: the frozen base, Decimal and timestamp types, the
 deep-frozen raw payload, and the one error every ccxt-side model raises on bad data."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` in the model modules: pydantic would get every
+# field's annotation as a string and compile and evaluate it when the class is created
+# (about 180 fields on ``import exsdk``); written out, they are evaluated once by Python.
+# Names defined further down (a model's own class) are quoted.
 
 import enum
 import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, NoReturn, SupportsIndex, TypeVar
+from typing import Annotated, Any, NoReturn, Self, SupportsIndex, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -81,10 +84,10 @@ class FrozenDict(dict[str, Any]):
     setdefault = _immutable
     update = _immutable
 
-    def __copy__(self) -> FrozenDict:
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -110,10 +113,10 @@ class FrozenList(list[Any]):
     reverse = _immutable
     sort = _immutable
 
-    def __copy__(self) -> FrozenList:
+    def __copy__(self) -> Self:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenList:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -12,7 +12,10 @@ its own request), :meth:`CcxtOrder.from_ccxt` fills it from an :class:`OrderRequ
 lists it in ``from_request``; the venue's own values always win.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` in the model modules: pydantic would get every
+# field's annotation as a string and compile and evaluate it when the class is created
+# (about 180 fields on ``import exsdk``); written out, they are evaluated once by Python.
+# Names defined further down (a model's own class) are quoted.
 
 import enum
 import functools
@@ -461,7 +464,7 @@ class MarketLimits(VenueModel):
     info: RawPayload = Field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_ccxt(cls, market: dict[str, Any]) -> MarketLimits:
+    def from_ccxt(cls, market: dict[str, Any]) -> "MarketLimits":
         """Build from a ccxt market (precisionMode TICK_SIZE: precision holds step sizes)."""
 
         def lim(kind: str, bound: str) -> Any:
@@ -591,12 +594,12 @@ class Balances(VenueModel):
     """
 
     by_currency: dict[str, Balance]
-    accounts: dict[str, Balances] = Field(default_factory=dict)
+    accounts: dict[str, "Balances"] = Field(default_factory=dict)
     timestamp: Timestamp = None
     info: RawPayload = Field(default_factory=dict, repr=False)
 
     @classmethod
-    def from_ccxt(cls, data: Any) -> Balances:
+    def from_ccxt(cls, data: Any) -> "Balances":
         """Build from ccxt's ``fetch_balance`` result; all-zero balances are dropped.
 
         A key that is neither a currency's balance, a nested account nor ccxt's
@@ -615,7 +618,7 @@ class Balances(VenueModel):
             ) from None
 
     @classmethod
-    def _from_ccxt(cls, data: Any) -> Balances:
+    def _from_ccxt(cls, data: Any) -> "Balances":
         if not isinstance(data, Mapping):
             raise MalformedPayload(
                 f"malformed balance from the venue: expected a dict, got {shown(data)}"

@@ -6,7 +6,10 @@ a venue: bad values raise :class:`~exsdk.errors.InvalidOrderInput` (one line nam
 and the field), never pydantic's ``ValidationError``.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` in the model modules: pydantic would get every
+# field's annotation as a string and compile and evaluate it when the class is created
+# (about 180 fields on ``import exsdk``); written out, they are evaluated once by Python.
+# Names defined further down (a model's own class) are quoted.
 
 import enum
 from datetime import datetime
