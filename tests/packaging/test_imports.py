@@ -41,6 +41,24 @@ def test_the_typed_models_load_no_ccxt_aiohttp_pandas_attrs_or_tenacity() -> Non
     assert not unwanted, unwanted
 
 
+def test_the_model_modules_do_not_postpone_their_annotations() -> None:
+    # Issue 18 goal 3: with ``from __future__ import annotations`` every field annotation
+    # reaches pydantic as a string, compiled and evaluated as each model class is created.
+    import __future__
+
+    import exsdk.models.base
+    import exsdk.models.ccxt
+    import exsdk.models.oms
+
+    modules = (exsdk.models.base, exsdk.models.ccxt, exsdk.models.oms)
+    postponed = [
+        m.__name__ for m in modules if vars(m).get("annotations") is __future__.annotations
+    ]
+    assert not postponed, postponed
+    fields = exsdk.models.ccxt.CcxtOrder.__annotations__
+    assert fields and not any(isinstance(a, str) for a in fields.values()), fields
+
+
 def test_a_ready_broker_has_not_imported_the_retry_library() -> None:
     # tenacity builds the retry loop only after a retryable failure (Session.call).
     loaded = _loaded_after(
