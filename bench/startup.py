@@ -17,6 +17,13 @@ Two comparisons, each of fresh interpreters run in turn (A B C D A B C D ...), m
 ready script says where the rest goes (imports, building the adapter, opening the journal,
 typing the markets).
 
+Beside them, a **floor**: the raw script that also imports pydantic and validates one
+market into a pydantic model (pydantic's import, its plugin scan and one schema: what any
+SDK with pydantic-typed markets pays before its own code), and the modules the ready
+script loads beyond the raw script's, counted by package. ``--instructions`` adds each
+script's instruction count under ``valgrind --tool=callgrind`` (one run each, about a minute
+apiece; steadier than time when the machine is shared, but blind to cache misses and I/O).
+
 Bytecode: a wheel installed by pip has its modules compiled to ``__pycache__``; an editable
 install run with ``PYTHONDONTWRITEBYTECODE=1`` (as on the project's VMs) never writes them,
 so every run would compile the SDK's sources again while ccxt and aiohttp load theirs
@@ -30,6 +37,7 @@ import asyncio
 import compileall
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -86,12 +94,70 @@ async def main() -> None:
 asyncio.run(main())
 """
 
+FLOOR_SCRIPT = """
+import asyncio, json, sys
+from decimal import Decimal
+import ccxt.async_support as ccxt
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    symbol: str
+    amount_step: Decimal
+    price_tick: Decimal
+    amount_min: Decimal | None = Field(default=None)
+
+
+async def main() -> None:
+    exchange = ccxt.binanceusdm()
+    exchange.set_sandbox_mode(True)
+
+    async def no_network(*args, **kwargs):
+        raise AssertionError("start-up made a request: the cached markets were not used")
+
+    exchange.fetch = no_network
+    with open(sys.argv[1], encoding="utf-8") as fh:
+        exchange.set_markets(json.load(fh)["markets"])
+    markets = await exchange.load_markets()
+    typed = [
+        Limits(
+            symbol=m["symbol"],
+            amount_step=str(m["precision"]["amount"]),
+            price_tick=str(m["precision"]["price"]),
+            amount_min=m["limits"]["amount"]["min"],
+        )
+        for m in markets.values()
+    ]
+    assert typed
+
+asyncio.run(main())
+"""
+
+MODULES_WRAPPER = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+print("MODULES", " ".join(sorted(sys.modules)))
+"""
+
 MODELS_SCRIPT = """
 import sys, time
 start = time.perf_counter()
 from exsdk import CcxtOrder, ChildOrder, OmsFill, Order
 print(time.perf_counter() - start)
 assert "ccxt" not in sys.modules, "typed models imported ccxt"
+"""
+
+PYDANTIC_SCRIPT = """
+import sys, time
+start = time.perf_counter()
+from pydantic import BaseModel, ConfigDict, Field
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    x: int = Field(default=0)
+print(time.perf_counter() - start)
 """
 
 CCXT_SCRIPT = """
@@ -108,6 +174,8 @@ marks = [("start", time.perf_counter())]
 import asyncio, sys
 import ccxt.async_support, aiohttp
 marks.append(("import ccxt.async_support and aiohttp", time.perf_counter()))
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+marks.append(("import pydantic (what the models import)", time.perf_counter()))
 from exsdk.broker import Broker
 from exsdk.journal import Journal
 from exsdk.registry import get_adapter
@@ -242,6 +310,41 @@ def _gc_seconds(cmd: list[str], runs: int) -> tuple[float, int]:
     return statistics.median(seconds), count
 
 
+def _modules(cmd: list[str]) -> set[str]:
+    """The modules a script has imported when it ends."""
+    out = subprocess.run(
+        [cmd[0], "-c", MODULES_WRAPPER, *cmd[1:]], cwd=ROOT, capture_output=True, text=True
+    )
+    line = [x for x in out.stdout.splitlines() if x.startswith("MODULES ")][-1]
+    return set(line.split()[1:])
+
+
+def _by_package(modules: set[str]) -> str:
+    """``package count`` for each top-level package, most modules first."""
+    counts: dict[str, int] = {}
+    for name in modules:
+        top = name.split(".")[0]
+        counts[top] = counts.get(top, 0) + 1
+    return ", ".join(f"{k} {n}" for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _instructions(cmd: list[str]) -> int | None:
+    """Instructions the whole process executes under callgrind (hash seed fixed), if
+    valgrind is installed."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    out = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    found = re.search(r"Collected : (\d+)", out.stderr)
+    return int(found.group(1)) if found else None
+
+
 def _interleave(
     cmds: dict[str, list[str]], repeats: int
 ) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, float]]:
@@ -260,28 +363,38 @@ def _interleave(
     return times, cpu, rss
 
 
-def run(quick: bool = False) -> list[Result]:
+def run(quick: bool = False, instructions: bool = False) -> list[Result]:
     repeats = 3 if quick else 9
     compiled = _compile_bytecode()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-startup-", dir=ROOT) as tmp:
         cache = Path(tmp) / "markets.json"
         count = asyncio.run(_write_cache(cache))
-        scripts = {"ready": READY_SCRIPT, "raw": RAW_SCRIPT, "stages": STAGES_SCRIPT}
+        scripts = {
+            "ready": READY_SCRIPT,
+            "raw": RAW_SCRIPT,
+            "floor": FLOOR_SCRIPT,
+            "stages": STAGES_SCRIPT,
+        }
         for name, text in scripts.items():
             (Path(tmp) / f"{name}.py").write_text(text, encoding="utf-8")
         journal = str(Path(tmp) / "j.sqlite")
         cmds = {
             "ready": [sys.executable, str(Path(tmp) / "ready.py"), str(cache), journal],
             "raw": [sys.executable, str(Path(tmp) / "raw.py"), str(cache)],
+            "floor": [sys.executable, str(Path(tmp) / "floor.py"), str(cache)],
             "models": [sys.executable, "-c", MODELS_SCRIPT],
+            "pydantic": [sys.executable, "-c", PYDANTIC_SCRIPT],
             "ccxt": [sys.executable, "-c", CCXT_SCRIPT],
         }
         times, cpu, rss = _interleave(cmds, repeats)
-        imports: dict[str, list[float]] = {"models": [], "ccxt": []}
+        imports: dict[str, list[float]] = {"models": [], "pydantic": [], "ccxt": []}
         for _ in range(repeats):
             imports["models"].append(_import_seconds(MODELS_SCRIPT))
+            imports["pydantic"].append(_import_seconds(PYDANTIC_SCRIPT))
             imports["ccxt"].append(_import_seconds(CCXT_SCRIPT))
+        beyond = _modules(cmds["ready"]) - _modules(cmds["raw"])
+        counted = {k: _instructions(cmds[k]) for k in cmds} if instructions else {}
         few = 1 if quick else 3
         stages = _stages([sys.executable, str(Path(tmp) / "stages.py"), str(cache), journal], few)
         gc_ready = _gc_seconds(cmds["ready"], few)
@@ -304,7 +417,14 @@ def run(quick: bool = False) -> list[Result]:
         f"CPU time (user + system, medians; less moved by other load than wall time): broker"
         f" ready {cpu_med['ready'] * 1e3:.0f} ms, raw ccxt script {cpu_med['raw'] * 1e3:.0f} ms:"
         f" {cpu_med['ready'] / cpu_med['raw']:.2f}x",
+        f"floor, the raw script that also imports pydantic and types the markets into one"
+        f" pydantic model: {med['floor'] * 1e3:.0f} ms wall, {cpu_med['floor'] * 1e3:.0f} ms CPU:"
+        f" {med['floor'] / med['raw']:.2f}x wall, {cpu_med['floor'] / cpu_med['raw']:.2f}x CPU"
+        f" of the raw script; broker ready is {med['ready'] / med['floor']:.2f}x wall,"
+        f" {cpu_med['ready'] / cpu_med['floor']:.2f}x CPU of the floor",
         f"the SDK's {compiled} modules compiled to bytecode first, as a wheel install does",
+        f"modules broker ready imports beyond the raw script's ({len(beyond)}): "
+        + _by_package(beyond),
         "broker ready by stage (ms, median of the staged script): "
         + ", ".join(f"{name} {seconds * 1e3:.0f}" for name, seconds in stages.items()),
         f"garbage collection (ms, in the whole run): broker ready {gc_ready[0] * 1e3:.0f}"
@@ -322,9 +442,28 @@ def run(quick: bool = False) -> list[Result]:
         f" RSS {rss['ccxt']:.0f} MiB): {med['models'] / med['ccxt']:.2f}x",
         f"whole interpreter CPU time: typed models {cpu_med['models'] * 1e3:.0f} ms, import"
         f" ccxt {cpu_med['ccxt'] * 1e3:.0f} ms: {cpu_med['models'] / cpu_med['ccxt']:.2f}x",
+        f"pydantic alone (its import and one model class, the floor of any pydantic-typed"
+        f" package): import statement {imp['pydantic'] * 1e3:.0f} ms,"
+        f" {imp['pydantic'] / imp['ccxt']:.2f}x import ccxt; whole interpreter"
+        f" {med['pydantic'] / med['ccxt']:.2f}x wall, {cpu_med['pydantic'] / cpu_med['ccxt']:.2f}x"
+        " CPU",
         "largest imports, typed models (own ms): "
         + ", ".join(f"{name} {ms:.0f}" for name, ms in models_top),
     ]
+    if counted and None not in counted.values():
+        n = {k: v or 0 for k, v in counted.items()}
+        ready_notes.append(
+            f"instructions (callgrind, one run each): broker ready {n['ready'] / 1e6:.0f} M,"
+            f" raw ccxt script {n['raw'] / 1e6:.0f} M, floor {n['floor'] / 1e6:.0f} M:"
+            f" {n['ready'] / n['raw']:.3f}x raw, floor {n['floor'] / n['raw']:.3f}x raw"
+        )
+        models_notes.append(
+            f"instructions (callgrind, whole processes): typed models {n['models'] / 1e6:.0f} M,"
+            f" pydantic alone {n['pydantic'] / 1e6:.0f} M, import ccxt {n['ccxt'] / 1e6:.0f} M:"
+            f" {n['models'] / n['ccxt']:.3f}x, pydantic alone {n['pydantic'] / n['ccxt']:.3f}x"
+        )
+    elif instructions:
+        ready_notes.append("instructions: valgrind not found, or a run failed")
     return [
         Result(
             name="4a start-up: broker ready",
@@ -335,7 +474,13 @@ def run(quick: bool = False) -> list[Result]:
             passed=ready_ratio <= GOAL,
             peak_rss_mib=max(rss["ready"], peak_rss_mib()),
             notes=ready_notes,
-            extra={"times": times, "cpu": cpu, "rss_mib": rss},
+            extra={
+                "times": times,
+                "cpu": cpu,
+                "rss_mib": rss,
+                "instructions": counted,
+                "modules_beyond_raw": sorted(beyond),
+            },
         ),
         Result(
             name="4b start-up: import exsdk (typed models)",
@@ -353,7 +498,11 @@ def run(quick: bool = False) -> list[Result]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
-    for result in run(quick=parser.parse_args().quick):
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions under callgrind too"
+    )
+    args = parser.parse_args()
+    for result in run(quick=args.quick, instructions=args.instructions):
         emit(result)
 
 
