@@ -442,6 +442,17 @@ def _open_journal(path: Path | str) -> Journal:
     return journal
 
 
+def _open_report_journal(path: Path | str, run_id: str) -> Journal:
+    """The journal holding ``run_id``, its trades' sums started (one line if not there)."""
+    journal = _open_journal(path)
+    if run_id not in journal.run_ids():
+        known = ", ".join(journal.run_ids()) or "none"
+        journal.close()
+        raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
+    journal.prefetch_report_trade_sums(run_id)
+    return journal
+
+
 def _require_report(what: str) -> None:
     """Exit 2 with one line naming the extra when the report's libraries are missing."""
     from exsdk.extras import require_extra
@@ -452,15 +463,18 @@ def _require_report(what: str) -> None:
 def _write_report(
     run_id: str, journal_path: Path | str, out: Path | None, *, environment_line: bool = True
 ) -> Path:
+    from importlib.util import find_spec
+
+    from exsdk.extras import EXTRAS
+
+    # The database starts summing the run's trades (most of a large report's time) while
+    # pandas and the modules that fold and draw them load. Only when the extra is there:
+    # without it, its one line comes first, whatever the journal.
+    early = all(find_spec(module) is not None for module in EXTRAS["report"])
+    journal = _open_report_journal(journal_path, run_id) if early else None
     _require_report("exsdk report")
-    journal = _open_journal(journal_path)
+    journal = journal or _open_report_journal(journal_path, run_id)
     with journal:
-        if run_id not in journal.run_ids():
-            known = ", ".join(journal.run_ids()) or "none"
-            raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
-        # The database starts summing the run's trades while the modules that fold and
-        # draw them load (most of a large report's time is that sum).
-        journal.prefetch_report_trade_sums(run_id)
         from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
         from exsdk.app.report import write_report
 

@@ -1225,16 +1225,16 @@ class Journal:
         not fit them, or one written before version 3) are counted here but summed by the
         caller from :meth:`report_inexact_trades`.
         """
-        return self._trade_sums(run_id, [("", ())])
+        rows = self._trade_sum_rows(run_id, [("", ())])
+        return None if rows is None else self._sums_frame(*rows)
 
-    def _trade_sums(
+    def _trade_sum_rows(
         self, run_id: str, ranges: Sequence[tuple[str, tuple[Any, ...]]]
-    ) -> pd.DataFrame | None:
-        """:meth:`report_trade_sums` of the trades in these client order id ranges (each a
-        condition and its arguments; groups never straddle two), one after the other."""
-        require("pandas", "report", "the journal's DataFrame readers")
-        import pandas as pd
-
+    ) -> tuple[list[Any], list[Any]] | None:
+        """The rows of the sums and of the sums over negative amounts, of the trades in these
+        client order id ranges (each a condition and its arguments; groups never straddle
+        two), one after the other; ``None`` when a sum overflows. SQL alone, no pandas: it
+        runs in a thread while the caller imports what folds the sums."""
         rows: list[Any] = []
         neg_rows: list[Any] = []
         try:
@@ -1254,6 +1254,14 @@ class Journal:
             raise JournalUnavailable(
                 f"journal {self.path} cannot be used: {type(exc).__name__}: {exc}"
             ) from exc
+        return rows, neg_rows
+
+    @staticmethod
+    def _sums_frame(rows: list[Any], neg_rows: list[Any]) -> pd.DataFrame | None:
+        """:meth:`report_trade_sums`' frame of its queries' rows."""
+        require("pandas", "report", "the journal's DataFrame readers")
+        import pandas as pd
+
         columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 20
         # amount, notional, fee, fee notional: SUM(hi), SUM(lo) at these positions
         sums = [_exact_sums(columns[hi], columns[hi + 1]) for hi in (7, 9, 13, 15)]
@@ -1295,7 +1303,8 @@ class Journal:
         (the same rows, range after range). The sums :meth:`prefetch_report_trade_sums`
         started for ``run_id`` when there are. Where the backend has no second connection
         (``:memory:``, or PostgreSQL), or inside a transaction (whose rows another connection
-        would not see), they are summed when the result is called, on this connection."""
+        would not see), they are summed when the result is called, on this connection. The
+        threads run SQL alone; pandas is needed only when the result is called."""
         pending = self._prefetched.pop(run_id, None)
         if pending is not None:
             return pending
@@ -1309,27 +1318,26 @@ class Journal:
             for reader in readers:
                 reader.close()
             return inline
-        require("pandas", "report", "the journal's DataFrame readers")
         from concurrent.futures import ThreadPoolExecutor
-
-        import pandas as pd
 
         pool = ThreadPoolExecutor(len(ranges), thread_name_prefix="exsdk-report-sums")
         futures = [
-            pool.submit(reader._trade_sums, run_id, part)
+            pool.submit(reader._trade_sum_rows, run_id, part)
             for reader, part in zip(readers, ranges, strict=True)
         ]
         pool.shutdown(wait=False)
 
         def result() -> pd.DataFrame | None:
             try:
-                frames = [future.result() for future in futures]
+                parts = [future.result() for future in futures]
             finally:
                 for reader in readers:
                     reader.close()
-            if any(frame is None for frame in frames):
+            if any(part is None for part in parts):
                 return None
-            return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            rows = [row for part in parts if part is not None for row in part[0]]
+            negative = [row for part in parts if part is not None for row in part[1]]
+            return self._sums_frame(rows, negative)
 
         return result
 
