@@ -38,20 +38,19 @@ def _finite(values: Iterable[float]) -> list[float]:
 
 def nice_ticks(low: float, high: float, target: int = 7) -> list[float]:
     """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) within
-    ``[low, high]``, about ``target`` of them."""
+    ``[low, high]``, at most ``target + 1`` of them, as many as that allows."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return []
     if high <= low:
         return [low]
-    raw = (high - low) / target
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    step = 10 * magnitude
-    for factor in (1, 2, 2.5, 5):
-        if factor * magnitude >= raw:
-            step = factor * magnitude
+    # The smallest round step that gives at most target + 1 ticks.
+    magnitude = 10.0 ** math.floor(math.log10((high - low) / target))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * magnitude
+        first = math.ceil(low / step - 1e-9)
+        last = math.floor(high / step + 1e-9)
+        if last - first <= target:
             break
-    first = math.ceil(low / step - 1e-9)
-    last = math.floor(high / step + 1e-9)
     return [i * step for i in range(first, last + 1)]
 
 
@@ -75,14 +74,11 @@ def _text(
     *,
     size: float = 11,
     anchor: Literal["start", "middle", "end"] = "start",
-    baseline: Literal["auto", "middle", "hanging"] = "auto",
     weight: str | None = None,
     color: str = "#000000",
     rotate: bool = False,
 ) -> str:
     extra = f' font-weight="{weight}"' if weight else ""
-    if baseline != "auto":
-        extra += f' dominant-baseline="{baseline}"'
     if rotate:
         extra += f' transform="rotate(-90 {_n(x)} {_n(y)})"'
     return (
@@ -392,20 +388,16 @@ class Axes:
             px = sx(v)
             marks.append(f"M{_n(px)} {_n(bottom)}v{_TICK}")
             out.append(
+                # Baselines by offset, not dominant-baseline (which not every viewer reads).
                 _text(
-                    px,
-                    bottom + _TICK + 2,
-                    text,
-                    size=self.font,
-                    anchor="middle",
-                    baseline="hanging",
+                    px, bottom + _TICK + 2 + 0.8 * self.font, text, size=self.font, anchor="middle"
                 )
             )
         for v, text in zip(*yticks, strict=True):
             py = sy(v)
             marks.append(f"M{_n(left)} {_n(py)}h{-_TICK}")
             out.append(
-                _text(left - _TICK - 2, py, text, size=self.font, anchor="end", baseline="middle")
+                _text(left - _TICK - 2, py + 0.35 * self.font, text, size=self.font, anchor="end")
             )
         if marks:
             out.append(f'<path d="{"".join(marks)}" stroke="#000000" stroke-width="0.8"/>')

@@ -1309,10 +1309,11 @@ class Journal:
         if pending is not None:
             return pending
         inline = functools.partial(self.report_trade_sums, run_id)
-        if self._in_transaction():
+        first = None if self._in_transaction() else self._reader()
+        if first is None:
             return inline
         ranges = self._client_id_ranges(run_id, parts)
-        connections = [self._reader() for _ in ranges]
+        connections = [first, *(self._reader() for _ in ranges[1:])]
         readers = [r for r in connections if r is not None]
         if len(readers) < len(ranges):
             for reader in readers:
