@@ -216,9 +216,10 @@ class ExsdkProcess:
 
 
 def run_exsdk(
-    args: Sequence[str], cwd: Path, timeout: float = 60.0
+    args: Sequence[str], cwd: Path, timeout: float = 150.0
 ) -> subprocess.CompletedProcess[str]:
-    """``exsdk ARGS`` to its end."""
+    """``exsdk ARGS`` to its end (``timeout`` catches a hang; a resume on PostgreSQL
+    at load 12 took over 60 s)."""
     return subprocess.run(
         exsdk_command(*args),
         cwd=cwd,
