@@ -87,6 +87,22 @@ def _text(
     )
 
 
+TITLE_SIZE = 14.0
+"""A panel title's font size, px, when it fits."""
+_EM_PER_CHAR = 0.55
+"""A generous average advance of a glyph, in em (DejaVu Sans: digits 0.64, lower case
+about 0.55, a space 0.32): no font is measured, so a title is sized to fit by this."""
+
+
+def title_size(text: str, width: float) -> float:
+    """The font size (px) at which ``text`` fits ``width`` pixels: :data:`TITLE_SIZE`, or
+    smaller for a long title (a per-asset panel's title can be wider than its panel and run
+    off the figure's edge)."""
+    if not text:
+        return TITLE_SIZE
+    return min(TITLE_SIZE, math.floor(10 * width / (_EM_PER_CHAR * len(text))) / 10)
+
+
 class Axes:
     """One panel: a plotting box in pixels and what is drawn in it, in data coordinates."""
 
@@ -424,7 +440,10 @@ class Axes:
             )
         for text, loc in self._titles:
             x = left if loc == "left" else left + width
-            out.append(_text(x, top - 6, text, size=14, anchor="start" if loc == "left" else "end"))
+            size = title_size(text, width)
+            out.append(
+                _text(x, top - 6, text, size=size, anchor="start" if loc == "left" else "end")
+            )
         if self._legend is not None:
             out.append(self._legend_svg(*self._legend))
         out.append("</g>")

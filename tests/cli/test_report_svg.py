@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from exsdk.app.svg import Figure, nice_ticks, tick_label
+from exsdk.app.svg import TITLE_SIZE, Figure, nice_ticks, tick_label
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -74,3 +74,27 @@ def test_bars_stand_on_zero() -> None:
     bar = next(r for g in root.iter(f"{SVG}g") if g.get("fill") == "#000000" for r in g)
     # The plotting box ends at y = 300 - 40; a bar from zero starts there, not above it.
     assert abs(float(bar.get("y", 0)) + float(bar.get("height", 0)) - 260) <= 0.1
+
+
+def test_a_long_title_is_made_to_fit_its_panel() -> None:
+    # The demo's DOGE panel: its title ran off the figure's right edge at 14 px.
+    long = "DOGE  buy asked 6052.094  sent 170  filled/sent 100.0%"
+    fig = Figure(1320, 300)
+    [[_, _, right]] = fig.grid(1, 3, left=75, right=20, top=35, bottom=50, gap_x=70, gap_y=0)
+    right.title(long)
+    right.step([0, 1], [1.0, 2.0], "#000000", 1.0)
+    width = right.box[2]
+    root = ET.fromstring(fig.svg())
+    [title] = [t for t in root.iter(f"{SVG}text") if t.text == long]
+    size = float(title.get("font-size") or 0)
+    assert size < TITLE_SIZE
+    # At 0.55 em a glyph (this title renders at about 0.46 em in DejaVu Sans) it ends
+    # inside its panel, so before the figure's edge.
+    end = float(title.get("x") or 0) + 0.55 * size * len(long)
+    assert end <= right.box[0] + width <= 1320
+    short = Figure(400, 300)
+    [[axes]] = short.grid(1, 1, left=75, right=20, top=35, bottom=50, gap_x=0, gap_y=0)
+    axes.title("BTC")
+    axes.step([0, 1], [1.0, 2.0], "#000000", 1.0)
+    texts = ET.fromstring(short.svg()).iter(f"{SVG}text")
+    assert [t.get("font-size") for t in texts if t.text == "BTC"] == ["14"]
