@@ -410,7 +410,7 @@ def execution_quality(
 
     Vectorised: the database sums each child's trades exactly over the journal's integer
     columns (:mod:`exsdk.app.quality_frames`), no Python loop over trades, so a run of a
-    million trades reports in about a second. Its figures are those of
+    million trades reports in seconds (bench/RESULTS.md). Its figures are those of
     :func:`execution_quality_rows`, the row-by-row reference (the tests hold the two
     together). ``trades`` says which trades the ``trades`` frame holds
     (:data:`TradeScope`; the report needs only ``"charts"``); it keeps ``price`` and

@@ -1251,9 +1251,7 @@ class Journal:
         except self.driver_errors as exc:
             if "overflow" in str(exc).lower():
                 return None
-            raise JournalUnavailable(
-                f"journal {self.path} cannot be used: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise _unavailable(self, exc) from exc
         return rows, neg_rows
 
     @staticmethod
@@ -1350,7 +1348,7 @@ class Journal:
 
     def _client_id_ranges(self, run_id: str, parts: int) -> list[list[tuple[str, tuple[Any, ...]]]]:
         """The run's trades in about ``parts`` ranges of client order id, split at its
-        children's ids: conditions for :meth:`_trade_sums`, the trades of no client id
+        children's ids: conditions for :meth:`_trade_sum_rows`, the trades of no client id
         (NULL) in the first."""
         ids = [
             r[0]
