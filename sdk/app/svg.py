@@ -117,7 +117,6 @@ class Axes:
         self._sticky_x: list[float] = []
         self._sticky_y: list[float] = []
         self._margins = (0.05, 0.05)
-        self._xlim: tuple[float, float] | None = None
         self._ylim: tuple[float, float] | None = None
         self._xticks: tuple[list[float], list[str]] | None = None
         self._yticks: tuple[list[float], list[str]] | None = None
@@ -295,9 +294,6 @@ class Axes:
         """Padding of the data's extent on each side, as a fraction of it."""
         self._margins = (x, y)
 
-    def set_xlim(self, low: float, high: float) -> None:
-        self._xlim = (low, high)
-
     def set_ylim(self, low: float, high: float) -> None:
         self._ylim = (low, high)
 
@@ -360,7 +356,7 @@ class Axes:
         if not self.visible:
             return ""
         left, top, width, height = self.box
-        x0, x1 = self._limits(self._x, self._sticky_x, self._xlim, self._margins[0])
+        x0, x1 = self._limits(self._x, self._sticky_x, None, self._margins[0])
         y0, y1 = self._limits(self._y, self._sticky_y, self._ylim, self._margins[1])
         bottom = top + height
 

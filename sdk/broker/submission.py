@@ -249,16 +249,14 @@ class Session:
             return await fn()
         except SdkError as exc:
             self.note_stop(exc)
-            if not _retryable(exc) or self._gives_up(exc, 1):
-                raise
-            await self._before_retry(exc, client_order_id)
-            await self.venue_sleep(self._backoff(exc, 1))
+            first = exc
         except Exception as raw:  # as in once()
-            leaked = translate(raw, exchange=self.exchange, request="read")
-            if not _retryable(leaked) or self._gives_up(leaked, 1):
-                raise leaked from raw
-            await self._before_retry(leaked, client_order_id)
-            await self.venue_sleep(self._backoff(leaked, 1))
+            first = translate(raw, exchange=self.exchange, request="read")
+            first.__cause__ = raw
+        if not _retryable(first) or self._gives_up(first, 1):
+            raise first
+        await self._before_retry(first, client_order_id)
+        await self.venue_sleep(self._backoff(first, 1))
         # Imported here: tenacity (and tornado, which it probes for) belongs only on the
         # retry path, not in every process's start-up.
         from tenacity import AsyncRetrying, retry_if_exception
