@@ -590,8 +590,9 @@ class Broker:
             child = await self._collect(child, cancel=False)
         return child
 
-    async def _place(self, child: ChildOrder) -> ChildOrder:
-        placed = await self._session.place(child)
+    async def _place(self, child: ChildOrder, *, committed: bool = False) -> ChildOrder:
+        """Journal the child's intent and send it (``committed``: its intent is journaled)."""
+        placed = await (self._session.send(child) if committed else self._session.place(child))
         error = self._session.last_errors.get(child.client_order_id)
         if placed.status == ChildStatus.REJECTED and isinstance(error, LiquidityRejected):
             # The venue's own code: -4131 on Binance, 110003 / 170193 ... on Bybit.
@@ -660,39 +661,60 @@ class Broker:
                 )
             )
             late = now > wave.submit_deadline
-            books: dict[str, asyncio.Future[BidAsk]] = {}
             quotes: dict[tuple[str, Side], tuple[BidAsk, Decimal, Decimal]] = {}
             grouped = self._by_parent(mine)
-            if not late:
-                self._ask_books(items, wave_cids, books, markets, existing, stopped, grouped)
-            with self._gathering(len(items)):
-                outcomes = await asyncio.gather(
-                    *(
-                        self._twap_child(
-                            order,
-                            symbol,
-                            wave,
-                            plan,
-                            markets,
-                            mine,
-                            existing,
-                            stopped,
-                            late=late,
-                            books=books,
-                            quotes=quotes,
-                            grouped=grouped,
-                        )
-                        for order, symbol in items
-                    ),
-                    return_exceptions=True,
-                )
+            books = (
+                {}
+                if late
+                else await self._wave_books(items, wave_cids, markets, existing, stopped, grouped)
+            )
+            # Sized in one pass (no task, coroutine or loop turn per child before its
+            # intent), the intents committed as one durable transaction, then sent.
+            outcomes: list[object] = [None] * len(items)
+            jobs: list[tuple[int, Awaitable[ChildOrder | None]]] = []
+            intents: list[tuple[int, ChildOrder]] = []
+            for i, (order, symbol) in enumerate(items):
+                cid = wave_cids[order.order_id]
+                if cid in existing:
+                    jobs.append((i, self._existing_wave_child(existing[cid], mine)))
+                    continue
+                try:
+                    intent = self._size_wave_child(
+                        order,
+                        symbol,
+                        cid,
+                        wave,
+                        plan,
+                        markets,
+                        mine,
+                        stopped,
+                        late=late,
+                        books=books,
+                        quotes=quotes,
+                        grouped=grouped,
+                    )
+                except Exception as exc:  # a book failure that stops the run
+                    outcomes[i] = exc
+                    continue
+                if intent is not None:
+                    intents.append((i, intent))
+            to_send = [c for _, c in intents]
+            if to_send:
+                try:
+                    self._session.journal_intents(to_send)
+                except Exception as exc:  # nothing of the commit was written: none is sent
+                    for i, _ in intents:
+                        outcomes[i] = exc
+                    intents, to_send = [], []
+            jobs += [(i, self._send_wave_child(c, mine)) for i, c in intents]
+            try:
+                with self._gathering(len(jobs)):
+                    results = await asyncio.gather(*(j for _, j in jobs), return_exceptions=True)
+            finally:
+                self._session.forget_in_flight(to_send)
+            for (i, _), result in zip(jobs, results, strict=True):
+                outcomes[i] = result
             self._session.commits.flush()
-            for shared in books.values():
-                # Each was awaited by its children (who took its failure as theirs).
-                if not shared.done():
-                    shared.cancel()
-                elif not shared.cancelled():
-                    shared.exception()
             sent = [c for c in outcomes if isinstance(c, ChildOrder)]
             failed = [e for e in outcomes if isinstance(e, BaseException)]
             if not failed:
@@ -725,56 +747,39 @@ class Broker:
                 break
         return list(mine.values())
 
-    async def _wave_book(
-        self, books: dict[str, asyncio.Future[BidAsk]] | None, symbol: str, cid: str
-    ) -> BidAsk:
-        """The symbol's top of book for this wave: asked once per symbol and wave, shared
-        by its children (one request instead of one per child; the same price basis for
-        all). A failure is every sharing child's; retries are journaled under ``cid``,
-        the first child that asked."""
-
-        def ask() -> Awaitable[BidAsk]:
-            return self._session.call(
-                lambda: self.adapter.best_bid_ask(symbol), client_order_id=cid
-            )
-
-        if books is None:
-            return await ask()
-        shared = books.get(symbol)
-        if shared is None:
-            shared = books[symbol] = asyncio.ensure_future(ask())
-        elif shared.done() and not shared.cancelled():
-            return shared.result()  # answered already (the wave asked first): no wait
-        # Shielded: one child cancelled must not cancel the request the others await.
-        return await asyncio.shield(shared)
-
-    def _ask_books(
+    async def _wave_books(
         self,
         items: Sequence[tuple[Order, str]],
         cids: Mapping[int, str],
-        books: dict[str, asyncio.Future[BidAsk]],
         markets: Mapping[str, MarketLimits],
         existing: Mapping[str, ChildOrder],
         stopped: set[int],
         grouped: Mapping[int, Sequence[ChildOrder]],
-    ) -> None:
-        """Start the wave's book requests before its children run: they leave at the
-        wave's start, not after every child's first step, and the children find them
-        answered. Only for symbols a child will be sized for (the checks
-        :meth:`_twap_child` makes before it asks for its book)."""
+    ) -> dict[str, BidAsk | Exception]:
+        """The wave's top of book per symbol, asked once per symbol and wave (concurrently)
+        and shared by its children: one request instead of one per child, the same
+        price basis for all. Only for symbols a child will be sized for (the checks
+        :meth:`_size_wave_child` makes before it reads its book). A failure is every
+        sharing child's; retries are journaled under the first such child's id."""
+        asks: dict[str, Awaitable[BidAsk]] = {}
         for order, symbol in items:
             cid = cids[order.order_id]
-            if symbol in books or cid in existing or order.order_id in stopped:
+            if symbol in asks or cid in existing or order.order_id in stopped:
                 continue
             limits = markets.get(symbol)
             if limits is None or _not_trading(limits, self.adapter.exchange_id) is not None:
                 continue
             if self._remaining(order, grouped) != 0:
-                books[symbol] = asyncio.ensure_future(
-                    self._session.call(
-                        functools.partial(self.adapter.best_bid_ask, symbol), client_order_id=cid
-                    )
+                asks[symbol] = self._session.call(
+                    functools.partial(self.adapter.best_bid_ask, symbol), client_order_id=cid
                 )
+        answers = await asyncio.gather(*asks.values(), return_exceptions=True)
+        books: dict[str, BidAsk | Exception] = {}
+        for symbol, answer in zip(asks, answers, strict=True):
+            if not isinstance(answer, BidAsk | Exception):
+                raise answer  # cancelled: not a venue's answer
+            books[symbol] = answer
+        return books
 
     def _skip(self, wave: Wave, reason: str) -> None:
         self.journal.record_run_event(
@@ -810,37 +815,51 @@ class Broker:
             return _ZERO
         return remaining
 
-    async def _twap_child(
+    async def _existing_wave_child(
+        self, child: ChildOrder, mine: dict[str, ChildOrder]
+    ) -> ChildOrder:
+        """A child of this wave found in the journal (a resume): its outcome settled."""
+        if child.status in PENDING:
+            child = await self._session.reconcile(child)
+        mine[child.client_order_id] = child
+        return child
+
+    async def _send_wave_child(
+        self, child: ChildOrder, mine: dict[str, ChildOrder]
+    ) -> ChildOrder | None:
+        """Send a wave's child whose intent is committed (``None`` if refused)."""
+        placed = await self._place(child, committed=True)
+        mine[child.client_order_id] = placed
+        if placed.status == ChildStatus.REJECTED:
+            return None
+        return placed
+
+    def _size_wave_child(
         self,
         order: Order,
         symbol: str,
+        cid: str,
         wave: Wave,
         plan: TwapPlan,
         markets: Mapping[str, MarketLimits],
         mine: dict[str, ChildOrder],
-        existing: Mapping[str, ChildOrder],
         stopped: set[int],
         *,
         late: bool,
-        books: dict[str, asyncio.Future[BidAsk]] | None = None,
-        quotes: dict[tuple[str, Side], tuple[BidAsk, Decimal, Decimal]] | None = None,
-        grouped: Mapping[int, Sequence[ChildOrder]] | None = None,
+        books: Mapping[str, BidAsk | Exception],
+        quotes: dict[tuple[str, Side], tuple[BidAsk, Decimal, Decimal]],
+        grouped: Mapping[int, Sequence[ChildOrder]],
     ) -> ChildOrder | None:
-        """One parent's child of ``wave``: sized, journaled and sent (``None`` if none).
+        """One parent's child of ``wave``, sized, not yet journaled (``None`` if none).
 
         ``books`` and ``quotes`` are shared by the wave's children: one book request per
         symbol, and one limit price and venue minimum per symbol and side from that book.
+        A child that policy or the book refuses is journaled as such here. Raises a book
+        failure that stops the run.
         """
-        cid = child_client_order_id(self.run_id, order.order_id, wave.index)
-        if cid in existing:
-            child = existing[cid]
-            if child.status in PENDING:
-                child = await self._session.reconcile(child)
-            mine[cid] = child
-            return child
         if late or order.order_id in stopped:
             return None
-        remaining = self._remaining(order, self._by_parent(mine) if grouped is None else grouped)
+        remaining = self._remaining(order, grouped)
         if remaining == 0:
             return None
         side = order.side
@@ -859,13 +878,16 @@ class Broker:
             mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, reason)
             return None
         try:
-            book = await self._wave_book(books, symbol, cid)
-            quote = None if quotes is None else quotes.get((symbol, side))
+            book = books.get(symbol)
+            if book is None:  # asked for only when a child would be sized (see above)
+                raise AssertionError(f"{symbol}: the wave asked for no book")
+            if isinstance(book, Exception):
+                raise book
+            quote = quotes.get((symbol, side))
             if quote is None or quote[0] is not book:
                 price = self.limit_prices.price(book, side, limits, now=venue_time(self.clock))
                 quote = (book, price, minimal_order_amount(limits, price))
-                if quotes is not None:
-                    quotes[symbol, side] = quote
+                quotes[symbol, side] = quote
             _, price, minimal = quote
         except SdkError as exc:
             if stops_run(exc):
@@ -909,11 +931,7 @@ class Broker:
             reason=sized.reason,
             client_order_id=cid,
         )
-        placed = await self._place(child)
-        mine[cid] = placed
-        if placed.status == ChildStatus.REJECTED:
-            return None
-        return placed
+        return child
 
     # -- results -----------------------------------------------------------------------
 

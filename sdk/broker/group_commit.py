@@ -21,7 +21,7 @@ transaction works.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from exsdk.errors import JournalUnavailable
@@ -85,6 +85,19 @@ class GroupCommit:
         waiters.append(waiter)
         await waiter
 
+    def commit(self, children: Sequence[ChildOrder]) -> None:
+        """Write the states of ``children`` now, with every row queued, in one transaction
+        (a wave's intents, sized together: nobody else is to be waited for).
+
+        Writers waiting for a scheduled commit share this one: its outcome is theirs.
+        Raises the commit's failure (then nothing of it was written).
+        """
+        self._children.extend(children)
+        if self._waiters is None:
+            self._write_queued()
+        else:
+            self._commit_group(raises=True)
+
     def add(self, rows: Callable[[], None]) -> None:
         """Queue ``rows`` to ride along with the next commit, without a sync of their own
         (a run event ahead of a wave's intents); :meth:`flush` commits them if no writer
@@ -96,17 +109,19 @@ class GroupCommit:
         if (self._rows or self._children) and self._waiters is None:
             self._write_queued()
 
-    def _commit_group(self) -> None:
-        """The scheduled commit of a loop turn's writers: its outcome is theirs."""
+    def _commit_group(self, *, raises: bool = False) -> None:
+        """The scheduled commit of a loop turn's writers: its outcome is theirs (and the
+        caller's too, with ``raises``)."""
         waiters, self._waiters = self._waiters, None
-        assert waiters is not None
+        if waiters is None:
+            return  # already committed by commit(), which took the turn's writers along
         try:
             self._write_queued()
         except BaseException as exc:  # the journal's failure belongs to every writer
             for waiter in waiters:
                 if not waiter.done():  # a cancelled writer's future is done already
                     waiter.set_exception(exc)
-            if not isinstance(exc, Exception):
+            if raises or not isinstance(exc, Exception):
                 raise
         else:
             for waiter in waiters:

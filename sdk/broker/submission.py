@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -294,10 +294,44 @@ class Session:
         finally:
             self.in_flight.discard(child.client_order_id)
 
+    def journal_intents(self, children: Sequence[ChildOrder]) -> None:
+        """Commit the intents of children to be sent together (a wave's, sized in one
+        pass) as one durable transaction, with the rows queued before them; then
+        :meth:`send` each. Raises the commit's failure: then none of them may be sent.
+
+        They count as in flight from here on (reconciliation leaves them to their own
+        send loop) until :meth:`send` or :meth:`forget_in_flight` ends that.
+        """
+        self.check_running()
+        cids = [c.client_order_id for c in children]
+        self.in_flight.update(cids)
+        try:
+            self.commits.commit(children)
+        except BaseException:
+            self.in_flight.difference_update(cids)
+            raise
+
+    def forget_in_flight(self, children: Sequence[ChildOrder]) -> None:
+        """End :meth:`journal_intents`'s in-flight mark of children whose :meth:`send`
+        never ran (a wave cancelled before its tasks started); harmless after it."""
+        self.in_flight.difference_update(c.client_order_id for c in children)
+
+    async def send(self, child: ChildOrder) -> ChildOrder:
+        """:meth:`place` for a child whose intent :meth:`journal_intents` committed."""
+        self.in_flight.add(child.client_order_id)
+        try:
+            return await self._send(child)
+        finally:
+            self.in_flight.discard(child.client_order_id)
+
     async def _place(self, child: ChildOrder) -> ChildOrder:
         self.check_running()
         # Committed (with the other intents of this loop turn) before the request leaves.
         await self.commits.write(child=child)
+        return await self._send(child)
+
+    async def _send(self, child: ChildOrder) -> ChildOrder:
+        """Send a child whose intent is committed; retry, look up or adopt."""
         self.check_running()
         cid = child.client_order_id
         seen = _Attempt()
