@@ -11,6 +11,9 @@ commit fails every writer in it (the transaction is rolled back: none of them is
 
 Outside a gathering (a lone child: one market order, a one-parent TWAP wave) nobody can
 join the commit, so a writer commits at once, without waiting loop turns for company.
+A TWAP wave sizes all its children in one pass and hands their intents to
+:meth:`GroupCommit.commit`, which writes them at once, in one transaction (with whatever
+rows are queued), before any of them is sent.
 
 Child states go in as models and are written with one statement per commit
 (:meth:`Journal.record_children`); other rows are functions that write them. Only

@@ -198,3 +198,49 @@ async def test_a_cancelled_writer_does_not_cancel_the_others(journal: Journal) -
         await asyncio.gather(*tasks, return_exceptions=True)
     assert tasks[0].cancelled() and sorted(done) == [1, 2]
     assert group.commits == 1
+
+
+async def test_a_wave_commit_takes_the_waiting_writers_along(
+    journal: Journal, journal_path: Path
+) -> None:
+    """``commit`` (a wave's intents, sized in one pass) writes now, in one transaction with
+    the rows of writers waiting for a scheduled commit; their outcome is its outcome."""
+    group = GroupCommit(journal, "gc4")
+    rows: list[str] = []
+
+    async def writer(i: int) -> None:
+        await group.write(lambda: rows.append(f"row{i}"), child=intent_child("gc4", 10 + i))
+
+    with group.gathering():
+        tasks = [asyncio.ensure_future(writer(i)) for i in range(2)]
+        await asyncio.sleep(0)  # both queued, their commit scheduled, not yet run
+        assert rows == [] and committed_intents(journal_path) == set()
+        group.commit([intent_child("gc4", 1), intent_child("gc4", 2)])
+        assert group.commits == 1 and rows == ["row0", "row1"]
+        assert committed_intents(journal_path) == {
+            "xgc4-1-0",
+            "xgc4-2-0",
+            "xgc4-10-0",
+            "xgc4-11-0",
+        }
+        await asyncio.gather(*tasks)
+    assert group.commits == 1  # the scheduled commit found nothing left to do
+
+
+async def test_a_failed_wave_commit_fails_its_waiting_writers_too(
+    journal: Journal, journal_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = GroupCommit(journal, "gc5")
+
+    def failing(run_id: str, children: Any) -> None:
+        raise JournalUnavailable("disk full (injected)")
+
+    with group.gathering():
+        task = asyncio.ensure_future(group.write(child=intent_child("gc5", 9)))
+        await asyncio.sleep(0)
+        monkeypatch.setattr(journal, "record_children", failing)
+        with pytest.raises(JournalUnavailable, match="injected"):
+            group.commit([intent_child("gc5", 1)])
+        with pytest.raises(JournalUnavailable, match="injected"):
+            await task
+    assert committed_intents(journal_path) == set() and group.commits == 0
