@@ -125,8 +125,9 @@ def quantize_amount(limits: MarketLimits, amount: Decimal) -> Decimal:
     """
     if not amount.is_finite():
         raise InvalidOrderInput(f"{limits.symbol}: amount must be finite, got {amount}")
-    _check_positive("amount step", limits.amount_step, limits.symbol)
-    unsigned = _on_grid(_plain(abs(amount)), TRUNCATE, _plain(limits.amount_step))
+    step = limits.amount_step
+    _check_positive("amount step", step, limits.symbol)
+    unsigned = _on_grid(format(abs(amount), "f"), TRUNCATE, format(step, "f"))
     # No signed zero: -0.0004 truncates to 0, not to "-0".
     return -unsigned if amount < 0 and unsigned else unsigned
 

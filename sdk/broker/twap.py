@@ -9,6 +9,7 @@ only (N-1)/N of a parent.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -114,20 +115,27 @@ def child_amount(remaining: Decimal, waves_left: int, limits: MarketLimits) -> D
     if remaining == 0 or waves_left <= 0:
         return Decimal(0)
     sign = 1 if remaining > 0 else -1
-    share = abs(remaining) if waves_left == 1 else abs(remaining) / waves_left
+    whole = abs(remaining)
+    share = whole if waves_left == 1 else whole / waves_left
     sized = _toward_zero(limits, share)
-    if sized > abs(remaining):
-        sized = _toward_zero(limits, abs(remaining))
+    if sized > whole:
+        sized = _toward_zero(limits, whole)
     return sign * sized if sized > 0 else Decimal(0)
 
 
-def _toward_zero(limits: MarketLimits, amount: Decimal) -> Decimal:
-    # Here, not at the top: exsdk.limits imports ccxt (all of it, about a second), which
-    # plan_waves, and so the report that plans a run's waves again, never needs.
-    from exsdk.limits import quantize_amount
+_quantize_amount: Callable[[MarketLimits, Decimal], Decimal] | None = None
 
+
+def _toward_zero(limits: MarketLimits, amount: Decimal) -> Decimal:
+    global _quantize_amount
+    if _quantize_amount is None:
+        # Here, not at the top: exsdk.limits imports ccxt (all of it, about a second),
+        # which plan_waves, and so the report that plans a run's waves again, never needs.
+        from exsdk.limits import quantize_amount
+
+        _quantize_amount = quantize_amount
     # quantize_amount follows ccxt's helper; make sure it never rounds a child up.
-    sized = quantize_amount(limits, amount)
+    sized = _quantize_amount(limits, amount)
     while sized > amount and sized > 0:
         sized -= limits.amount_step
     return max(sized, Decimal(0))
