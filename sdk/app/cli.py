@@ -443,13 +443,12 @@ def _open_journal(path: Path | str) -> Journal:
 
 
 def _open_report_journal(path: Path | str, run_id: str) -> Journal:
-    """The journal holding ``run_id``, its trades' sums started (one line if not there)."""
+    """The journal holding ``run_id`` (one line if it is not there)."""
     journal = _open_journal(path)
     if run_id not in journal.run_ids():
         known = ", ".join(journal.run_ids()) or "none"
         journal.close()
         raise fail(f"no run {run_id!r} in journal {journal.path}; runs there: {known}")
-    journal.prefetch_report_trade_sums(run_id)
     return journal
 
 
@@ -463,17 +462,9 @@ def _require_report(what: str) -> None:
 def _write_report(
     run_id: str, journal_path: Path | str, out: Path | None, *, environment_line: bool = True
 ) -> Path:
-    from importlib.util import find_spec
-
-    from exsdk.extras import EXTRAS
-
-    # The database starts summing the run's trades (most of a large report's time) while
-    # pandas and the modules that fold and draw them load. Only when the extra is there:
-    # without it, its one line comes first, whatever the journal.
-    early = all(find_spec(module) is not None for module in EXTRAS["report"])
-    journal = _open_report_journal(journal_path, run_id) if early else None
+    # Without the extra, its one line comes first, whatever the journal.
     _require_report("exsdk report")
-    journal = journal or _open_report_journal(journal_path, run_id)
+    journal = _open_report_journal(journal_path, run_id)
     with journal:
         from exsdk.app.quality import execution_quality, quality_environment_note, quality_table
         from exsdk.app.report import write_report

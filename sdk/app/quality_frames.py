@@ -1,7 +1,8 @@
 """Execution quality at scale: the vectorised path behind
 :func:`exsdk.app.quality.execution_quality`.
 
-The database sums each child's trades exactly (schema version 3's integer columns:
+The journal keeps each child's trades summed exactly as they are written (schema version
+4's ``trade_sums``, from version 3's integer columns:
 :meth:`~exsdk.journal.base.Journal.report_trade_sums`), so a run of a million trades comes
 back as one row per child and fee currency; trades whose values do not fit those integers
 are folded from their decimal text by :func:`exsdk.fills.fold_frame`, and when a sum
@@ -292,21 +293,22 @@ def vectorised_quality(
     text folded in chunks (:func:`_chunked_fold`); when a trade is journaled twice, the row
     path.
     """
-    # The database sums the trades (most of the work) while the run's other rows are read.
-    sums = journal.report_trade_sums_beside(run_id)
-    run = _read_run(journal, run_id)
-    folded = _sql_fold(journal, run_id, run, sums())
-    if folded is None:
-        folded = _chunked_fold(journal, run_id, run, keep_trades=trades != "none")
+    # One snapshot: a broker still writing the run adds nothing half-way through the reads.
+    with journal.snapshot():
+        run = _read_run(journal, run_id)
+        folded = _sql_fold(journal, run_id, run, journal.report_trade_sums(run_id))
         if folded is None:
-            # A venue trade journaled twice for one run (possible only across exchanges or
-            # symbols): fold_fill's dedupe, row by row. Rare, exact, slow.
-            return execution_quality_rows(journal, run_id)
-    if folded.pieces is None and trades == "all":
-        folded.pieces = [
-            _trades_frame(chunk, run) for chunk in journal.report_trade_chunks(run_id, _CHUNK_ROWS)
-        ]
-    return _finish(journal, run_id, run, folded, trades)
+            folded = _chunked_fold(journal, run_id, run, keep_trades=trades != "none")
+            if folded is None:
+                # A venue trade journaled twice for one run (possible only across exchanges
+                # or symbols): fold_fill's dedupe, row by row. Rare, exact, slow.
+                return execution_quality_rows(journal, run_id)
+        if folded.pieces is None and trades == "all":
+            folded.pieces = [
+                _trades_frame(chunk, run)
+                for chunk in journal.report_trade_chunks(run_id, _CHUNK_ROWS)
+            ]
+        return _finish(journal, run_id, run, folded, trades)
 
 
 def _finish(
@@ -450,7 +452,7 @@ def _int_sums(
 def _sql_fold(
     journal: Journal, run_id: str, run: _Run, sums: pd.DataFrame | None
 ) -> _Folded | None:
-    """The fold from the database's exact integer sums (schema version 3,
+    """The fold from the journal's exact integer sums (schema version 4,
     :meth:`~exsdk.journal.base.Journal.report_trade_sums`): one row per
     (child, venue order, exchange, symbol, fee currency) instead of one per trade; the
     trades without exact integers folded from their text. ``None`` when the sums cannot be

@@ -17,7 +17,6 @@ readers need pandas, from the ``report`` extra (:class:`~exsdk.extras.MissingExt
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,6 +59,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "SECRET_KEYS",
     "TABLES",
+    "TRADE_SUM_KEYS",
     "Journal",
     "RunRecord",
     "exact_columns",
@@ -67,7 +67,7 @@ __all__ = [
     "scrub",
 ]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The journal's schema version, in ``meta``. 1: the first schema (trade fees and times, and
 a child's symbol, side, amount, limit price and creation time, only inside JSON). 2: those
 as typed columns (``trades.timestamp``, ``cost``, ``taker_or_maker``, ``fee_cost``,
@@ -76,8 +76,10 @@ as typed columns (``trades.timestamp``, ``cost``, ``taker_or_maker``, ``fee_cost
 read columns instead of parsing JSON. 3: a trade's amount, notional (amount x price), single
 fee and fee notional (fee x price) also as exact integers (:data:`EXACT_COLUMNS`,
 :func:`exact_limbs`), and an index over what a report sums, so the database folds a run
-with exact integer ``SUM`` s. An older journal is migrated on open; a journal of a newer
-version than this is refused."""
+with exact integer ``SUM`` s. 4: those sums kept as the trades are written, in
+``trade_sums`` (:data:`TRADE_SUM_KEYS`), by a trigger on ``trades`` in the same transaction,
+so a report reads one row per child and fee currency instead of summing every trade. An
+older journal is migrated on open; a journal of a newer version than this is refused."""
 
 EXACT_SCALE = 18
 """Decimal places of the exact integer columns: a value is ``(hi * 10**9 + lo) / 10**18``."""
@@ -204,6 +206,34 @@ CREATE TABLE IF NOT EXISTS trades (
 CREATE INDEX IF NOT EXISTS trades_report ON trades (run_id, client_order_id, ccxt_order_id,
     exchange, symbol, fee_currency, timestamp, amount_hi, amount_lo, notional_hi, notional_lo,
     fee_hi, fee_lo, fee_notional_hi, fee_notional_lo);
+CREATE TABLE IF NOT EXISTS trade_sums (
+    run_id TEXT NOT NULL,
+    client_order_id TEXT NOT NULL,
+    ccxt_order_id TEXT NOT NULL,
+    exchange TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    fee_currency TEXT NOT NULL,
+    nulls INTEGER NOT NULL,
+    trades INTEGER NOT NULL,
+    exact INTEGER NOT NULL,
+    amount_hi BLOB NOT NULL,
+    amount_lo BLOB NOT NULL,
+    notional_hi BLOB NOT NULL,
+    notional_lo BLOB NOT NULL,
+    neg_amount_hi BLOB NOT NULL,
+    neg_amount_lo BLOB NOT NULL,
+    neg_notional_hi BLOB NOT NULL,
+    neg_notional_lo BLOB NOT NULL,
+    fees INTEGER NOT NULL,
+    fee_hi BLOB NOT NULL,
+    fee_lo BLOB NOT NULL,
+    fee_notional_hi BLOB NOT NULL,
+    fee_notional_lo BLOB NOT NULL,
+    first_ms INTEGER,
+    last_ms INTEGER,
+    timed INTEGER NOT NULL,
+    PRIMARY KEY (run_id, client_order_id, ccxt_order_id, exchange, symbol, fee_currency, nulls)
+);
 CREATE TABLE IF NOT EXISTS trade_fees (
     run_id TEXT NOT NULL,
     trade_seq INTEGER NOT NULL,
@@ -318,6 +348,152 @@ def backfill_exact_columns(
             ]
         )
         after = rows[-1][0]
+
+
+TRADE_SUM_KEYS = (
+    "run_id",
+    "client_order_id",
+    "ccxt_order_id",
+    "exchange",
+    "symbol",
+    "fee_currency",
+)
+"""What ``trade_sums`` (version 4) groups a run's trades by: one row per (run, child, venue
+order, exchange, symbol, fee currency). The three that may be NULL in ``trades`` are kept
+as ``''`` with a bit in ``nulls`` (1: client order id, 2: venue order id, 4: fee currency),
+so a unique key matches them (SQL's NULLs never equal each other)."""
+
+_NULLABLE_KEYS = ("client_order_id", "ccxt_order_id", "fee_currency")
+_LIMB_PAIRS = ("amount", "notional")
+_FEE_PAIRS = ("fee", "fee_notional")
+_SUM_VALUE_COLUMNS = (
+    "trades",
+    "exact",
+    "amount_hi",
+    "amount_lo",
+    "notional_hi",
+    "notional_lo",
+    "neg_amount_hi",
+    "neg_amount_lo",
+    "neg_notional_hi",
+    "neg_notional_lo",
+    "fees",
+    "fee_hi",
+    "fee_lo",
+    "fee_notional_hi",
+    "fee_notional_lo",
+    "first_ms",
+    "last_ms",
+    "timed",
+)
+_SUM_KEY_COLUMNS = (*TRADE_SUM_KEYS, "nulls")
+
+
+def _sum_key_values(p: str) -> list[str]:
+    """The summary's key of the trade row ``p`` (``NEW`` in a trigger, an alias in a SELECT)."""
+    keys = [f"COALESCE({p}.{k}, '')" if k in _NULLABLE_KEYS else f"{p}.{k}" for k in TRADE_SUM_KEYS]
+    nulls = " + ".join(
+        f"(CASE WHEN {p}.{k} IS NULL THEN {1 << i} ELSE 0 END)"
+        for i, k in enumerate(_NULLABLE_KEYS)
+    )
+    return [*keys, nulls]
+
+
+def _sum_row_values(p: str) -> list[str]:
+    """One trade row's contribution to its summary row, in :data:`_SUM_VALUE_COLUMNS` order:
+    the same counts and limb sums the report once computed with ``GROUP BY`` (a row's NULL
+    integers add nothing and are not counted as exact)."""
+
+    def limb(column: str) -> str:
+        return f"COALESCE({p}.{column}, 0)"
+
+    def negative(column: str) -> str:
+        return f"CASE WHEN {p}.amount_hi < 0 THEN {p}.{column} ELSE 0 END"
+
+    def counted(column: str) -> str:
+        return f"CASE WHEN {p}.{column} IS NULL THEN 0 ELSE 1 END"
+
+    return [
+        "1",
+        counted("amount_hi"),
+        *(limb(f"{v}_{part}") for v in _LIMB_PAIRS for part in ("hi", "lo")),
+        *(negative(f"{v}_{part}") for v in _LIMB_PAIRS for part in ("hi", "lo")),
+        counted("fee_hi"),
+        *(limb(f"{v}_{part}") for v in _FEE_PAIRS for part in ("hi", "lo")),
+        f"{p}.timestamp",
+        f"{p}.timestamp",
+        counted("timestamp"),
+    ]
+
+
+def _sum_group_values(p: str) -> list[str]:
+    """:func:`_sum_row_values` summed over a ``GROUP BY`` of trade rows ``p`` (PostgreSQL's
+    migration: one upsert may not touch a row twice there; its SUMs of BIGINT never
+    overflow)."""
+    return [
+        "COUNT(*)"
+        if v == "1"
+        else f"MIN({v})"
+        if i == 15
+        else f"MAX({v})"
+        if i == 16
+        else f"SUM({v})"
+        for i, v in enumerate(_sum_row_values(p))
+    ]
+
+
+# Adding to a summary row: every count and limb sum adds; first and last keep the extremes
+# (a NULL, no timestamp yet, gives way to a value).
+_SUM_UPSERT = (
+    f" ON CONFLICT ({', '.join(_SUM_KEY_COLUMNS)}) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = trade_sums.{c} + excluded.{c}"
+        for c in _SUM_VALUE_COLUMNS
+        if c not in ("first_ms", "last_ms")
+    )
+    + ", first_ms = CASE WHEN excluded.first_ms IS NULL OR trade_sums.first_ms <="
+    " excluded.first_ms THEN trade_sums.first_ms ELSE excluded.first_ms END"
+    ", last_ms = CASE WHEN excluded.last_ms IS NULL OR trade_sums.last_ms >="
+    " excluded.last_ms THEN trade_sums.last_ms ELSE excluded.last_ms END"
+)
+_SUM_INSERT = f"INSERT INTO trade_sums ({', '.join((*_SUM_KEY_COLUMNS, *_SUM_VALUE_COLUMNS))})"
+
+
+def trade_sum_upsert(row: str = "NEW") -> str:
+    """The statement adding the trade row ``row`` (a trigger's ``NEW``) to its summary row:
+    the body of both backends' trigger on ``trades``. On SQLite a limb sum that leaves 64
+    bits becomes a REAL and stays one (the columns have no type affinity), which the
+    report's reader refuses as inexact; on PostgreSQL the sums are NUMERIC."""
+    values = [*_sum_key_values(row), *_sum_row_values(row)]
+    return f"{_SUM_INSERT} VALUES ({', '.join(values)}){_SUM_UPSERT}"
+
+
+def trade_sum_backfill(*, grouped: bool) -> str:
+    """The statement adding the trades with ``seq`` in ``(?, ?]`` to the summary (a
+    migration to version 4): row by row (SQLite: the trigger's own arithmetic, so an
+    overflow turns REAL the same way), or ``grouped`` (PostgreSQL)."""
+    keys = _sum_key_values("t")
+    values = _sum_group_values("t") if grouped else _sum_row_values("t")
+    tail = (
+        f" GROUP BY {', '.join(f't.{k}' for k in TRADE_SUM_KEYS)}" if grouped else " ORDER BY t.seq"
+    )
+    return (
+        f"{_SUM_INSERT} SELECT {', '.join([*keys, *values])} FROM trades t"
+        f" WHERE t.seq > ? AND t.seq <= ?{tail}{_SUM_UPSERT}"
+    )
+
+
+def backfill_trade_sums(
+    bound: Callable[[int, int], int | None], add: Callable[[int, int], object]
+) -> None:
+    """Build ``trade_sums`` from the trades already journaled, :data:`BACKFILL_BATCH` at a
+    time in ``seq`` order: ``bound(after, limit)`` is the ``seq`` of the ``limit``-th trade
+    after ``after`` (or the last one; ``None`` for none), ``add(after, upto)`` sums the
+    trades in ``(after, upto]`` into the summary (:func:`trade_sum_backfill`)."""
+    after = -1
+    while (upto := bound(after, BACKFILL_BATCH)) is not None:
+        add(after, upto)
+        after = upto
 
 
 def _trade_columns(
@@ -549,12 +725,8 @@ _REPORT_TRADES_SQL = (
 )
 
 
-# Per (child, venue order, exchange, symbol, fee currency): the exact sums of a run's trades
-# over the integer columns (a group's rows whose integers are NULL are only counted). The
-# sums over negative amounts (|x| sums are x sums minus twice those) come from a second query,
-# run only when a group's MIN(amount_hi) says it has one: ccxt's amounts are never negative,
-# and four FILTER aggregates on every row cost a fifth of the query.
-_SUM_KEYS = "client_order_id, ccxt_order_id, exchange, symbol, fee_currency"
+# Per (child, venue order, exchange, symbol, fee currency): the run's summary rows
+# (version 4), keys as the trades hold them (NULL again where ``nulls`` says so).
 _REPORT_SUM_COLUMNS = (
     "client_order_id",
     "ccxt_order_id",
@@ -575,15 +747,11 @@ _REPORT_SUM_COLUMNS = (
     "timed",
 )
 _REPORT_SUMS_SQL = (
-    f"SELECT {_SUM_KEYS}, COUNT(*), COUNT(amount_hi), SUM(amount_hi), SUM(amount_lo),"
-    " SUM(notional_hi), SUM(notional_lo), MIN(amount_hi), COUNT(fee_hi), SUM(fee_hi),"
-    " SUM(fee_lo), SUM(fee_notional_hi), SUM(fee_notional_lo), MIN(timestamp),"
-    " MAX(timestamp), COUNT(timestamp)"
-    f" FROM trades WHERE run_id = ? GROUP BY {_SUM_KEYS}"
-)
-_REPORT_NEGATIVE_SUMS_SQL = (
-    f"SELECT {_SUM_KEYS}, SUM(amount_hi), SUM(amount_lo), SUM(notional_hi), SUM(notional_lo)"
-    f" FROM trades WHERE run_id = ? AND amount_hi < 0 GROUP BY {_SUM_KEYS}"
+    "SELECT CASE WHEN (nulls & 1) <> 0 THEN NULL ELSE client_order_id END,"
+    " CASE WHEN (nulls & 2) <> 0 THEN NULL ELSE ccxt_order_id END, exchange, symbol,"
+    " CASE WHEN (nulls & 4) <> 0 THEN NULL ELSE fee_currency END, "
+    + ", ".join(_SUM_VALUE_COLUMNS)
+    + " FROM trade_sums WHERE run_id = ?"
 )
 
 
@@ -672,7 +840,6 @@ class Journal:
         self.failure: JournalUnavailable | None = None
         """The first storage failure of this journal, if any: the broker sends nothing after it,
         whichever call met it and even if later writes would succeed."""
-        self._prefetched: dict[str, Callable[[], pd.DataFrame | None]] = {}
 
     @staticmethod
     def open(
@@ -747,6 +914,22 @@ class Journal:
         Reentrant: inside another batch it joins the outer transaction.
         """
         return _Batch(self)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read the block's queries from one state of the journal, as of its first read: a
+        broker writing the run meanwhile adds nothing half-way (a trade's summary row
+        without its fees, a child's trades without its latest state). Holds no write lock.
+        Inside a transaction it reads that transaction's state."""
+        if self._in_transaction():
+            yield
+            return
+        with _fail_closed(self), self._read_transaction():
+            yield
+
+    def _read_transaction(self) -> AbstractContextManager[object]:
+        """A transaction that only reads, from one snapshot."""
+        return self._transaction()
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -1211,79 +1394,48 @@ class Journal:
         return self._columns(_REPORT_TRADES_SQL, (run_id,), _REPORT_TRADE_COLUMNS)
 
     def report_trade_sums(self, run_id: str) -> pd.DataFrame | None:
-        """The run's trades summed by the database, exactly: one row per (client order id,
-        venue order id, exchange, symbol, fee currency) with the number of trades, of those
-        with exact integers (``exact``), of those with one fee (``fees``), the exact sums
-        over them of the amount, notional, fee and fee notional (``amount`` .. ``fee_notional``,
-        Python ints at :data:`EXACT_SCALE` decimals, summed from :data:`EXACT_COLUMNS`' limbs;
-        ``neg_amount`` and ``neg_notional`` over the negative amounts alone), and the first
-        and last venue timestamps (``timed`` trades have one).
+        """The run's trades summed exactly, as the journal keeps them (``trade_sums``,
+        version 4): one row per (client order id, venue order id, exchange, symbol, fee
+        currency) with the number of trades, of those with exact integers (``exact``), of
+        those with one fee (``fees``), the exact sums over them of the amount, notional, fee
+        and fee notional (``amount`` .. ``fee_notional``, Python ints at
+        :data:`EXACT_SCALE` decimals, from :data:`EXACT_COLUMNS`' limbs; ``neg_amount`` and
+        ``neg_notional`` over the negative amounts alone), and the first and last venue
+        timestamps (``timed`` trades have one).
 
-        ``None`` when a sum does not fit the database's integers (SQLite raises on
-        overflow; PostgreSQL sums BIGINT as numeric and never does): the caller folds the
-        run from its decimal text instead. Rows without exact integers (a value that does
-        not fit them, or one written before version 3) are counted here but summed by the
-        caller from :meth:`report_inexact_trades`.
+        ``None`` when a sum does not fit the database's integers (on SQLite a limb sum
+        beyond 64 bits is kept as a REAL, never exact; PostgreSQL's are NUMERIC): the
+        caller folds the run from its decimal text instead. Rows without exact integers (a
+        value that does not fit them, or one written before version 3) are counted here but
+        summed by the caller from :meth:`report_inexact_trades`.
         """
-        rows = self._trade_sum_rows(run_id, [("", ())])
-        return None if rows is None else self._sums_frame(*rows)
-
-    def _trade_sum_rows(
-        self, run_id: str, ranges: Sequence[tuple[str, tuple[Any, ...]]]
-    ) -> tuple[list[Any], list[Any]] | None:
-        """The rows of the sums and of the sums over negative amounts, of the trades in these
-        client order id ranges (each a condition and its arguments; groups never straddle
-        two), one after the other; ``None`` when a sum overflows. SQL alone, no pandas: it
-        runs in a thread while the caller imports what folds the sums."""
-        rows: list[Any] = []
-        neg_rows: list[Any] = []
-        try:
-            for where, args in ranges:
-                part = self._execute(
-                    _REPORT_SUMS_SQL.replace("run_id = ?", f"run_id = ?{where}"), (run_id, *args)
-                ).fetchall()
-                rows += part
-                if any(r[11] is not None and r[11] < 0 for r in part):
-                    neg_rows += self._execute(
-                        _REPORT_NEGATIVE_SUMS_SQL.replace("run_id = ?", f"run_id = ?{where}"),
-                        (run_id, *args),
-                    ).fetchall()
-        except self.driver_errors as exc:
-            if "overflow" in str(exc).lower():
-                return None
-            raise _unavailable(self, exc) from exc
-        return rows, neg_rows
+        with _fail_closed(self):
+            rows = self._execute(_REPORT_SUMS_SQL, (run_id,)).fetchall()
+        return self._sums_frame(rows)
 
     @staticmethod
-    def _sums_frame(rows: list[Any], neg_rows: list[Any]) -> pd.DataFrame | None:
-        """:meth:`report_trade_sums`' frame of its queries' rows."""
+    def _sums_frame(rows: list[Any]) -> pd.DataFrame | None:
+        """:meth:`report_trade_sums`' frame of its query's rows (pairs of limb sums made one
+        exact int each, column by column)."""
         require("pandas", "report", "the journal's DataFrame readers")
         import pandas as pd
 
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 20
-        # amount, notional, fee, fee notional: SUM(hi), SUM(lo) at these positions
-        sums = [_exact_sums(columns[hi], columns[hi + 1]) for hi in (7, 9, 13, 15)]
-        neg_columns: list[Sequence[Any]] = list(zip(*neg_rows, strict=True)) or [()] * 9
-        neg_sums = [_exact_sums(neg_columns[hi], neg_columns[hi + 1]) for hi in (5, 7)]
-        if any(s is None for s in sums) or any(s is None for s in neg_sums):
+        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 23
+        # amount, notional, neg amount, neg notional; fee, fee notional: (hi, lo) positions
+        pairs = [_exact_sums(columns[hi], columns[hi + 1]) for hi in (7, 9, 11, 13, 16, 18)]
+        if any(p is None for p in pairs):
             return None
-        amount, notional, fee, fee_notional = (s or [] for s in sums)
-        neg_amount, neg_notional = [0] * len(rows), [0] * len(rows)
-        if neg_rows:
-            at = {key: i for i, key in enumerate(zip(*columns[:5], strict=True))}
-            for j, key in enumerate(zip(*neg_columns[:5], strict=True)):
-                neg_amount[at[key]] = (neg_sums[0] or [])[j]
-                neg_notional[at[key]] = (neg_sums[1] or [])[j]
+        amount, notional, neg_amount, neg_notional, fee, fee_notional = (p or [] for p in pairs)
         values: list[Sequence[Any]] = [
             *columns[:7],
             amount,
             notional,
             neg_amount,
             neg_notional,
-            columns[12],
+            columns[15],
             fee,
             fee_notional,
-            *columns[17:],
+            *columns[20:],
         ]
         return pd.DataFrame(
             {
@@ -1291,88 +1443,6 @@ class Journal:
                 for name, v in zip(_REPORT_SUM_COLUMNS, values, strict=True)
             }
         )
-
-    def report_trade_sums_beside(
-        self, run_id: str, *, parts: int = 2
-    ) -> Callable[[], pd.DataFrame | None]:
-        """:meth:`report_trade_sums` started now, in ``parts`` threads, each on a connection
-        of its own summing a range of the run's client order ids (SQLite sums without
-        Python's lock), while the caller goes on; call the result to wait for the sums
-        (the same rows, range after range). The sums :meth:`prefetch_report_trade_sums`
-        started for ``run_id`` when there are. Where the backend has no second connection
-        (``:memory:``, or PostgreSQL), or inside a transaction (whose rows another connection
-        would not see), they are summed when the result is called, on this connection. The
-        threads run SQL alone; pandas is needed only when the result is called."""
-        pending = self._prefetched.pop(run_id, None)
-        if pending is not None:
-            return pending
-        inline = functools.partial(self.report_trade_sums, run_id)
-        first = None if self._in_transaction() else self._reader()
-        if first is None:
-            return inline
-        ranges = self._client_id_ranges(run_id, parts)
-        connections = [first, *(self._reader() for _ in ranges[1:])]
-        readers = [r for r in connections if r is not None]
-        if len(readers) < len(ranges):
-            for reader in readers:
-                reader.close()
-            return inline
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(len(ranges), thread_name_prefix="exsdk-report-sums")
-        futures = [
-            pool.submit(reader._trade_sum_rows, run_id, part)
-            for reader, part in zip(readers, ranges, strict=True)
-        ]
-        pool.shutdown(wait=False)
-
-        def result() -> pd.DataFrame | None:
-            try:
-                parts = [future.result() for future in futures]
-            finally:
-                for reader in readers:
-                    reader.close()
-            if any(part is None for part in parts):
-                return None
-            rows = [row for part in parts if part is not None for row in part[0]]
-            negative = [row for part in parts if part is not None for row in part[1]]
-            return self._sums_frame(rows, negative)
-
-        return result
-
-    def prefetch_report_trade_sums(self, run_id: str) -> None:
-        """Start :meth:`report_trade_sums_beside` for ``run_id`` now (a command that will
-        report the run, before it loads the modules that fold it); the next call of that
-        method for the run waits for these sums instead of starting its own."""
-        self._prefetched[run_id] = self.report_trade_sums_beside(run_id)
-
-    def _client_id_ranges(self, run_id: str, parts: int) -> list[list[tuple[str, tuple[Any, ...]]]]:
-        """The run's trades in about ``parts`` ranges of client order id, split at its
-        children's ids: conditions for :meth:`_trade_sum_rows`, the trades of no client id
-        (NULL) in the first."""
-        ids = [
-            r[0]
-            for r in self._execute(
-                "SELECT DISTINCT client_order_id FROM child_events WHERE run_id = ?"
-                " ORDER BY client_order_id",
-                (run_id,),
-            ).fetchall()
-        ]
-        bounds = sorted({ids[len(ids) * i // parts] for i in range(1, parts)} if ids else set())
-        if not bounds:
-            return [[("", ())]]
-        ranges: list[list[tuple[str, tuple[Any, ...]]]] = [
-            [(" AND client_order_id IS NULL", ()), (" AND client_order_id < ?", (bounds[0],))]
-        ]
-        for low, high in itertools.pairwise(bounds):
-            ranges.append([(" AND client_order_id >= ? AND client_order_id < ?", (low, high))])
-        ranges.append([(" AND client_order_id >= ?", (bounds[-1],))])
-        return ranges
-
-    def _reader(self) -> Journal | None:
-        """A second connection to this journal, for one read in another thread; ``None``
-        where the backend has none."""
-        return None
 
     def report_inexact_trades(self, run_id: str) -> pd.DataFrame:
         """:meth:`report_trades` of the trades without exact integers, with ``exchange``

@@ -23,6 +23,7 @@ from exsdk.journal.base import (
     SCHEMA_VERSION,
     SECRET_KEYS,
     TABLES,
+    TRADE_SUM_KEYS,
     Durability,
     Journal,
     RunRecord,
@@ -31,8 +32,11 @@ from exsdk.journal.base import (
     _trade_columns,
     _unavailable,
     backfill_exact_columns,
+    backfill_trade_sums,
     refuse_newer,
     scrub,
+    trade_sum_backfill,
+    trade_sum_upsert,
 )
 from exsdk.journal.lease import LeaseRegistry, RunLease
 from exsdk.models import CcxtTrade, ChildOrder
@@ -80,6 +84,23 @@ def _append_only_triggers() -> list[str]:
                 f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
     return parts
+
+
+def _summary_triggers() -> list[str]:
+    """Version 4's summary: every trade row inserted, by whichever statement, is added to
+    its ``trade_sums`` row in the same transaction (an ignored duplicate fires nothing).
+    The summary is updated only so: a DELETE is refused, and so is an UPDATE that does not
+    add exactly one trade (SQLite cannot tell a trigger's statement from a caller's)."""
+    changed = " OR ".join(f"NEW.{k} <> OLD.{k}" for k in (*TRADE_SUM_KEYS, "nulls"))
+    return [
+        "CREATE TRIGGER IF NOT EXISTS trades_sum AFTER INSERT ON trades"
+        f" BEGIN {trade_sum_upsert('NEW')}; END",
+        "CREATE TRIGGER IF NOT EXISTS trade_sums_no_delete BEFORE DELETE ON trade_sums"
+        " BEGIN SELECT RAISE(ABORT, 'trade_sums is kept by the trades trigger alone'); END",
+        "CREATE TRIGGER IF NOT EXISTS trade_sums_no_update BEFORE UPDATE ON trade_sums"
+        f" WHEN NEW.trades <> OLD.trades + 1 OR {changed}"
+        " BEGIN SELECT RAISE(ABORT, 'trade_sums is kept by the trades trigger alone'); END",
+    ]
 
 
 def _stored_version(db: sqlite3.Connection) -> int | None:
@@ -149,9 +170,26 @@ def _migrate_2_to_3(db: sqlite3.Connection) -> None:
     )
 
 
+def _migrate_3_to_4(db: sqlite3.Connection) -> None:
+    """Add version 4's ``trade_sums`` and build it from the trades journaled already,
+    :data:`~exsdk.journal.base.BACKFILL_BATCH` trades at a time, each added as the trigger
+    adds a new one (the same statement), so a migrated summary is the one version 4 keeps.
+    The trigger itself comes with the schema after the last step."""
+    db.execute(_table_statement("trade_sums"))
+    add = trade_sum_backfill(grouped=False)
+    backfill_trade_sums(
+        lambda after, limit: db.execute(
+            "SELECT MAX(seq) FROM (SELECT seq FROM trades WHERE seq > ? ORDER BY seq LIMIT ?)",
+            (after, limit),
+        ).fetchone()[0],
+        lambda after, upto: db.execute(add, (after, upto)),
+    )
+
+
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
 }
 """Version n -> the step that takes a journal from n to n + 1, in one transaction."""
 
@@ -174,7 +212,8 @@ def _prepare(db: sqlite3.Connection, path: str) -> None:
         while version is not None and version < SCHEMA_VERSION:
             _MIGRATIONS[version](db)
             version += 1
-        for statement in [*_schema_statements(), *_append_only_triggers()]:
+        triggers = [*_append_only_triggers(), *_summary_triggers()]
+        for statement in [*_schema_statements(), *triggers]:
             db.execute(statement)
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
@@ -215,6 +254,23 @@ class _SqliteTransaction:
             raise _unavailable(self.journal, failed) from failed
 
 
+class _SqliteRead:
+    """``BEGIN`` (deferred: no lock until the first read, which fixes the WAL snapshot every
+    later read of the transaction sees) .. ``COMMIT``."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN")
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(sqlite3.Error):  # a read has nothing to lose
+            self.db.execute("COMMIT")
+
+
 class SqliteJournal(Journal):
     """The journal in one SQLite file (or ``:memory:``)."""
 
@@ -248,14 +304,6 @@ class SqliteJournal(Journal):
             raise
         return cls(db, text)
 
-    def _reader(self) -> SqliteJournal | None:
-        """A plain connection to the same file (no pragmas, no schema check: it only reads,
-        and the file was prepared when this journal opened it)."""
-        if self.path == ":memory:":
-            return None
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        return type(self)(db, self.path)
-
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> _Cursor:
         return self._db.execute(sql, args)
 
@@ -267,6 +315,9 @@ class SqliteJournal(Journal):
 
     def _transaction(self) -> AbstractContextManager[object]:
         return _SqliteTransaction(self)
+
+    def _read_transaction(self) -> AbstractContextManager[object]:
+        return _SqliteRead(self._db)
 
     def close(self) -> None:
         """Close the connection."""

@@ -20,6 +20,7 @@ from exsdk.journal import SCHEMA_VERSION, Journal
 from exsdk.journal import base as journal_base
 from exsdk.journal.base import BACKFILL_BATCH
 from exsdk.models import CcxtTrade, ChildOrder, Order
+from tests.journal.test_trade_sums import kept_sums, reference_sums
 
 V1_DUMP = Path(__file__).with_name("journal_v1_demo.sql")
 V1_RUN = "gbewg7tz"
@@ -400,8 +401,12 @@ def test_a_version_2_journal_migrates_with_exact_columns(
     raw.close()
     assert len(old_trades) == 17
     with Journal.open(path) as journal:
-        assert journal.schema_version() == SCHEMA_VERSION == 3
+        assert journal.schema_version() == SCHEMA_VERSION == 4
         assert journal.trade_models(V2_RUN) == old_trades
+        # Version 4's summary, built by the migration (in batches of 4 here), is the sums
+        # of the trades (and the trigger keeps it so for a trade written after: below).
+        assert kept_sums(journal, V2_RUN) == reference_sums(journal, V2_RUN)
+        assert sum(g["trades"] for g in kept_sums(journal, V2_RUN).values()) == 17
     raw = sqlite3.connect(path)
     # Every version-2 column of every row is untouched; the new ones come last.
     for table, rows in before.items():
@@ -424,6 +429,16 @@ def test_a_version_2_journal_migrates_with_exact_columns(
         indexes = db.execute("SELECT sql FROM sqlite_master WHERE name = 'trades_report'")
         assert len(indexes.fetchall()) == 1, name
         db.close()
+    with Journal.open(path) as journal:
+        journal.record_trades(
+            V2_RUN,
+            "binanceusdm",
+            [old_trades[0].model_copy(update={"id": "after-migration"})],
+            symbol=old_trades[0].symbol or "",
+            client_order_id=None,
+            parent_order_id=None,
+        )
+        assert kept_sums(journal, V2_RUN) == reference_sums(journal, V2_RUN)
 
 
 def test_a_version_1_journal_gets_exact_columns_too(tmp_path: Path) -> None:

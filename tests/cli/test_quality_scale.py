@@ -14,7 +14,6 @@ Each test says which fold ran.
 from __future__ import annotations
 
 import base64
-import functools
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -479,34 +478,3 @@ def test_the_report_reads_only_the_trades_its_charts_draw(
     )
     monkeypatch.setattr(report, "MAX_POINTS", 7)
     assert _text(charts) == _text(full)
-
-
-def test_the_sums_in_threads_are_the_sums_in_one_query(tmp_path: Path) -> None:
-    """report_trade_sums_beside (ranges of client order ids, each on its own connection, the
-    trades of no client id in the first) gives report_trade_sums' rows; in a transaction,
-    whose rows other connections cannot see, it sums on the journal's own connection."""
-    path = tmp_path / "gen.sqlite"
-    build_journal(path, parents=9, waves=3, trades_per_child=7, two_fees_every=5)
-    with Journal.open(path) as journal:
-        journal.record_trades(
-            RUN_ID,
-            "binanceusdm",
-            [_trade("orphan", "o-none", "10", "1", timestamp=STAMP)],
-            symbol="ETH/USDT:USDT",
-            client_order_id=None,
-            parent_order_id=None,
-        )
-        with journal._transaction():
-            inside = journal.report_trade_sums_beside(RUN_ID)
-            assert isinstance(inside, functools.partial)  # no thread: this connection
-            seen = inside()
-        one = journal.report_trade_sums(RUN_ID)
-        assert len(journal._client_id_ranges(RUN_ID, 2)) == 2
-        beside = journal.report_trade_sums_beside(RUN_ID)()
-    assert one is not None and beside is not None and seen is not None
-
-    def rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-        return sorted(tuple(map(repr, row)) for row in frame.itertuples(index=False))
-
-    assert None in one["client_order_id"].tolist()  # the orphan's group is in
-    assert rows(beside) == rows(one) == rows(seen)

@@ -1,4 +1,5 @@
-"""A version-2 PostgreSQL journal migrates to version 3, as a version-2 SQLite file does.
+"""A version-2 PostgreSQL journal migrates to version 4 (through 3), as a version-2 SQLite
+file does.
 
 ``journal_v2_demo.pg.sql`` is a real version-2 PostgreSQL journal: the unmodified
 version-2 code copied its ``exsdk demo`` run (``tests/broker/journal_v2_demo.sql``) into a
@@ -19,6 +20,7 @@ from exsdk.journal import base as journal_base
 from exsdk.journal.base import BACKFILL_BATCH
 from exsdk.journal.copy import comparable_rows
 from tests.broker.test_journal_schema import EXACT, V2_RUN, check_exact_columns, v2_journal
+from tests.journal.test_trade_sums import kept_sums, reference_sums
 
 PG_DUMP = Path(__file__).with_name("journal_v2_demo.pg.sql")
 
@@ -39,8 +41,12 @@ def test_a_version_2_postgres_journal_migrates(
         assert pg.execute("SELECT value FROM meta").fetchone() == ("2",)
         before = pg.execute("SELECT * FROM trades ORDER BY seq").fetchall()
     with Journal.open(pg_url) as server, Journal.open(v2_journal(tmp_path / "v2.sqlite")) as lite:
-        assert server.schema_version() == lite.schema_version() == SCHEMA_VERSION == 3
+        assert server.schema_version() == lite.schema_version() == SCHEMA_VERSION == 4
         assert comparable_rows(server, [V2_RUN]) == comparable_rows(lite, [V2_RUN])
+        # v2 -> v3 -> v4: the summary built from the trades, the same on both backends.
+        assert kept_sums(server, V2_RUN) == reference_sums(server, V2_RUN)
+        assert kept_sums(server, V2_RUN) == kept_sums(lite, V2_RUN)
+        assert sum(g["trades"] for g in kept_sums(server, V2_RUN).values()) == 17
     with psycopg.connect(pg_url, autocommit=True) as pg:
         after = pg.execute("SELECT * FROM trades ORDER BY seq").fetchall()
         assert [r[: len(before[0])] for r in after] == before
@@ -52,6 +58,8 @@ def test_a_version_2_postgres_journal_migrates(
         with pytest.raises(psycopg.errors.RestrictViolation):
             pg.execute("UPDATE trades SET amount_hi = 0")
         assert pg.execute("SELECT to_regclass('trades_report')").fetchone() == ("trades_report",)
+        with pytest.raises(psycopg.errors.RestrictViolation):
+            pg.execute("DELETE FROM trade_sums")
     Journal.open(pg_url).close()  # opening a current journal again changes nothing
 
 
