@@ -9,8 +9,9 @@ charts. Figures:
 * end to end: trades / wall seconds of that process (median of two), its CPU seconds and
   its peak RSS (``wait4``); with ``--baseline DIR``, another revision's command interleaved;
 * where that time goes, in a fresh process of the same interpreter: start and imports
-  (``exsdk.app.cli``, pandas, the quality module, the report), the database's exact sums
-  (``Journal.report_trade_sums``), ``execution_quality`` (``trades="charts"``, as the
+  (``exsdk.app.cli``, pandas, the quality module, the report), the journal's exact sums
+  (``Journal.report_trade_sums``: version 4's ``trade_sums``, kept as trades are written),
+  ``execution_quality`` (``trades="charts"``, as the
   command calls it; the sums again inside it), rendering the HTML, the console table; CPU
   and wall seconds each;
 * reference: the row-by-row path :func:`exsdk.app.quality.execution_quality_rows` (the
@@ -96,9 +97,9 @@ mark("import exsdk.app.report")
 from exsdk.journal import Journal
 journal = Journal.open(sys.argv[1])
 journal.report_trade_sums(sys.argv[2])
-mark("the database's sums alone")
+mark("the journal's sums alone (trade_sums, version 4)")
 quality = execution_quality(journal, sys.argv[2], trades="charts")
-mark("execution_quality (charts; its sums in a thread beside the other reads)")
+mark("execution_quality (charts; the sums again inside, one snapshot)")
 html = report.render_report(quality, journal_path=journal.path)
 mark("render the HTML")
 from rich.console import Console
@@ -134,10 +135,18 @@ def _rows_rate(path: Path, trades: int) -> float:
         return trades / (time.perf_counter() - start)
 
 
-def run(quick: bool = False, baseline: Path | None = None, repeat: int | None = None) -> Result:
+def run(
+    quick: bool = False,
+    baseline: Path | None = None,
+    repeat: int | None = None,
+    baseline_journal: Path | None = None,
+) -> Result:
     parents = 100 if quick else 1000
     trades = parents * 1000
     path = _journal(parents)
+    # A revision of an older schema refuses this journal (newer than it knows): it reads
+    # the same run as its own version wrote it.
+    base_path = baseline_journal or path
     small = _journal(20)
     out = CACHE / "report.html"
     # Several times, alternating with the phases (and the baseline's command): the machine
@@ -147,7 +156,7 @@ def run(quick: bool = False, baseline: Path | None = None, repeat: int | None = 
     phase_runs = []
     for _ in range(repeat or (1 if quick else 2)):
         if baseline is not None:
-            base_runs.append(_cli(path, CACHE / "report-baseline.html", baseline))
+            base_runs.append(_cli(base_path, CACHE / "report-baseline.html", baseline))
         cli_runs.append(_cli(path, out))
         phase_runs.append(_phases(path))
     cli_wall = statistics.median(w for w, _, _ in cli_runs)
@@ -176,7 +185,7 @@ def run(quick: bool = False, baseline: Path | None = None, repeat: int | None = 
         b_wall = statistics.median(w for w, _, _ in base_runs)
         b_cpu = statistics.median(c for _, c, _ in base_runs)
         notes.append(
-            f"baseline {baseline} interleaved: {b_wall:.2f} s wall (median of "
+            f"baseline {baseline} ({base_path.name}) interleaved: {b_wall:.2f} s wall (median of "
             f"{', '.join(f'{w:.2f}' for w, _, _ in base_runs)}), {b_cpu:.2f} CPU s (of "
             f"{', '.join(f'{c:.2f}' for _, c, _ in base_runs)}), peak RSS "
             f"{max(r for _, _, r in base_runs):.0f} MiB; this revision / baseline: "
@@ -218,9 +227,22 @@ def main() -> None:
         help="a directory holding another revision's exsdk package: its `exsdk report` runs"
         " interleaved with this one's (before, after, ...), both timed",
     )
+    parser.add_argument(
+        "--baseline-journal",
+        type=Path,
+        help="the journal the baseline reports (default: this revision's), for a baseline of"
+        " an older schema: the same run as bench.journal_gen of that revision wrote it",
+    )
     parser.add_argument("--repeat", type=int, help="end-to-end runs of each (default 2)")
     args = parser.parse_args()
-    emit(run(quick=args.quick, baseline=args.baseline, repeat=args.repeat))
+    emit(
+        run(
+            quick=args.quick,
+            baseline=args.baseline,
+            repeat=args.repeat,
+            baseline_journal=args.baseline_journal,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -756,15 +756,15 @@ _REPORT_SUMS_SQL = (
 
 
 def _exact_sums(his: Sequence[Any], los: Sequence[Any]) -> list[int] | None:
-    """Per group, ``SUM(hi) * 10**9 + SUM(lo)``: the exact sum at 18 decimals (0 for none);
-    ``None`` when a sum is not an integer (a float is never exact)."""
-    if any(type(v) is float for v in his) or any(type(v) is float for v in los):
+    """Per group, ``SUM(hi) * 10**9 + SUM(lo)``: the exact sum at 18 decimals; ``None``
+    when a sum is not an integer (a float is never exact)."""
+    kinds = set(map(type, his)) | set(map(type, los))
+    if kinds <= {int}:  # SQLite: ints, or a REAL where a sum left 64 bits
+        return [h * _LIMB + lo for h, lo in zip(his, los, strict=True)]
+    if float in kinds:
         return None
-    # SQLite gives ints; PostgreSQL sums BIGINT as numeric (Decimal, integral).
-    return [
-        (0 if h is None else int(h)) * _LIMB + (0 if lo is None else int(lo))
-        for h, lo in zip(his, los, strict=True)
-    ]
+    # PostgreSQL: NUMERIC sums (Decimal, integral).
+    return [int(h) * _LIMB + int(lo) for h, lo in zip(his, los, strict=True)]
 
 
 def _object_frame(rows: list[Any], names: Sequence[str]) -> pd.DataFrame:
