@@ -402,7 +402,8 @@ class CcxtAdapter(ExchangeAdapter):
         """A reply of the request in progress in this task was read (ccxt's
         ``on_rest_response``): the pacer learns the venue's counts from it."""
         current = _TICKET.get()
-        if current is not None and isinstance(headers, Mapping):
+        # dict first: a dict skips the Mapping ABC check (Python code), on every reply.
+        if current is not None and isinstance(headers, (dict, Mapping)):
             self._venue_replied(*current, code, headers, body)
 
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
@@ -416,7 +417,8 @@ class CcxtAdapter(ExchangeAdapter):
         entry = self.request_costs.get((method.upper(), f"{prefix}/{path}"))
         if entry is None:
             return _DEFAULT_COST
-        return entry.cost(params if isinstance(params, Mapping) else {})
+        mapping = isinstance(params, (dict, Mapping))  # a dict: no ABC
+        return entry.cost(params if mapping else {})
 
     def _venue_replied(
         self,
@@ -486,7 +488,8 @@ class CcxtAdapter(ExchangeAdapter):
         if method != "create_order":
             return
         params = args[5] if len(args) > 5 else kwargs.get("params")
-        cid = params.get("clientOrderId") if isinstance(params, Mapping) else None
+        mapping = isinstance(params, (dict, Mapping))  # a dict: no ABC
+        cid = params.get("clientOrderId") if mapping else None
         last = record.last
         if isinstance(cid, str) and last is not None:
             # Moved to the end, so the oldest expiries are first and pruning stops early.

@@ -7,13 +7,17 @@ boundary tell "nothing" from "garbage".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-if TYPE_CHECKING:
-    pass
+_orjson: Any
+try:  # ccxt installs orjson on CPython (and parses every reply with it)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - the standard library alone
+    _orjson = None
 
 
 # What ccxt's parsers raise on a reply of the wrong shape or types (``int("NaN")``,
@@ -35,8 +39,26 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+# 19 digits can exceed a signed 64-bit integer (-9999999999999999999); 18 never do.
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+
+
 def json_of(body: str) -> tuple[bool, Any]:
-    """``(True, value)`` when ``body`` is JSON, else ``(False, None)``."""
+    """``(True, value)`` when ``body`` is JSON, else ``(False, None)``.
+
+    orjson first (the create reply's shape is checked on every order: the standard
+    library's decoder cost it several times ccxt's own parse); whatever orjson refuses
+    (``NaN``, nesting past its limit) is left to the standard library, and so is a body
+    with a run of 19 digits or more, where orjson would read an integer past 64 bits as
+    a float (an ``orderId`` that is an ``int`` must stay one). The value is the one
+    ``json.loads`` gives, and what counts as JSON is what it accepts, as before (tested
+    on the recorded venue bodies and the edge cases).
+    """
+    if _orjson is not None and _LONG_DIGITS.search(body) is None:
+        try:
+            return True, _orjson.loads(body)
+        except ValueError:  # orjson.JSONDecodeError is a ValueError
+            pass
     try:
         return True, json.loads(body)
     except (ValueError, RecursionError):

@@ -121,7 +121,8 @@ def install(exchange: Any, on_reply: ReplyHook | None = None) -> None:
     def recording_sign(*args: Any, **kwargs: Any) -> Any:
         request = sign(*args, **kwargs)
         record = _CURRENT.get()
-        if record is not None and isinstance(request, Mapping):
+        # dict first: a dict skips the Mapping ABC check (Python code), on every request.
+        if record is not None and isinstance(request, (dict, Mapping)):
             url, body = request.get("url"), request.get("body")
             record.requests.append(
                 RequestRecord(
@@ -153,7 +154,8 @@ def install(exchange: Any, on_reply: ReplyHook | None = None) -> None:
         if record is not None and record.requests:
             last = record.requests[-1]
             last.status = int(code) if isinstance(code, int) else None
-            last.headers = dict(headers) if isinstance(headers, Mapping) else {}
+            mapping = isinstance(headers, (dict, Mapping))
+            last.headers = dict(headers) if mapping else {}
             last.body = body if isinstance(body, str) else str(body)
         return body
 

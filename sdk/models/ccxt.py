@@ -126,6 +126,8 @@ class _FromCcxt(CcxtModel):
 
 def _fee_or_none(value: Any) -> Any:
     # ccxt's "fee not known" is {"cost": None, "currency": None} (or None): no fee to act on.
+    if value is None:  # the common case, without the Mapping ABC's Python-level check
+        return None
     if isinstance(value, Mapping) and value.get("cost") is None:
         return None
     return value
@@ -306,7 +308,8 @@ class CcxtOrder(_FromCcxt):
     @model_validator(mode="before")
     @classmethod
     def _split_trades(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
+        # dict first (a FrozenDict is one): told without the Mapping ABC check (Python code).
+        if not isinstance(data, (dict, Mapping)):
             return data
         trades = data.get("trades")
         if trades is None:
@@ -343,7 +346,7 @@ class CcxtOrder(_FromCcxt):
 
         The adapter's path for each reply: no :class:`OrderRequest` is built for it.
         """
-        if not isinstance(data, Mapping):
+        if not isinstance(data, (dict, Mapping)):  # a dict: no ABC
             return super().from_ccxt(data)
         # One read-only copy, made once: the model is validated from it (its ``info`` is
         # then frozen already) and keeps it as :attr:`unified`, which a caller's later

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from exsdk.adapter import (
     redact_secrets,
 )
 from exsdk.adapter.credentials import Credentials
+from exsdk.adapter.replies import json_of
 from exsdk.adapters.binance.futures import BinanceFuturesAdapter
 from exsdk.adapters.binance.spot import BinanceSpotAdapter
 from exsdk.contracts.harness import CassetteMiss
@@ -32,6 +34,8 @@ from exsdk.errors import OrderOutcomeUnknown, TransientVenueError
 from exsdk.models import Side
 
 from .adapter_fakes import FakeVenue, sample
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 KEY = "malKEYmalKEYmalKEYmalKEYmalKEYmalKEYmalKEYmalKEYmalKEYmalKEY0001"
 SECRET = "malSECRETmalSECRETmalSECRETmalSECRETmalSECRETmalSECRETmalSEC0002"
@@ -269,6 +273,52 @@ def test_reply_shapes() -> None:
     assert account.mismatch({}) == "expected 'balances' to be a list, got nothing"
     assert account.mismatch({"balances": 3}) == "expected 'balances' to be a list, got an int"
     assert account.mismatch([1]) == "expected an object, got a list"
+
+
+_EDGE_BODIES = [
+    "",
+    " ",
+    "null",
+    "[]",
+    "{}",
+    '{"a": NaN, "b": Infinity, "c": -Infinity}',  # the standard library's extensions
+    '{"id": 123456789012345678901234567890}',  # past 64 bits: orjson reads a float
+    '{"orderId": 18446744073709551616}',  # 2**64
+    '{"orderId": -9223372036854775809}',  # below a signed 64-bit integer, 19 digits
+    '{"orderId": 9223372036854775807, "t": 1.0}',  # the largest signed 64-bit integer
+    "1e400",
+    '"\\ud800"',  # a lone surrogate escape
+    "[" * 2000 + "]" * 2000,  # nested past orjson's limit (and the stdlib's recursion)
+    "[1,]",
+    "{'a': 1}",
+    '{"a": 1} trailing',
+    "<html>502 Bad Gateway</html>",
+    '{"a": 1, "a": 2}',
+    "\ufeff{}",
+]
+
+
+def _stdlib_json_of(body: str) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(body)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+@pytest.mark.parametrize("body", _EDGE_BODIES)
+def test_json_of_reads_as_the_standard_library_does(body: str) -> None:
+    # The fast parser must not change what counts as JSON (a reply it refused that the
+    # standard library reads would turn a placed order's outcome into "unknown").
+    got, want = json_of(body), _stdlib_json_of(body)
+    assert got[0] == want[0]
+    assert repr(got[1]) == repr(want[1])  # NaN compares unequal to itself; repr does not
+
+
+def test_json_of_reads_real_venue_bodies_as_the_standard_library_does() -> None:
+    bodies = [p.read_text(encoding="utf-8") for p in sorted(SAMPLES.rglob("*.json"))]
+    assert len(bodies) > 20
+    for body in bodies:
+        assert json_of(body) == _stdlib_json_of(body)
 
 
 # ----- model validation at the boundary --------------------------------------------------
