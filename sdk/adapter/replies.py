@@ -7,7 +7,6 @@ boundary tell "nothing" from "garbage".
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,8 +38,15 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-# 19 digits can exceed a signed 64-bit integer (-9999999999999999999); 18 never do.
-_LONG_DIGITS = re.compile(r"[0-9]{19}")
+# 19 digits can exceed a signed 64-bit integer (-9999999999999999999); 18 never do. Found
+# as a run of zeros once every digit is one (a byte translation and a substring search
+# in C: about a microsecond for an order reply; a regular expression takes ten).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
+
+
+def _has_long_digit_run(body: str) -> bool:
+    return _LONG_RUN in body.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
 
 
 def json_of(body: str) -> tuple[bool, Any]:
@@ -54,7 +60,7 @@ def json_of(body: str) -> tuple[bool, Any]:
     ``json.loads`` gives, and what counts as JSON is what it accepts, as before (tested
     on the recorded venue bodies and the edge cases).
     """
-    if _orjson is not None and _LONG_DIGITS.search(body) is None:
+    if _orjson is not None and not _has_long_digit_run(body):
         try:
             return True, _orjson.loads(body)
         except ValueError:  # orjson.JSONDecodeError is a ValueError
