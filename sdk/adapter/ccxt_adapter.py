@@ -488,8 +488,8 @@ class CcxtAdapter(ExchangeAdapter):
         if method != "create_order":
             return
         params = args[5] if len(args) > 5 else kwargs.get("params")
-        mapping = isinstance(params, (dict, Mapping))  # a dict: no ABC
-        cid = params.get("clientOrderId") if mapping else None
+        # dict first: a dict skips the Mapping ABC check (Python code).
+        cid = params.get("clientOrderId") if isinstance(params, (dict, Mapping)) else None
         last = record.last
         if isinstance(cid, str) and last is not None:
             # Moved to the end, so the oldest expiries are first and pruning stops early.
