@@ -268,15 +268,6 @@ WALL0 = T0 - timedelta(hours=1, microseconds=333)
 STAMP = int((WALL0 + timedelta(seconds=3)).timestamp() * 1000)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh journal on each backend (the report's SQL runs on both)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "odd.sqlite")
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def _paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record which fold ran: "sql" (the database's sums) or "chunked" (the text)."""
     import exsdk.app.quality_frames as frames

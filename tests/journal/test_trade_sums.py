@@ -30,14 +30,6 @@ _COUNTED = ("trades", "exact", "amount", "notional", "neg_amount", "neg_notional
 _COUNTED += ("fee", "fee_notional", "timed")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "j.sqlite")
-    url: str = request.getfixturevalue("pg_url")
-    return url
-
-
 def _value(hi: Any, lo: Any) -> int:
     return int(hi) * _LIMB + int(lo)
 
