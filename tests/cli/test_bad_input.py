@@ -123,6 +123,22 @@ def test_report_of_unknown_run(runner: CliRunner, tmp_path: Path) -> None:
     assert "no run 'zzz'" in line and str(path) in line and "abc" in line
 
 
+def test_a_failed_report_leaves_the_cycle_collector_as_it_was(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # `exsdk report` pauses the collector for its work (cli._NoCycleCollector); run in a
+    # process of tests, it must hand it back as it found it, on the error path too.
+    import gc
+
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            bad(runner, ["report", "abc", "--journal", str(tmp_path / "none.sqlite")])
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
 def test_report_without_journal(runner: CliRunner, tmp_path: Path) -> None:
     line = bad(runner, ["report", "abc", "--journal", str(tmp_path / "none.sqlite")])
     assert "no journal" in line

@@ -10,6 +10,7 @@ finished run does nothing: no venue contact, the journal byte for byte the same.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import html
 import re
@@ -65,6 +66,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp / "report.html"
     report = runner.invoke(app, ["report", RUN, "--journal", str(journal), "--out", str(out)])
     assert report.exit_code == 0, (report.stdout, report.stderr)
+    assert gc.isenabled()  # paused for the report's work only (cli._NoCycleCollector)
     with Journal.open(journal) as j:
         quality = execution_quality(j, RUN)
     return Run(result.stdout, journal, out.read_text(), report.stdout, quality)
