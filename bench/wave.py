@@ -20,6 +20,11 @@ the load average. The notes add when the first request left, and the ratio of th
 time (``thread_time``) each path used until its last request: on a machine shared with
 other work, steadier than the wall times (it leaves out the intents' disk sync).
 
+They also give when each wave was complete, so that work moved from before the last
+request to after it shows: for the SDK when the wave's gather is over (every reply
+validated, journaled and the child's state committed; the run stops there), for raw ccxt
+when its ``gather`` returns (every reply parsed).
+
 Every timed wave, of either path, starts after a full garbage collection. Without it,
 which wave paid for a full collection was luck: with ccxt's markets loaded (two exchanges,
 about 210,000 objects) one costs 60-500 ms, more than a whole 10-child wave, and it lands
@@ -70,9 +75,13 @@ class _WaveOut(Exception):
 class _StopAfterSends(VirtualClock):
     def __init__(self) -> None:
         super().__init__(T0)
+        self.complete_at: float | None = None
+        """``perf_counter()`` when the wave first waited for its cancel time: every
+        child's reply validated and its state committed (the broker's gather is over)."""
 
     async def sleep_until(self, when: datetime) -> None:
         if when > T0:
+            self.complete_at = time.perf_counter()
             raise _WaveOut
         await super().sleep_until(when)
 
@@ -112,6 +121,9 @@ class Waves:
         self.cpu_start = 0.0
         self.cpu_last = 0.0
         """CPU seconds (``thread_time``) from the start of the last wave to its last request."""
+        self.complete = 0.0
+        """Seconds from the start of the last wave until it was complete: every reply
+        processed (and, for the SDK, validated, journaled and its state committed)."""
 
     async def setup(self) -> None:
         await self.adapter.load_markets()
@@ -129,11 +141,12 @@ class Waves:
                 started.append(time.perf_counter())
                 self.cpu_start = time.thread_time()
 
+        clock = _StopAfterSends()
         broker = Broker(
             self.adapter,
             Environment.PREPROD,
             self.journal,
-            _StopAfterSends(),
+            clock,
             run_id=f"w{self.runs}",
             limit_prices=LimitPriceComputer(Decimal("0.5"), max_age=None),
             twap=TwapConfig(waves=1),
@@ -145,7 +158,9 @@ class Waves:
             await broker.submit_orders(_parents(n))
         sent = list(self.transport.sent)
         assert len(sent) == n and len(started) == 1, (len(sent), started)
+        assert clock.complete_at is not None
         self.cpu_last = self.transport.sent_cpu[-1] - self.cpu_start
+        self.complete = clock.complete_at - started[0]
         return [t - started[0] for t in sent]
 
     async def raw(self, n: int) -> list[float]:
@@ -168,6 +183,7 @@ class Waves:
                 for i in range(n)
             )
         )
+        self.complete = time.perf_counter() - start
         sent = list(self.raw_transport.sent)
         assert len(sent) == n
         self.cpu_last = self.raw_transport.sent_cpu[-1] - cpu_start
@@ -195,17 +211,20 @@ async def _measure(journal_path: str, rounds: int, sizes: tuple[int, ...]) -> di
         for n in sizes:
             sdk_last, raw_last, sdk_all, raw_all = [], [], [], []
             sdk_first, raw_first, sdk_cpu, raw_cpu = [], [], [], []
+            sdk_done, raw_done = [], []
             full = {"sdk": 0, "raw": 0}
             for _ in range(rounds):
                 gc.collect()  # each path starts even (see the module's docstring)
                 before = _full_collections()
                 r = await waves.raw(n)
                 raw_cpu.append(waves.cpu_last)
+                raw_done.append(waves.complete)
                 full["raw"] += _full_collections() - before
                 gc.collect()
                 before = _full_collections()
                 s = await waves.sdk(n)
                 sdk_cpu.append(waves.cpu_last)
+                sdk_done.append(waves.complete)
                 full["sdk"] += _full_collections() - before
                 raw_last.append(max(r))
                 sdk_last.append(max(s))
@@ -220,6 +239,9 @@ async def _measure(journal_path: str, rounds: int, sizes: tuple[int, ...]) -> di
                 "sdk_first_s": statistics.median(sdk_first),
                 "raw_first_s": statistics.median(raw_first),
                 "cpu_ratio": statistics.median(sdk_cpu) / statistics.median(raw_cpu),
+                "sdk_complete_s": statistics.median(sdk_done),
+                "raw_complete_s": statistics.median(raw_done),
+                "complete_ratio": statistics.median(sdk_done) / statistics.median(raw_done),
                 "sdk_p50_s": _pct(sdk_all, 0.5),
                 "sdk_p99_s": _pct(sdk_all, 0.99),
                 "raw_p50_s": _pct(raw_all, 0.5),
@@ -253,6 +275,8 @@ def run(quick: bool = False) -> Result:
             f"p50 {f['sdk_p50_s'] * 1e3:.2f} / p99 {f['sdk_p99_s'] * 1e3:.2f} ms (raw "
             f"{f['raw_p50_s'] * 1e3:.2f} / {f['raw_p99_s'] * 1e3:.2f} ms); first request "
             f"{f['sdk_first_s'] * 1e3:.2f} ms (raw {f['raw_first_s'] * 1e3:.2f} ms); "
+            f"wave complete {f['sdk_complete_s'] * 1e3:.2f} ms (raw "
+            f"{f['raw_complete_s'] * 1e3:.2f} ms), ratio {f['complete_ratio']:.2f}; "
             f"CPU-time ratio to the last request {f['cpu_ratio']:.2f}; full collections "
             f"inside the waves: SDK {f['sdk_full_gc']}, raw {f['raw_full_gc']}"
         )
