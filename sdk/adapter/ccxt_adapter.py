@@ -98,6 +98,9 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 # ccxt methods whose malformed reply leaves the outcome unknown: the venue answered, so it
 # may well have placed the order; the broker must look it up before any resend.
 _OUTCOME_UNKNOWN_ON_MALFORMED = frozenset({"create_order"})
+# ccxt methods after whose reply :meth:`CcxtAdapter._call` yields one loop turn before
+# judging it: a wave's creates, sent concurrently, each wait for no other's reply checks.
+_YIELD_AFTER_REPLY = frozenset({"create_order"})
 
 _T = TypeVar("_T")
 
@@ -453,6 +456,14 @@ class CcxtAdapter(ExchangeAdapter):
         with recording() as record:
             try:
                 result = await getattr(self._exchange, method)(*args, **kwargs)
+                if method in _YIELD_AFTER_REPLY:
+                    # The request is out and ccxt has read its reply: let the other
+                    # children of a wave that are ready to send go before this reply is
+                    # checked, noted and validated (a reply read in the same turn, as from
+                    # an in-process venue, must not hold back the next child's request).
+                    # Cancelled here, the reply is lost like any other: the finally below
+                    # still notes the request's expiry.
+                    await asyncio.sleep(0)
                 shape = self.reply_shapes.get(method)
                 if shape is not None:
                     self._check_replies(method, shape, record)
@@ -848,10 +859,7 @@ class CcxtAdapter(ExchangeAdapter):
             None if price is None else float(price),
             params,
         )
-        # The request is out: let the other children of a wave that are ready to send go
-        # before this reply is validated (a reply read in the same turn, as from an
-        # in-process venue, must not hold back the next child's request).
-        await asyncio.sleep(0)
+        # (_call let the wave's other ready children send before it checked this reply.)
         # The reply may leave out what the SDK itself sent (hyperliquid acknowledges a
         # filled market order with its id, amount and average only): fill it from the
         # request, marked in ``from_request``, rather than call a placed order unknown.

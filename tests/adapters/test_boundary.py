@@ -123,6 +123,78 @@ async def test_the_request_carries_the_client_order_id(futures_venue: FakeVenue)
     assert order.id and isinstance(order.amount, Decimal)
 
 
+async def test_concurrent_creates_all_leave_before_any_reply_is_judged(
+    futures_venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake venue answers within the request's own loop turn, as an in-process one
+    # does. A wave's creates are concurrent tasks: each reply's checks (its shape, the
+    # request's expiry, the validation into a model) wait until every create that was
+    # ready to send has sent, so no create's request waits for another's reply checks.
+    futures_venue.routes[ORDER] = sample("futures_new_order_result_real_btcusdt_limit_new.json")
+    judged: list[tuple[str, int]] = []
+
+    def sent() -> int:
+        return sum(1 for method, path, _ in futures_venue.requests if (method, path) == ORDER)
+
+    def spy(adapter: Any, name: str) -> None:
+        real = getattr(adapter, name)
+
+        def spied(*args: Any) -> Any:
+            judged.append((name, sent()))
+            return real(*args)
+
+        monkeypatch.setattr(adapter, name, spied)
+
+    async with _futures(futures_venue) as adapter:
+        await adapter.load_markets()
+        for name in ("_check_replies", "_note_requests", "_parse"):
+            spy(adapter, name)
+        orders = await asyncio.gather(
+            *(
+                adapter.create_order(
+                    "BTC/USDT:USDT",
+                    "limit",
+                    Side.BUY,
+                    Decimal("0.010"),
+                    Decimal("30000.1"),
+                    client_order_id=f"exsdk-w-{i}",
+                )
+                for i in range(5)
+            )
+        )
+        assert sorted(judged) == sorted(
+            (n, 5) for n in ("_check_replies", "_note_requests", "_parse") for _ in range(5)
+        )
+        assert all(o.id for o in orders)
+        assert all(adapter.create_expires_at(f"exsdk-w-{i}") is not None for i in range(5))
+
+
+async def test_a_create_cancelled_after_its_request_left_still_notes_its_expiry(
+    futures_venue: FakeVenue,
+) -> None:
+    # Cancelled in the loop turn it yields after its reply was read: the request left,
+    # so when it stops being executable must still be known (a resend waits for it).
+    futures_venue.routes[ORDER] = sample("futures_new_order_result_real_btcusdt_limit_new.json")
+    async with _futures(futures_venue) as adapter:
+        await adapter.load_markets()
+        task = asyncio.ensure_future(
+            adapter.create_order(
+                "BTC/USDT:USDT",
+                "limit",
+                Side.BUY,
+                Decimal("0.010"),
+                Decimal("30000.1"),
+                client_order_id="exsdk-c-1",
+            )
+        )
+        await asyncio.sleep(0)  # the task ran up to its yield after the reply
+        assert futures_venue.requests[-1][:2] == ORDER
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert adapter.create_expires_at("exsdk-c-1") is not None
+
+
 async def test_create_expiry_is_signed_and_forgotten_once_long_past(
     futures_venue: FakeVenue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
