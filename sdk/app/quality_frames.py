@@ -296,7 +296,7 @@ def vectorised_quality(
     # One snapshot: a broker still writing the run adds nothing half-way through the reads.
     with journal.snapshot():
         run = _read_run(journal, run_id)
-        folded = _sql_fold(journal, run_id, run, journal.report_trade_sums(run_id))
+        folded = _sql_fold(journal, run_id, run, journal.report_trade_sum_limbs(run_id))
         if folded is None:
             folded = _chunked_fold(journal, run_id, run, keep_trades=trades != "none")
             if folded is None:
@@ -381,57 +381,106 @@ def _decimal(total: int | None) -> Decimal:
     return _ZERO if total is None else Decimal(total).scaleb(-18, context=_EXACT)
 
 
+_LIMB = 10**9
+
+
+def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> list[int]:
+    """``values`` (ints) summed by ``groups`` (0 .. n-1), exactly, as Python ints: in int64
+    when no sum can leave it (the sum of every |value| fits), else as Python ints."""
+    if values.dtype != object and len(values):
+        low, high = int(values.min()), int(values.max())
+        if max(-low, high) * len(values) < 2**63:
+            out = np.zeros(n, dtype=np.int64)
+            np.add.at(out, groups, values)
+            result: list[int] = out.tolist()
+            return result
+        values = values.astype(object)
+    exact = np.zeros(n, dtype=object)  # Python int 0s: object adds are Python's, exact
+    if len(values):
+        np.add.at(exact, groups, values)
+    return [int(v) for v in exact.tolist()]
+
+
+def _limb_sums(
+    c: Mapping[str, np.ndarray], name: str, rows: np.ndarray, groups: np.ndarray, n: int
+) -> tuple[list[int], list[int]]:
+    """The ``hi`` and ``lo`` limbs of ``name`` over ``rows`` (a mask), summed by ``groups``."""
+    return (
+        _group_sum(c[f"{name}_hi"][rows], groups, n),
+        _group_sum(c[f"{name}_lo"][rows], groups, n),
+    )
+
+
 def _int_sums(
-    run: _Run, sums: pd.DataFrame, kid_of: np.ndarray, pid: np.ndarray, keep: np.ndarray
+    run: _Run, c: Mapping[str, np.ndarray], kid_of: np.ndarray, pid: np.ndarray, keep: np.ndarray
 ) -> tuple[_Sums, _Sums]:
     """The fill sums per parent and the |amount| sums per child from the database's rows,
-    added as Python integers at 18 decimals (exact; one Decimal per sum at the end)."""
+    each limb summed by group in int64 where no sum can overflow it, then made one Python
+    integer at 18 decimals per group (exact; one Decimal per sum at the end). A sum no row
+    added to stays untouched (``Decimal(0)``, as the row path's start value)."""
     n_parents, n_kids = len(run.parents), len(run.kids)
     group_of = {o.order_id: g for g, (o, _) in enumerate(run.parents)}
     quotes = [_quote_of(s) for _, s in run.parents]
     bases = [base_of(s) for _, s in run.parents]
-    amount, notional = sums["amount"].tolist(), sums["notional"].tolist()
-    neg_amount, neg_notional = sums["neg_amount"].tolist(), sums["neg_notional"].tolist()
-    fee, fee_notional = sums["fee"].tolist(), sums["fee_notional"].tolist()
-    exact, fee_rows = sums["exact"].tolist(), sums["fees"].tolist()
-    currencies = sums["fee_currency"].tolist()
-    groups = [group_of.get(p, -1) for p in pid.tolist()]
-    kept = keep.tolist()
+    exact = c["exact"]
+    counted = exact > 0
+
+    # Per child: |amount| = amount - 2 x the negative amounts, and the same for notional.
+    k_rows = kid_of[counted]
+    t_count = _group_sum(exact[counted], k_rows, n_kids)
     t_amount: list[int | None] = [None] * n_kids
     t_value: list[int | None] = [None] * n_kids
-    t_count = [0] * n_kids
+    a_hi, a_lo = _limb_sums(c, "amount", counted, k_rows, n_kids)
+    na_hi, na_lo = _limb_sums(c, "neg_amount", counted, k_rows, n_kids)
+    v_hi, v_lo = _limb_sums(c, "notional", counted, k_rows, n_kids)
+    nv_hi, nv_lo = _limb_sums(c, "neg_notional", counted, k_rows, n_kids)
+    for k in np.flatnonzero(np.asarray(t_count) > 0).tolist():
+        t_amount[k] = (a_hi[k] - 2 * na_hi[k]) * _LIMB + a_lo[k] - 2 * na_lo[k]
+        t_value[k] = (v_hi[k] - 2 * nv_hi[k]) * _LIMB + v_lo[k] - 2 * nv_lo[k]
+
+    # Per parent: the trades of its own venue orders.
+    groups = np.asarray([group_of.get(p, -1) for p in pid.tolist()], dtype=np.int64)
+    filled = counted & keep & (groups >= 0)
+    g_rows = groups[filled]
+    f_count = _group_sum(exact[filled], g_rows, n_parents)
     f_amount: list[int | None] = [None] * n_parents
     f_value: list[int | None] = [None] * n_parents
-    f_quote: list[int | None] = [None] * n_parents
-    f_count = [0] * n_parents
+    a_hi, a_lo = _limb_sums(c, "amount", filled, g_rows, n_parents)
+    v_hi, v_lo = _limb_sums(c, "notional", filled, g_rows, n_parents)
+    for g in np.flatnonzero(np.asarray(f_count) > 0).tolist():
+        f_amount[g] = a_hi[g] * _LIMB + a_lo[g]
+        f_value[g] = v_hi[g] * _LIMB + v_lo[g]
+
+    # Fees by (parent, currency), each parent's currencies in the order its rows name them
+    # first; in quote currency: a quote fee as it is, a base fee at the trade's price.
+    with_fee = filled & (c["fees"] > 0)
+    fee_rows = np.flatnonzero(with_fee)
+    fee_groups = groups[fee_rows].tolist()
+    currencies = [
+        quotes[g] if cur is None else str(cur)
+        for g, cur in zip(fee_groups, c["fee_currency"][fee_rows].tolist(), strict=True)
+    ]
+    keys: dict[tuple[int, str], int] = {}
+    codes = np.asarray(
+        [keys.setdefault(key, len(keys)) for key in zip(fee_groups, currencies, strict=True)],
+        dtype=np.int64,
+    )
+    f_hi, f_lo = _limb_sums(c, "fee", with_fee, codes, len(keys))
+    fn_hi, fn_lo = _limb_sums(c, "fee_notional", with_fee, codes, len(keys))
     f_fees: list[dict[str, int]] = [{} for _ in range(n_parents)]
-    for r, k in enumerate(kid_of.tolist()):
-        count = exact[r]
-        if not count:
-            continue
-        a, v = amount[r], notional[r]
-        old = t_amount[k]
-        t_amount[k] = a - 2 * neg_amount[r] + (0 if old is None else old)
-        old = t_value[k]
-        t_value[k] = v - 2 * neg_notional[r] + (0 if old is None else old)
-        t_count[k] += count
-        g = groups[r]
-        if not kept[r] or g < 0:
-            continue
-        old = f_amount[g]
-        f_amount[g] = a if old is None else old + a
-        old = f_value[g]
-        f_value[g] = v if old is None else old + v
-        f_count[g] += count
-        if fee_rows[r]:
-            cur = currencies[r]
-            cur = quotes[g] if cur is None else str(cur)
-            cost = fee[r]
-            f_fees[g][cur] = f_fees[g].get(cur, 0) + cost
-            in_quote = cost if cur == quotes[g] else fee_notional[r] if cur == bases[g] else None
-            if in_quote is not None:
-                old = f_quote[g]
-                f_quote[g] = in_quote if old is None else old + in_quote
+    f_quote: list[int | None] = [None] * n_parents
+    for (g, cur), code in keys.items():
+        cost = f_hi[code] * _LIMB + f_lo[code]
+        f_fees[g][cur] = cost
+        if cur == quotes[g]:
+            in_quote: int | None = cost
+        elif cur == bases[g]:
+            in_quote = fn_hi[code] * _LIMB + fn_lo[code]
+        else:
+            in_quote = None
+        if in_quote is not None:
+            old = f_quote[g]
+            f_quote[g] = in_quote if old is None else old + in_quote
     fill = _Sums(
         [_decimal(x) for x in f_amount],
         [_decimal(x) for x in f_value],
@@ -450,35 +499,37 @@ def _int_sums(
 
 
 def _sql_fold(
-    journal: Journal, run_id: str, run: _Run, sums: pd.DataFrame | None
+    journal: Journal, run_id: str, run: _Run, sums: Mapping[str, np.ndarray] | None
 ) -> _Folded | None:
     """The fold from the journal's exact integer sums (schema version 4,
-    :meth:`~exsdk.journal.base.Journal.report_trade_sums`): one row per
+    :meth:`~exsdk.journal.base.Journal.report_trade_sum_limbs`): one row per
     (child, venue order, exchange, symbol, fee currency) instead of one per trade; the
     trades without exact integers folded from their text. ``None`` when the sums cannot be
     used: one overflowed, or a (parent, venue order) has trades of two exchanges or
     symbols, so a venue trade may be journaled twice (the chunked fold checks exactly)."""
     if sums is None:
         return None
-    kid_of = run.kid_index.get_indexer(pd.Index(sums["client_order_id"].to_numpy(dtype=object)))
+    kid_of = run.kid_index.get_indexer(pd.Index(sums["client_order_id"], dtype=object))
     known = kid_of >= 0
-    sums, kid_of = sums[known].reset_index(drop=True), kid_of[known]
+    if not known.all():
+        sums = {name: column[known] for name, column in sums.items()}
+        kid_of = kid_of[known]
     inexact = None
-    if len(sums) and (sums["exact"] < sums["trades"]).any():
+    if len(kid_of) and (sums["exact"] < sums["trades"]).any():
         inexact = journal.report_inexact_trades(run_id)
-    # Where one venue order of one parent has trades under two exchanges or symbols.
-    places: dict[tuple[int, str], set[tuple[str, str]]] = {}
     pid = run.kid_pid[kid_of]
-    ccxt = sums["ccxt_order_id"].to_numpy(dtype=object)
-    keep = run.owned.keep(pid, ccxt) if len(sums) else np.zeros(0, dtype=bool)
-    where = zip(
-        pid[keep].tolist(),
-        ccxt[keep],
-        sums["exchange"].to_numpy(dtype=object)[keep],
-        sums["symbol"].to_numpy(dtype=object)[keep],
-        strict=True,
-    )
-    extra = []
+    ccxt = sums["ccxt_order_id"]
+    keep = run.owned.keep(pid, ccxt) if len(kid_of) else np.zeros(0, dtype=bool)
+    where = [
+        pd.DataFrame(
+            {
+                "p": pid[keep],
+                "o": ccxt[keep],
+                "e": sums["exchange"][keep],
+                "s": sums["symbol"][keep],
+            }
+        )
+    ]
     if inexact is not None and len(inexact):
         i_kid = run.kid_index.get_indexer(
             pd.Index(inexact["client_order_id"].to_numpy(dtype=object))
@@ -487,18 +538,20 @@ def _sql_fold(
         i_pid = run.kid_pid[i_kid[i_kid >= 0]]
         i_ccxt = inexact["ccxt_order_id"].to_numpy(dtype=object)
         i_keep = run.owned.keep(i_pid, i_ccxt) if len(inexact) else np.zeros(0, dtype=bool)
-        extra = list(
-            zip(
-                i_pid[i_keep].tolist(),
-                i_ccxt[i_keep],
-                inexact["exchange"].to_numpy(dtype=object)[i_keep],
-                inexact["symbol"].to_numpy(dtype=object)[i_keep],
-                strict=True,
+        where.append(
+            pd.DataFrame(
+                {
+                    "p": i_pid[i_keep],
+                    "o": i_ccxt[i_keep],
+                    "e": inexact["exchange"].to_numpy(dtype=object)[i_keep],
+                    "s": inexact["symbol"].to_numpy(dtype=object)[i_keep],
+                }
             )
         )
-    for p, o, exchange, symbol in [*where, *extra]:
-        places.setdefault((p, o), set()).add((exchange, symbol))
-    if any(len(v) > 1 for v in places.values()):
+    # Where one venue order of one parent has trades under two exchanges or symbols:
+    # its distinct (exchange, symbol) places are more than one.
+    places = pd.concat(where, ignore_index=True) if len(where) > 1 else where[0]
+    if places.drop_duplicates().duplicated(subset=["p", "o"]).any():
         return None
 
     fill, twap = _int_sums(run, sums, kid_of, pid, keep)
@@ -514,16 +567,14 @@ def _sql_spans(
     journal: Journal,
     run_id: str,
     run: _Run,
-    sums: pd.DataFrame,
+    sums: Mapping[str, np.ndarray],
     kid_of: np.ndarray,
     folded: _Folded,
 ) -> None:
     """Each parent's first and last trade time from the groups' venue timestamps, and the
     journaled times of the trades without one (read only when there are such trades)."""
-    timed = sums["timed"].to_numpy(dtype=np.int64) > 0
-    ms = np.concatenate(
-        [sums["first_ms"].to_numpy()[timed], sums["last_ms"].to_numpy()[timed]]
-    ).astype(object)
+    timed = sums["timed"] > 0
+    ms = np.concatenate([sums["first_ms"][timed], sums["last_ms"][timed]]).astype(object)
     pids = np.concatenate([run.kid_pid[kid_of][timed]] * 2)
     frame = pd.DataFrame({"timestamp": ms, "at": np.full(len(ms), None, dtype=object)})
     if (sums["timed"] < sums["trades"]).any():

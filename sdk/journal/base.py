@@ -50,6 +50,7 @@ _ORJSON_OPTIONS = (
 
 if TYPE_CHECKING:
     # Only the DataFrame readers need pandas; importing it costs a third of start-up.
+    import numpy as np
     import pandas as pd
 
 __all__ = [
@@ -755,16 +756,31 @@ _REPORT_SUMS_SQL = (
 )
 
 
-def _exact_sums(his: Sequence[Any], los: Sequence[Any]) -> list[int] | None:
-    """Per group, ``SUM(hi) * 10**9 + SUM(lo)``: the exact sum at 18 decimals; ``None``
-    when a sum is not an integer (a float is never exact)."""
-    kinds = set(map(type, his)) | set(map(type, los))
+_REPORT_SUM_PAIRS = ("amount", "notional", "neg_amount", "neg_notional", "fee", "fee_notional")
+"""The limb sums :meth:`Journal.report_trade_sums` makes one exact integer each."""
+
+
+def _limb_array(column: np.ndarray) -> np.ndarray | None:
+    """One limb sum column as the driver gave it: int64 when every value is an integer
+    that fits, else Python ints (object); ``None`` when one is not an integer (a float is
+    never exact)."""
+    import numpy as np
+
+    kinds = set(map(type, column.tolist()))
     if kinds <= {int}:  # SQLite: ints, or a REAL where a sum left 64 bits
-        return [h * _LIMB + lo for h, lo in zip(his, los, strict=True)]
+        try:
+            return column.astype(np.int64)
+        except OverflowError:  # pragma: no cover - SQLite's integers are 64-bit
+            return column
     if float in kinds:
         return None
-    # PostgreSQL: NUMERIC sums (Decimal, integral).
-    return [int(h) * _LIMB + int(lo) for h, lo in zip(his, los, strict=True)]
+    # PostgreSQL: NUMERIC sums (Decimal, integral), which may pass 64 bits.
+    exact = np.empty(len(column), dtype=object)
+    exact[:] = [int(v) for v in column.tolist()]
+    try:
+        return exact.astype(np.int64)
+    except OverflowError:
+        return exact
 
 
 def _object_frame(rows: list[Any], names: Sequence[str]) -> pd.DataFrame:
@@ -1409,40 +1425,60 @@ class Journal:
         value that does not fit them, or one written before version 3) are counted here but
         summed by the caller from :meth:`report_inexact_trades`.
         """
-        with _fail_closed(self):
-            rows = self._execute(_REPORT_SUMS_SQL, (run_id,)).fetchall()
-        return self._sums_frame(rows)
-
-    @staticmethod
-    def _sums_frame(rows: list[Any]) -> pd.DataFrame | None:
-        """:meth:`report_trade_sums`' frame of its query's rows (pairs of limb sums made one
-        exact int each, column by column)."""
+        columns = self.report_trade_sum_limbs(run_id)
+        if columns is None:
+            return None
         require("pandas", "report", "the journal's DataFrame readers")
         import pandas as pd
 
-        columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) or [()] * 23
-        # amount, notional, neg amount, neg notional; fee, fee notional: (hi, lo) positions
-        pairs = [_exact_sums(columns[hi], columns[hi + 1]) for hi in (7, 9, 11, 13, 16, 18)]
-        if any(p is None for p in pairs):
-            return None
-        amount, notional, neg_amount, neg_notional, fee, fee_notional = (p or [] for p in pairs)
-        values: list[Sequence[Any]] = [
-            *columns[:7],
-            amount,
-            notional,
-            neg_amount,
-            neg_notional,
-            columns[15],
-            fee,
-            fee_notional,
-            *columns[20:],
-        ]
+        values = {name: columns[name].tolist() for name in _REPORT_SUM_COLUMNS[:7]}
+        for name in _REPORT_SUM_PAIRS:
+            values[name] = [
+                h * _LIMB + lo
+                for h, lo in zip(
+                    columns[f"{name}_hi"].tolist(), columns[f"{name}_lo"].tolist(), strict=True
+                )
+            ]
+        for name in ("fees", "first_ms", "last_ms", "timed"):
+            values[name] = columns[name].tolist()
         return pd.DataFrame(
-            {
-                name: pd.Series(list(v), dtype=object)
-                for name, v in zip(_REPORT_SUM_COLUMNS, values, strict=True)
-            }
+            {name: pd.Series(values[name], dtype=object) for name in _REPORT_SUM_COLUMNS}
         )
+
+    def report_trade_sum_limbs(self, run_id: str) -> dict[str, np.ndarray] | None:
+        """:meth:`report_trade_sums` as arrays, each limb sum as it is kept (``amount_hi``,
+        ``amount_lo`` .. ``fee_notional_lo``: the exact sum is ``hi * 10**9 + lo`` at
+        :data:`EXACT_SCALE` decimals), for a reader that adds them up by group itself.
+
+        Keys (``client_order_id`` .. ``fee_currency``), ``first_ms`` and ``last_ms`` are
+        object arrays as the driver gave them; the counts (``trades``, ``exact``, ``fees``,
+        ``timed``) int64; a limb column int64 when every value is an integer that fits, else
+        an object array of Python ints (PostgreSQL's NUMERIC sums beyond 64 bits). ``None``
+        when a sum is not an integer (a REAL where a limb sum left 64 bits on SQLite).
+        """
+        require("numpy", "report", "the journal's DataFrame readers")
+        import numpy as np
+
+        with _fail_closed(self):
+            rows = self._execute(_REPORT_SUMS_SQL, (run_id,)).fetchall()
+        names = (*_REPORT_SUM_COLUMNS[:5], *_SUM_VALUE_COLUMNS)
+        # One 2-D object array from the row tuples (numpy's C loop), then column views.
+        table = np.empty((len(rows), len(names)), dtype=object)
+        if rows:
+            table[:] = rows
+        out: dict[str, np.ndarray] = {}
+        for i, name in enumerate(names):
+            column = np.ascontiguousarray(table[:, i])
+            if name in ("trades", "exact", "fees", "timed"):
+                out[name] = column.astype(np.int64)
+            elif name.endswith(("_hi", "_lo")):
+                limbs = _limb_array(column)
+                if limbs is None:
+                    return None
+                out[name] = limbs
+            else:
+                out[name] = column
+        return out
 
     def report_inexact_trades(self, run_id: str) -> pd.DataFrame:
         """:meth:`report_trades` of the trades without exact integers, with ``exchange``

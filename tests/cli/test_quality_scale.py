@@ -442,6 +442,27 @@ def test_a_sum_beyond_64_bits_is_folded_from_the_text(
     assert_same(fast, rows)
 
 
+def test_sums_of_a_parent_beyond_64_bits_add_exactly(
+    where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each child's summary fits 64 bits, their sum over the parent does not (6e9 twice:
+    high limbs of 6e18): the report adds the limbs by parent beyond int64, exactly, from
+    the database's sums on both backends."""
+    used = _paths(monkeypatch)
+    trades = {
+        "xodd-1-0": [_trade("1", "o10", "0.5", "6000000000", timestamp=STAMP)],
+        "xodd-1-1": [_trade("2", "o11", "0.25", "6000000000", timestamp=STAMP + 3001)],
+        "xodd-2-0": [_trade("9", "o20", "2000", "0.5", timestamp=STAMP, side="sell")],
+    }
+    with Journal.open(where) as journal:
+        _write_odd_run(journal, "big2", 1.0, trades)
+        fast = execution_quality(journal, "big2")
+        rows = execution_quality_rows(journal, "big2")
+    assert used == ["sql"]
+    assert fast.parents["filled"].tolist() == [Decimal("12000000000"), Decimal("-0.5")]
+    assert_same(fast, rows)
+
+
 def test_the_report_reads_only_the_trades_its_charts_draw(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
