@@ -98,3 +98,35 @@ def test_a_long_title_is_made_to_fit_its_panel() -> None:
     axes.step([0, 1], [1.0, 2.0], "#000000", 1.0)
     texts = ET.fromstring(short.svg()).iter(f"{SVG}text")
     assert [t.get("font-size") for t in texts if t.text == "BTC"] == ["14"]
+
+
+def test_markers_are_written_as_each_coordinate_alone_would_be() -> None:
+    # The markers' path is written in one format over arrays (svg.Axes.triangles); it must
+    # be the text of each coordinate through _n, minus zeros, halves and all.
+    import random
+
+    from exsdk.app.svg import _n
+
+    rng = random.Random(7)
+    xs = [-0.04, -0.0, 0.0, 0.05, -0.05, 0.15, -0.25, 1e-300, -1e-300, 12345.65]
+    xs += [rng.uniform(-1000, 1000) for _ in range(500)]
+    ys = [rng.choice([0.0, -0.0, 0.049, -0.049, rng.uniform(-5, 5)]) for _ in xs]
+    areas = [rng.choice([0.0004, 0.01, rng.uniform(0.001, 900)]) for _ in xs]
+    for up in (True, False):
+        fig = Figure(400, 300)
+        [[ax]] = fig.grid(1, 1, left=50, right=10, top=10, bottom=40, gap_x=0, gap_y=0)
+        ax.triangles(xs, ys, areas, up=up, color="#000000")
+        [draw] = ax._draws
+
+        def sx(v: float) -> float:
+            return v * 1.0 - 0.0
+
+        def sy(v: float) -> float:
+            return 3.0 - v
+
+        sign = 1 if up else -1
+        expected = "".join(
+            f"M{_n(sx(x))} {_n(sy(y) - sign * r)}l{_n(r)} {_n(2 * sign * r)}h{_n(-2 * r)}z"
+            for x, y, r in ((x, y, math.sqrt(a) / 2) for x, y, a in zip(xs, ys, areas, strict=True))
+        )
+        assert f'd="{expected}"' in draw(sx, sy)
