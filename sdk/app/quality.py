@@ -182,6 +182,10 @@ def slippage_bps(side: Side, price: Decimal, reference: Decimal) -> Decimal:
     return signed / reference * BPS
 
 
+def _at(sample: tuple[datetime, Decimal]) -> datetime:
+    return sample[0]
+
+
 def time_weighted_mean(
     samples: Sequence[tuple[datetime, Decimal]], start: datetime, end: datetime
 ) -> Decimal | None:
@@ -190,12 +194,21 @@ def time_weighted_mean(
     Each sample holds until the next; the last one before ``start`` carries in. ``None``
     when no sample covers any of the span.
     """
-    ordered = sorted(samples)
+    return _mean_of_ordered(sorted(samples), start, end)
+
+
+def _mean_of_ordered(
+    ordered: Sequence[tuple[datetime, Decimal]], start: datetime, end: datetime
+) -> Decimal | None:
+    """:func:`time_weighted_mean` of samples sorted already (as :func:`_samples_by_symbol`
+    gives them): the last sample at or before ``start`` and those inside the span are
+    found by bisection, not by comparing every sample's time (pandas Timestamps, slow)."""
     if end <= start:
         return None
-    before = [s for s in ordered if s[0] <= start]
-    inside = [s for s in ordered if start < s[0] < end]
-    points = ([(start, before[-1][1])] if before else []) + inside
+    first = bisect.bisect_right(ordered, start, key=_at)  # ordered[:first]: at <= start
+    stop = bisect.bisect_left(ordered, end, lo=first, key=_at)  # ordered[first:stop]: < end
+    inside = list(ordered[first:stop])
+    points = ([(start, ordered[first - 1][1])] if first else []) + inside
     if not points:
         return None
     total = _ZERO
@@ -298,7 +311,7 @@ def _arrival(ordered: Sequence[tuple[datetime, Decimal]], start: datetime) -> De
     first one after it. ``ordered``: one symbol's samples sorted, as
     :func:`_samples_by_symbol` gives them (sorted once, not once per parent)."""
     # The last sample at or before ``start`` (samples are few; parents are many).
-    index = bisect.bisect_right(ordered, start, key=lambda s: s[0])
+    index = bisect.bisect_right(ordered, start, key=_at)
     if index:
         return ordered[index - 1][1]
     return ordered[0][1] if ordered else None
@@ -399,7 +412,7 @@ def _wave_windows(
                 )
             span = (symbol, wave.start, wave.end)
             if span not in means:
-                means[span] = time_weighted_mean(samples.get(symbol, []), wave.start, wave.end)
+                means[span] = _mean_of_ordered(samples.get(symbol, []), wave.start, wave.end)
             wave_twaps[(symbol, order.order_id, wave.index)] = means[span]
     return _Windows(plans, windows, wave_twaps)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -298,3 +299,38 @@ def test_rejections_group_by_the_venue_family_code(reason: str, grouped: str | N
     """Each venue family's code is read by its own table: a price band is one group name
     on every venue, Bybit's retMsg is the text, a policy reason stays as written."""
     assert rejection_reason(reason) == (grouped if grouped is not None else reason[:80])
+
+
+def test_the_time_weighted_mean_by_bisection_is_the_scan() -> None:
+    # time_weighted_mean finds the carried-in sample and the span's samples by bisection;
+    # the scan over every sample it replaced is the reference: ties on a time, spans
+    # starting or ending on a sample, before the first, after the last, empty.
+    import random
+
+    import pandas as pd
+
+    def scan(samples: list[tuple[datetime, Decimal]], start: datetime, end: datetime) -> Any:
+        ordered = sorted(samples)
+        if end <= start:
+            return None
+        before = [s for s in ordered if s[0] <= start]
+        inside = [s for s in ordered if start < s[0] < end]
+        points = ([(start, before[-1][1])] if before else []) + inside
+        if not points:
+            return None
+        total = weight = Decimal(0)
+        for i, (t, value) in enumerate(points):
+            until = points[i + 1][0] if i + 1 < len(points) else end
+            seconds = Decimal(str((until - t).total_seconds()))
+            total += value * seconds
+            weight += seconds
+        return points[-1][1] if weight == 0 else total / weight
+
+    rng = random.Random(3)
+    for _ in range(300):
+        times = [rng.randrange(0, 40) for _ in range(rng.randrange(0, 12))]
+        # As the report holds them: pandas Timestamps from the mids frame.
+        samples = [(pd.Timestamp(at(t)), Decimal(rng.randrange(1, 999))) for t in times]
+        start, end = rng.randrange(-5, 45), rng.randrange(-5, 45)
+        got = time_weighted_mean(samples, at(start), at(end))
+        assert got == scan(samples, at(start), at(end)), (times, start, end)
