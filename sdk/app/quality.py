@@ -128,7 +128,8 @@ def chart_parents(parents: pd.DataFrame, count: int | None = None) -> pd.DataFra
     if len(parents) <= count:
         return parents
     notional = pd.to_numeric(parents["notional"], errors="coerce").fillna(0.0).abs()
-    order = sorted(range(len(parents)), key=lambda i: (-float(notional.iloc[i]), parents.index[i]))
+    values, labels = notional.tolist(), parents.index.tolist()
+    order = sorted(range(len(parents)), key=lambda i: (-float(values[i]), labels[i]))
     return parents.iloc[sorted(order[:count])]
 
 
