@@ -104,7 +104,9 @@ def _from_ms(ms: Any) -> datetime | None:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def _kids(frame: pd.DataFrame) -> list[_Kid]:
+def _kids(rows: Sequence[tuple[Any, ...]]) -> list[_Kid]:
+    """The children of :meth:`~exsdk.journal.base.Journal.report_child_rows`, one record
+    each, straight from the row tuples."""
     return [
         _Kid(
             parent_order_id=int(pid),
@@ -121,7 +123,7 @@ def _kids(frame: pd.DataFrame) -> list[_Kid]:
             created_at=_from_ms(created),
         )
         for cid, pid, wave, status, ccxt, filled, reason, symbol, side, amount, limit, created in (
-            frame.itertuples(index=False, name=None)
+            rows
         )
     ]
 
@@ -254,17 +256,17 @@ def _read_run(journal: Journal, run_id: str) -> _Run:
     record = journal.run(run_id)
     config = _twap_config(record.params)
     parents = journal.parent_orders(run_id)
-    kid_frame = journal.report_children(run_id)
+    kid_rows = journal.report_child_rows(run_id)
     mids = _mid_samples(journal, run_id)
     samples = _samples_by_symbol(mids)
     planned = _wave_windows(parents, config, samples)
-    kids = _kids(kid_frame)
+    kids = _kids(kid_rows)
     return _Run(
         record=record,
         clock_map=ClockMap.from_events(journal.run_events(run_id)),
         parents=parents,
         kids=kids,
-        kid_index=pd.Index(kid_frame["client_order_id"].to_numpy(dtype=object), dtype=object),
+        kid_index=pd.Index([row[0] for row in kid_rows], dtype=object),
         kid_pid=np.asarray([k.parent_order_id for k in kids], dtype=np.int64),
         owned=_Ownership(kids),
         table=pd.DataFrame(
