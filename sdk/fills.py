@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.extras import require
 from exsdk.models.ccxt import CcxtOrder, CcxtTrade
 from exsdk.models.oms import ChildOrder, OmsFill, Order
@@ -133,8 +134,8 @@ def fold_fill(
     )
 
 
-@attrs.frozen
-class FillDiscrepancy:
+@attrs.frozen(repr=False, eq=False)
+class FillDiscrepancy(Value):
     """The folded quantity of a parent disagrees with what the venue's orders report."""
 
     parent_order_id: int

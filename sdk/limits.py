@@ -35,6 +35,7 @@ from ccxt.base.decimal_to_precision import (
     decimal_to_precision,
 )
 
+from exsdk._value import Value
 from exsdk.errors import InvalidOrderInput
 from exsdk.models.ccxt import MarketLimits
 
@@ -78,8 +79,8 @@ class Action(enum.StrEnum):
     """Send nothing; record the order as rejected with the reason."""
 
 
-@attrs.frozen
-class EnvironmentPolicy:
+@attrs.frozen(repr=False, eq=False)
+class EnvironmentPolicy(Value):
     """One row of the policy table: the action below the minimum and at or above it."""
 
     below_minimum: Action
@@ -169,8 +170,8 @@ def minimal_order_amount(limits: MarketLimits, price: Decimal) -> Decimal:
     return candidate
 
 
-@attrs.frozen
-class SizedOrder:
+@attrs.frozen(repr=False, eq=False)
+class SizedOrder(Value):
     """The outcome of the policy for one order.
 
     ``amount`` is signed, on the step grid; 0 means nothing is sent (see ``rejected``

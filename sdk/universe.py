@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import InvalidOrderInput
 
 __all__ = [
@@ -33,8 +34,8 @@ def asset_id_for(exchange: str, base: str, quote: str) -> int:
     return int(str(int(digest.hexdigest(), 16))[:10])
 
 
-@attrs.frozen
-class Asset:
+@attrs.frozen(repr=False, eq=False)
+class Asset(Value):
     """One tradable pair on one exchange, with its numeric id."""
 
     asset_id: int

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import UnsupportedMethod
 from exsdk.models import (
     Balances,
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     pass
 
 
-@attrs.frozen
-class Capabilities:
+@attrs.frozen(repr=False, eq=False)
+class Capabilities(Value):
     """What an adapter supports; the contract suite skips by these, the broker checks them."""
 
     market_orders: bool = True

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 from pydantic import SecretStr
 
+from exsdk._value import Value
 from exsdk.adapter.venue import Venue
 from exsdk.errors import SdkError
 
@@ -44,8 +45,8 @@ def _optional_secret(value: SecretStr | str | None) -> SecretStr | None:
     return None if value is None else _secret(value)
 
 
-@attrs.frozen
-class Credentials:
+@attrs.frozen(repr=False, eq=False)
+class Credentials(Value):
     """An API key set for one venue. ``repr`` shows the venue, never the key or secret."""
 
     venue: Venue = attrs.field(converter=Venue)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import ccxt.async_support as ccxt_async
 
+from exsdk._value import Value
+
 if TYPE_CHECKING:
     pass
 
@@ -31,8 +33,8 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "exsdk"
 
 
-@attrs.frozen
-class MarketsCache:
+@attrs.frozen(repr=False, eq=False)
+class MarketsCache(Value):
     """A JSON snapshot of one exchange's ccxt markets, so a restart does not reload them.
 
     The snapshot records the exchange id and the ccxt version that parsed it; a snapshot

@@ -60,6 +60,8 @@ from typing import Any, Literal
 
 import attrs
 
+from exsdk._value import Shown, Value
+
 __all__ = [
     "ORDERS",
     "REQUEST_WEIGHT",
@@ -96,16 +98,16 @@ MARGIN_FIXED = 0.010
 MARGIN_RATE = 1e-4
 
 
-@attrs.frozen
-class OrderLimit:
+@attrs.frozen(repr=False, eq=False)
+class OrderLimit(Value):
     """At most ``count`` order requests per ``seconds``."""
 
     count: int = attrs.field(validator=attrs.validators.gt(0))
     seconds: float = attrs.field(validator=attrs.validators.gt(0))
 
 
-@attrs.frozen
-class WeightLimit:
+@attrs.frozen(repr=False, eq=False)
+class WeightLimit(Value):
     """At most ``count`` request weight per ``seconds``."""
 
     count: int = attrs.field(validator=attrs.validators.gt(0))
@@ -119,8 +121,8 @@ def _kind(limit: RateLimit) -> Kind:
     return ORDERS if isinstance(limit, OrderLimit) else REQUEST_WEIGHT
 
 
-@attrs.frozen
-class RequestCost:
+@attrs.frozen(repr=False, eq=False)
+class RequestCost(Value):
     """What one request counts against the venue's limits.
 
     ``stamps`` names the fields of a successful reply in which the venue states, in
@@ -137,8 +139,8 @@ class RequestCost:
         return self.orders if kind == ORDERS else self.weight
 
 
-@attrs.frozen
-class EndpointCost:
+@attrs.frozen(repr=False, eq=False)
+class EndpointCost(Value):
     """The venue's documented cost of one endpoint (data, declared by an adapter).
 
     ``weight`` applies with a ``symbol`` parameter; ``without_symbol`` when there is none
@@ -253,8 +255,8 @@ def _stamp_pattern(fields: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf'"(?:{names})"\s*:\s*"?(\d{{1,16}})\b')
 
 
-@attrs.define(eq=False)
-class Ticket:
+@attrs.define(eq=False, repr=False)
+class Ticket(Shown):
     """One granted request: counted while in flight and one window after its arrival
     (its reply, or the venue's stamp in it)."""
 

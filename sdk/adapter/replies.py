@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from exsdk._value import Value
+
 _orjson: Any
 try:  # ccxt installs orjson on CPython (and parses every reply with it)
     import orjson as _orjson
@@ -82,8 +84,8 @@ def _kind_of(value: Any) -> str:
     return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
-@attrs.frozen
-class ReplyShape:
+@attrs.frozen(repr=False, eq=False)
+class ReplyShape(Value):
     """The top-level JSON shape of one endpoint's reply.
 
     ccxt reads some bodies of the wrong shape as an empty result (a non-list trades body

@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 
+from exsdk._value import Shown
+
 __all__ = ["CallRecord", "ReplyHook", "RequestRecord", "install", "recording"]
 
 # A literal first, so the scan is a fast substring search; that the name starts a
@@ -29,8 +31,8 @@ _TIMESTAMP = re.compile(r"timestamp=(\d+)")
 _RECV_WINDOW = re.compile(r"recvWindow=(\d+)")
 
 
-@attrs.define
-class RequestRecord:
+@attrs.define(repr=False)
+class RequestRecord(Shown):
     """One HTTP request of a call and, once read in full, its reply."""
 
     method: str
@@ -52,8 +54,8 @@ class RequestRecord:
         return self.body is not None
 
 
-@attrs.define
-class CallRecord:
+@attrs.define(repr=False)
+class CallRecord(Shown):
     """The requests of one adapter call, in order."""
 
     requests: list[RequestRecord] = attrs.field(factory=list)

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.adapter.base import METHOD_PURPOSES, Capabilities
 
 __all__ = [
@@ -26,8 +27,8 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class Requirement:
+@attrs.frozen(repr=False, eq=False)
+class Requirement(Value):
     """One ccxt method the broker needs: what for, and which method sets may replace it."""
 
     purpose: str

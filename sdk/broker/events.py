@@ -7,6 +7,7 @@ from datetime import datetime
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.models import ChildOrder
 
 __all__ = [
@@ -27,8 +28,8 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class WaveStarted:
+@attrs.frozen(repr=False, eq=False)
+class WaveStarted(Value):
     """A TWAP wave begins submitting its children."""
 
     run_id: str
@@ -37,8 +38,8 @@ class WaveStarted:
     num_waves: int
 
 
-@attrs.frozen
-class WaveSkipped:
+@attrs.frozen(repr=False, eq=False)
+class WaveSkipped(Value):
     """A TWAP wave was not submitted, and why (usually: the clock was past its deadline)."""
 
     run_id: str
@@ -47,8 +48,8 @@ class WaveSkipped:
     reason: str
 
 
-@attrs.frozen
-class ChildIntent:
+@attrs.frozen(repr=False, eq=False)
+class ChildIntent(Value):
     """A child is journaled as an intent; its create request leaves next.
 
     Emitted before every send of the child, a resend included (``attempt`` counts from 1).
@@ -58,43 +59,43 @@ class ChildIntent:
     attempt: int = 1
 
 
-@attrs.frozen
-class ChildSent:
+@attrs.frozen(repr=False, eq=False)
+class ChildSent(Value):
     """The venue accepted a child order."""
 
     child: ChildOrder
 
 
-@attrs.frozen
-class ChildAdopted:
+@attrs.frozen(repr=False, eq=False)
+class ChildAdopted(Value):
     """A child's outcome was unknown; the lookup by client order id found it on the venue."""
 
     child: ChildOrder
 
 
-@attrs.frozen
-class ChildFilled:
+@attrs.frozen(repr=False, eq=False)
+class ChildFilled(Value):
     """A child filled, fully or partly, by the time its state was collected."""
 
     child: ChildOrder
 
 
-@attrs.frozen
-class ChildCanceled:
+@attrs.frozen(repr=False, eq=False)
+class ChildCanceled(Value):
     """An open child was cancelled at the end of its wave."""
 
     child: ChildOrder
 
 
-@attrs.frozen
-class CancelStarted:
+@attrs.frozen(repr=False, eq=False)
+class CancelStarted(Value):
     """The cancel request of an open child leaves next (the end of its wave, or a resume)."""
 
     child: ChildOrder
 
 
-@attrs.frozen
-class ChildRejected:
+@attrs.frozen(repr=False, eq=False)
+class ChildRejected(Value):
     """A child was refused by the venue or by policy; it is recorded, never retried."""
 
     child: ChildOrder
@@ -103,24 +104,24 @@ class ChildRejected:
     error: str | None = None
 
 
-@attrs.frozen
-class ChildEmpty:
+@attrs.frozen(repr=False, eq=False)
+class ChildEmpty(Value):
     """A child sized to nothing by the limits or the remaining amount; not sent."""
 
     child: ChildOrder
     reason: str
 
 
-@attrs.frozen
-class Warned:
+@attrs.frozen(repr=False, eq=False)
+class Warned(Value):
     """Something the operator should see that did not stop the run."""
 
     run_id: str
     message: str
 
 
-@attrs.frozen
-class RunFinished:
+@attrs.frozen(repr=False, eq=False)
+class RunFinished(Value):
     """A submission (or a resume) finished."""
 
     run_id: str

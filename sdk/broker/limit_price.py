@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import SdkError
 from exsdk.limits import quantize_price
 from exsdk.models import BidAsk, MarketLimits, Side
@@ -35,8 +36,8 @@ def _check_passivity(_: object, __: object, value: Decimal) -> None:
         raise ValueError("passivity must be between 0 and 1")
 
 
-@attrs.frozen
-class LimitPriceComputer:
+@attrs.frozen(repr=False, eq=False)
+class LimitPriceComputer(Value):
     """Prices limit children from the top of the book."""
 
     passivity: Decimal = attrs.field(

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from exsdk._value import Shown, Value
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.clock import Clock
 from exsdk.broker.events import (
@@ -95,8 +96,8 @@ def request_expiry(adapter: Any) -> float:
     return 0.0
 
 
-@attrs.frozen
-class RetrySettings:
+@attrs.frozen(repr=False, eq=False)
+class RetrySettings(Value):
     """Backoff of transient errors: exponential from ``initial`` up to ``maximum``, jittered.
 
     ``expiry_margin`` is added to the venue's request expiry (:func:`request_expiry`)
@@ -110,8 +111,8 @@ class RetrySettings:
     expiry_margin: float = 1.0
 
 
-@attrs.define
-class _Attempt:
+@attrs.define(repr=False)
+class _Attempt(Shown):
     """What one create loop has learnt so far."""
 
     maybe_placed: bool = False
@@ -121,8 +122,8 @@ class _Attempt:
     sends: int = 0
 
 
-@attrs.define
-class Session:
+@attrs.define(repr=False)
+class Session(Shown):
     """Everything a child's request needs: venue, journal, run, clock, observer."""
 
     adapter: ExchangeAdapter

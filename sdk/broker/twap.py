@@ -15,14 +15,15 @@ from decimal import Decimal
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import InvalidOrderInput
 from exsdk.models import MarketLimits
 
 __all__ = ["TwapConfig", "TwapPlan", "Wave", "child_amount", "plan_waves"]
 
 
-@attrs.frozen
-class TwapConfig:
+@attrs.frozen(repr=False, eq=False)
+class TwapConfig(Value):
     """How a TWAP window is cut and run.
 
     Exactly one of ``waves`` (a count) and ``wave_seconds`` (a frequency) is used;
@@ -46,8 +47,8 @@ class TwapConfig:
             raise ValueError("cancel_lead must not be negative")
 
 
-@attrs.frozen
-class Wave:
+@attrs.frozen(repr=False, eq=False)
+class Wave(Value):
     """One slot of a TWAP window."""
 
     index: int
@@ -62,8 +63,8 @@ class Wave:
         return self.index == 0
 
 
-@attrs.frozen
-class TwapPlan:
+@attrs.frozen(repr=False, eq=False)
+class TwapPlan(Value):
     """All the waves of one TWAP window."""
 
     start: datetime

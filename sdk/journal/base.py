@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, Protocol, S
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import JournalUnavailable
 from exsdk.extras import require
 from exsdk.journal.lease import RunLease
@@ -820,8 +821,8 @@ def _object_frame(rows: list[Any], names: Sequence[str]) -> pd.DataFrame:
     )
 
 
-@attrs.frozen
-class RunRecord:
+@attrs.frozen(repr=False, eq=False)
+class RunRecord(Value):
     """One run as journaled: what it ran against and with which parameters."""
 
     run_id: str

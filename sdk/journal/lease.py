@@ -26,6 +26,7 @@ from typing import IO, Protocol
 
 import attrs
 
+from exsdk._value import Shown, Value
 from exsdk.errors import RunLeased
 
 __all__ = ["LeaseRegistry", "RunLease"]
@@ -43,8 +44,8 @@ class RunLease(Protocol):
         """Who holds it: ``pid N on HOST since TIME``."""
 
 
-@attrs.frozen
-class _Held:
+@attrs.frozen(repr=False, eq=False)
+class _Held(Value):
     run_id: str
     holder: str
 
@@ -54,8 +55,8 @@ def _me() -> str:
     return f"pid {os.getpid()} on {socket.gethostname()} since {started}"
 
 
-@attrs.define
-class _Entry:
+@attrs.define(repr=False)
+class _Entry(Shown):
     count: int
     lease: _Held
     handle: IO[str] | None

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import attrs
 
+from exsdk._value import Value
 from exsdk.errors import JournalUnavailable, RunLeased
 from exsdk.extras import require
 from exsdk.journal.base import (
@@ -216,8 +217,8 @@ def lease_key(run_id: str) -> int:
     return int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
 
 
-@attrs.frozen
-class _Held:
+@attrs.frozen(repr=False, eq=False)
+class _Held(Value):
     run_id: str
     holder: str
 
