@@ -7,7 +7,11 @@ Two comparisons, each of fresh interpreters run in turn (A B C D A B C D ...), m
   raw ccxt script that imports ``ccxt.async_support``, builds the same exchange (testnet)
   and loads the same cached markets (``json`` + ``set_markets`` + ``load_markets``, which
   then makes no request either). Goal: at most 1.1x. ``import ccxt``, the reference of
-  the earlier runs, is timed alongside.
+  the earlier runs, is timed alongside. Beside it, the **first order** after ready: the
+  same script then sends one TWAP child on the in-memory transport (``bench.transport``;
+  the book request, sizing, the intent journaled, the create handed over) against the raw
+  script sending the same two requests: whatever start-up defers to first use (a module
+  imported, a class built when first needed) is paid there, so it is printed beside ready.
 - **Typed models only** (4b): the import statement ``from exsdk import Order, ChildOrder,
   OmsFill, CcxtOrder`` in a fresh interpreter (the script checks that ccxt was not
   imported) against ``import ccxt`` in another, each timed inside the process; the whole
@@ -93,6 +97,85 @@ async def main() -> None:
 
 asyncio.run(main())
 """
+
+# Broker ready, then the first order: what a cost moved off the ready path (a module imported
+# or a class built at first use) is paid here, so the benchmark prints it beside "ready".
+# One TWAP child (one wave) on the in-memory transport (bench.transport): the book request,
+# sizing, the intent journaled (FULL), the create handed over; the run stops there (its clock
+# raises at the wave's cancel time). The raw script sends the same two requests.
+FIRST_SCRIPT = READY_SCRIPT.replace(
+    """    # Ready. No request was made, so there is no session to close (ccxt's close() would
+    # also sleep 250 ms for SSL shutdown, which is not start-up).
+""",
+    """    ready = time.perf_counter()
+    sys.path.insert(0, sys.argv[3])
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+    from bench.transport import install
+    from exsdk.broker import LimitPriceComputer, TwapConfig, VirtualClock
+    from exsdk.models import Order
+    from exsdk.universe import asset_id_for
+
+    t0 = datetime(2024, 1, 1, 12, tzinfo=UTC)
+
+    class Sent(Exception):
+        pass
+
+    class StopAfterSend(VirtualClock):
+        async def sleep_until(self, when):
+            if when > t0:
+                raise Sent
+            await super().sleep_until(when)
+
+    adapter.exchange.apiKey, adapter.exchange.secret = "k" * 64, "s" * 64
+    transport = install(adapter.exchange)
+    broker = Broker(
+        adapter,
+        "preprod",
+        broker.journal,
+        StopAfterSend(t0),
+        limit_prices=LimitPriceComputer(Decimal("0.5"), max_age=None),
+        twap=TwapConfig(waves=1),
+    )
+    order = Order(
+        order_id=1,
+        creation_timestamp=t0,
+        asset_id=asset_id_for("binance", "BTC", "USDT"),
+        type_="price@twap",
+        start_timestamp=t0,
+        end_timestamp=t0 + timedelta(minutes=5),
+        curr_num_shares=Decimal(0),
+        diff_num_shares=Decimal("0.004"),
+        tz="UTC",
+    )
+    try:
+        await broker.submit_orders([order])
+    except Sent:
+        pass
+    assert len(transport.sent) == 1, transport.sent
+    print("FIRST", transport.sent[0] - ready)
+""",
+).replace("import asyncio, sys", "import asyncio, sys, time")
+
+RAW_FIRST_SCRIPT = RAW_SCRIPT.replace(
+    """    assert markets
+""",
+    """    assert markets
+    ready = time.perf_counter()
+    sys.path.insert(0, sys.argv[2])
+    from bench.transport import install
+
+    exchange.apiKey, exchange.secret = "k" * 64, "s" * 64
+    exchange.options["disableFuturesSandboxWarning"] = True  # as the SDK's testnet adapter
+    transport = install(exchange)
+    book = await exchange.fetch_order_book("BTC/USDT:USDT", 5)
+    await exchange.create_order(
+        "BTC/USDT:USDT", "limit", "buy", 0.004, book["bids"][0][0], {"clientOrderId": "raw-1"}
+    )
+    assert len(transport.sent) == 1, transport.sent
+    print("FIRST", transport.sent[0] - ready)
+""",
+).replace("import asyncio, json, sys", "import asyncio, json, sys, time")
 
 FLOOR_SCRIPT = """
 import asyncio, json, sys
@@ -243,16 +326,20 @@ async def _write_cache(path: Path) -> int:
     return len(markets)
 
 
-def _wall(cmd: list[str]) -> tuple[float, float, float]:
-    """Seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process."""
+def _wall(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Seconds, CPU seconds (user + system) and peak RSS (MiB) of one child process, and
+    what it printed (a line or two: the pipe's buffer holds it until the process ends)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
     if proc.returncode:
         raise RuntimeError(f"{cmd} failed with {proc.returncode}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, out
 
 
 def _importtime(cmd: list[str], runs: int = 3, top: int = 8) -> list[tuple[str, float]]:
@@ -347,20 +434,25 @@ def _instructions(cmd: list[str]) -> int | None:
 
 def _interleave(
     cmds: dict[str, list[str]], repeats: int
-) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, float]]:
-    """Wall and CPU seconds of each command, run in turn ``repeats`` times, and peak RSS."""
+) -> tuple[
+    dict[str, list[float]], dict[str, list[float]], dict[str, float], dict[str, list[float]]
+]:
+    """Wall and CPU seconds of each command, run in turn ``repeats`` times, peak RSS, and
+    the seconds each printed after ``FIRST`` (the first-order scripts: ready to first send)."""
     times: dict[str, list[float]] = {k: [] for k in cmds}
     cpu: dict[str, list[float]] = {k: [] for k in cmds}
     rss: dict[str, float] = {k: 0.0 for k in cmds}
+    first: dict[str, list[float]] = {k: [] for k in cmds}
     for cmd in cmds.values():  # warm the OS page cache for all
         _wall(cmd)
     for _ in range(repeats):
         for name, cmd in cmds.items():
-            t, used, peak = _wall(cmd)
+            t, used, peak, out = _wall(cmd)
             times[name].append(t)
             cpu[name].append(used)
             rss[name] = max(rss[name], peak)
-    return times, cpu, rss
+            first[name].extend(float(x.split()[1]) for x in out.splitlines() if x[:6] == "FIRST ")
+    return times, cpu, rss, first
 
 
 def run(quick: bool = False, instructions: bool = False) -> list[Result]:
@@ -375,6 +467,8 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
             "raw": RAW_SCRIPT,
             "floor": FLOOR_SCRIPT,
             "stages": STAGES_SCRIPT,
+            "first": FIRST_SCRIPT,
+            "raw_first": RAW_FIRST_SCRIPT,
         }
         for name, text in scripts.items():
             (Path(tmp) / f"{name}.py").write_text(text, encoding="utf-8")
@@ -382,12 +476,14 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
         cmds = {
             "ready": [sys.executable, str(Path(tmp) / "ready.py"), str(cache), journal],
             "raw": [sys.executable, str(Path(tmp) / "raw.py"), str(cache)],
+            "first": [sys.executable, str(Path(tmp) / "first.py"), str(cache), journal, str(ROOT)],
+            "raw_first": [sys.executable, str(Path(tmp) / "raw_first.py"), str(cache), str(ROOT)],
             "floor": [sys.executable, str(Path(tmp) / "floor.py"), str(cache)],
             "models": [sys.executable, "-c", MODELS_SCRIPT],
             "pydantic": [sys.executable, "-c", PYDANTIC_SCRIPT],
             "ccxt": [sys.executable, "-c", CCXT_SCRIPT],
         }
-        times, cpu, rss = _interleave(cmds, repeats)
+        times, cpu, rss, first = _interleave(cmds, repeats)
         imports: dict[str, list[float]] = {"models": [], "pydantic": [], "ccxt": []}
         for _ in range(repeats):
             imports["models"].append(_import_seconds(MODELS_SCRIPT))
@@ -404,6 +500,7 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
         models_top = _importtime(cmds["models"], few)
     med = {k: statistics.median(v) for k, v in times.items()}
     cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
+    first_med = {k: statistics.median(v) for k, v in first.items() if v}
     load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     ready_ratio = med["ready"] / med["raw"]
     imp = {k: statistics.median(v) for k, v in imports.items()}
@@ -422,6 +519,14 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
         f" {med['floor'] / med['raw']:.2f}x wall, {cpu_med['floor'] / cpu_med['raw']:.2f}x CPU"
         f" of the raw script; broker ready is {med['ready'] / med['floor']:.2f}x wall,"
         f" {cpu_med['ready'] / cpu_med['floor']:.2f}x CPU of the floor",
+        f"then the first order (one TWAP child on the in-memory transport: book, sizing,"
+        f" intent journaled, create handed over; the raw script the same two requests), from"
+        f" ready to its request: broker {first_med['first'] * 1e3:.1f} ms, raw ccxt"
+        f" {first_med['raw_first'] * 1e3:.1f} ms; whole process to the first order: broker"
+        f" {med['first'] * 1e3:.0f} ms, raw {med['raw_first'] * 1e3:.0f} ms:"
+        f" {med['first'] / med['raw_first']:.2f}x wall,"
+        f" {cpu_med['first'] / cpu_med['raw_first']:.2f}x CPU (what start-up moves to first use"
+        " is paid here)",
         f"the SDK's {compiled} modules compiled to bytecode first, as a wheel install does",
         f"modules broker ready imports beyond the raw script's ({len(beyond)}): "
         + _by_package(beyond),
@@ -455,7 +560,9 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
         ready_notes.append(
             f"instructions (callgrind, one run each): broker ready {n['ready'] / 1e6:.0f} M,"
             f" raw ccxt script {n['raw'] / 1e6:.0f} M, floor {n['floor'] / 1e6:.0f} M:"
-            f" {n['ready'] / n['raw']:.3f}x raw, floor {n['floor'] / n['raw']:.3f}x raw"
+            f" {n['ready'] / n['raw']:.3f}x raw, floor {n['floor'] / n['raw']:.3f}x raw;"
+            f" to the first order: broker {n['first'] / 1e6:.0f} M, raw {n['raw_first'] / 1e6:.0f}"
+            f" M: {n['first'] / n['raw_first']:.3f}x"
         )
         models_notes.append(
             f"instructions (callgrind, whole processes): typed models {n['models'] / 1e6:.0f} M,"
@@ -479,6 +586,7 @@ def run(quick: bool = False, instructions: bool = False) -> list[Result]:
                 "cpu": cpu,
                 "rss_mib": rss,
                 "instructions": counted,
+                "first_order_seconds": first,
                 "modules_beyond_raw": sorted(beyond),
             },
         ),
