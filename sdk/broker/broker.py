@@ -20,12 +20,12 @@ from collections.abc import Awaitable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from exsdk._lazy import import_on_first_call
 from exsdk.adapter import ExchangeAdapter, arguments
 from exsdk.broker.client_ids import child_client_order_id, new_run_id, validate_run_id
 from exsdk.broker.clock import Clock, WallClock, venue_time
-from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
 from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
 from exsdk.broker.submission import RetrySettings, Session
 from exsdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
@@ -37,7 +37,6 @@ from exsdk.errors import (
     UnsupportedMethod,
     stops_run,
 )
-from exsdk.fills import cross_check, fold_fill
 from exsdk.journal import Journal
 from exsdk.limits import (
     DEFAULT_POLICIES,
@@ -61,6 +60,19 @@ from exsdk.models import (
 )
 from exsdk.models.base import shown
 from exsdk.universe import DEFAULT_UNIVERSE, Universe
+
+if TYPE_CHECKING:
+    from exsdk.broker.events import ChildEmpty, Observer, RunFinished, WaveSkipped, WaveStarted
+    from exsdk.fills import cross_check, fold_fill
+else:
+    # Built or imported when first used (the first wave, get_fills), not when a broker is
+    # made ready (issue 18 goal 3a); the functions are called only, as the classes.
+    import_on_first_call(
+        globals(),
+        "exsdk.broker.events",
+        ["ChildEmpty", "RunFinished", "WaveSkipped", "WaveStarted"],
+    )
+    import_on_first_call(globals(), "exsdk.fills", ["cross_check", "fold_fill"])
 
 __all__ = ["PENDING", "TERMINAL", "Broker"]
 

@@ -19,21 +19,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
+from exsdk._lazy import import_on_first_call
 from exsdk._value import Shown, Value
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.clock import Clock
-from exsdk.broker.events import (
-    BrokerEvent,
-    CancelStarted,
-    ChildAdopted,
-    ChildCanceled,
-    ChildFilled,
-    ChildIntent,
-    ChildRejected,
-    ChildSent,
-    Observer,
-    Warned,
-)
 from exsdk.broker.group_commit import GroupCommit
 from exsdk.errors import (
     ClockSkew,
@@ -51,6 +40,35 @@ from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderSta
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
+
+    from exsdk.broker.events import (
+        BrokerEvent,
+        CancelStarted,
+        ChildAdopted,
+        ChildCanceled,
+        ChildFilled,
+        ChildIntent,
+        ChildRejected,
+        ChildSent,
+        Observer,
+        Warned,
+    )
+else:
+    # The event classes are built at the first child, not when a broker is made ready.
+    import_on_first_call(
+        globals(),
+        "exsdk.broker.events",
+        [
+            "CancelStarted",
+            "ChildAdopted",
+            "ChildCanceled",
+            "ChildFilled",
+            "ChildIntent",
+            "ChildRejected",
+            "ChildSent",
+            "Warned",
+        ],
+    )
 
 __all__ = ["RetrySettings", "Session", "child_status_of", "request_expiry"]
 

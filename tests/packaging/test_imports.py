@@ -73,6 +73,29 @@ def test_a_ready_broker_has_not_imported_the_retry_library() -> None:
     assert not unwanted, unwanted
 
 
+def test_a_ready_broker_builds_its_events_and_imports_the_fills_at_first_use() -> None:
+    # Issue 18 goal 3a: the 12 event classes are built at the first wave, the fills module
+    # imported at get_fills (exsdk._lazy.import_on_first_call); bench/startup.py prints
+    # the first order's cost beside ready.
+    script = (
+        "import sys\n"
+        "from exsdk.broker import Broker\n"
+        "from exsdk.journal import Journal\n"
+        "from exsdk.registry import get_adapter\n"
+        "get_adapter('binance-futures', venue='testnet', markets_cache=False)\n"
+        "print(sorted(m for m in ('exsdk.broker.events', 'exsdk.fills') if m in sys.modules))\n"
+        "from exsdk.broker import broker, submission\n"
+        "event = broker.WaveStarted('r1', 0, None, 1)\n"
+        "from exsdk.broker.events import WaveStarted\n"
+        "print(type(event) is WaveStarted, broker.WaveStarted is WaveStarted)\n"
+        "print(type(submission.ChildSent).__name__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    assert out.stdout.split("\n")[:3] == ["[]", "True True", "_StandIn"], out.stdout
+
+
 def test_the_pytest_plugin_loads_only_pytest_and_the_standard_library() -> None:
     loaded = _loaded_after("import pytest", "import exsdk.contracts.plugin")
     third_party = {m for m in loaded - {"exsdk"} if m not in sys.stdlib_module_names}
