@@ -111,6 +111,9 @@ def mark(name, t=[time.process_time()], w=[time.perf_counter()]):
     t[0], w[0] = now, wall
 import exsdk.app.cli
 mark("import exsdk.app.cli (typer, rich)")
+# As the command runs its work: the cyclic collector paused (exsdk.app.cli._NoCycleCollector).
+import gc
+gc.disable()
 import pandas
 mark("import pandas")
 from exsdk.app.quality import execution_quality, quality_table
