@@ -706,22 +706,6 @@ class _Batch:
             raise _unavailable(journal, exc) from exc
 
 
-# The columns of Journal.report_children, in order.
-_REPORT_CHILD_COLUMNS = (
-    "client_order_id",
-    "parent_order_id",
-    "wave",
-    "status",
-    "ccxt_order_id",
-    "filled",
-    "reason",
-    "symbol",
-    "side",
-    "amount",
-    "limit_price",
-    "created_at",
-)
-
 _REPORT_TRADE_COLUMNS = (
     "client_order_id",
     "ccxt_order_id",
@@ -1560,21 +1544,10 @@ class Journal:
         )
         return self._columns(sql, (run_id,), names)
 
-    def report_children(self, run_id: str) -> pd.DataFrame:
-        """Each child of the run in its latest state, typed columns only, in the order
-        the children were first written (as :meth:`latest_children`)."""
-        require("pandas", "report", "the journal's DataFrame readers")
-        import numpy as np
-        import pandas as pd
-
-        rows = self.report_child_rows(run_id)
-        if not rows:
-            return pd.DataFrame({n: np.empty(0, dtype=object) for n in _REPORT_CHILD_COLUMNS})
-        return _object_frame(rows, _REPORT_CHILD_COLUMNS)
-
     def report_child_rows(self, run_id: str) -> list[tuple[Any, ...]]:
-        """:meth:`report_children` as the driver's row tuples (its columns, in order), for a
-        reader that makes one record of each row itself."""
+        """Each child of the run in its latest state, in the order the children were first
+        written (as :meth:`latest_children`), as the driver's row tuples of the columns
+        selected below, for a reader that makes one record of each row itself."""
         sql = (
             "SELECT e.client_order_id, e.parent_order_id, e.wave, e.status, e.ccxt_order_id,"
             " e.filled, e.reason, e.symbol, e.side, e.amount, e.limit_price, e.created_at"
