@@ -48,6 +48,7 @@ from exsdk.app.quality import (
 )
 from exsdk.fills import base_of, fold_frame
 from exsdk.journal import Journal, RunRecord
+from exsdk.journal.base import EXACT_LIMB, EXACT_SCALE
 from exsdk.models import ChildStatus, OmsFill, Order, Side
 from exsdk.models.base import lenient_enum
 
@@ -380,10 +381,7 @@ def _finish(
 def _decimal(total: int | None) -> Decimal:
     # An exact sum at 18 decimals as the Decimal sum of its parts would be (exponent -18);
     # untouched stays Decimal(0), as a sum that never added anything.
-    return _ZERO if total is None else Decimal(total).scaleb(-18, context=_EXACT)
-
-
-_LIMB = 10**9
+    return _ZERO if total is None else Decimal(total).scaleb(-EXACT_SCALE, context=_EXACT)
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> list[int]:
@@ -437,8 +435,8 @@ def _int_sums(
     v_hi, v_lo = _limb_sums(c, "notional", counted, k_rows, n_kids)
     nv_hi, nv_lo = _limb_sums(c, "neg_notional", counted, k_rows, n_kids)
     for k in np.flatnonzero(np.asarray(t_count) > 0).tolist():
-        t_amount[k] = (a_hi[k] - 2 * na_hi[k]) * _LIMB + a_lo[k] - 2 * na_lo[k]
-        t_value[k] = (v_hi[k] - 2 * nv_hi[k]) * _LIMB + v_lo[k] - 2 * nv_lo[k]
+        t_amount[k] = (a_hi[k] - 2 * na_hi[k]) * EXACT_LIMB + a_lo[k] - 2 * na_lo[k]
+        t_value[k] = (v_hi[k] - 2 * nv_hi[k]) * EXACT_LIMB + v_lo[k] - 2 * nv_lo[k]
 
     # Per parent: the trades of its own venue orders.
     groups = np.asarray([group_of.get(p, -1) for p in pid.tolist()], dtype=np.int64)
@@ -450,8 +448,8 @@ def _int_sums(
     a_hi, a_lo = _limb_sums(c, "amount", filled, g_rows, n_parents)
     v_hi, v_lo = _limb_sums(c, "notional", filled, g_rows, n_parents)
     for g in np.flatnonzero(np.asarray(f_count) > 0).tolist():
-        f_amount[g] = a_hi[g] * _LIMB + a_lo[g]
-        f_value[g] = v_hi[g] * _LIMB + v_lo[g]
+        f_amount[g] = a_hi[g] * EXACT_LIMB + a_lo[g]
+        f_value[g] = v_hi[g] * EXACT_LIMB + v_lo[g]
 
     # Fees by (parent, currency), each parent's currencies in the order its rows name them
     # first; in quote currency: a quote fee as it is, a base fee at the trade's price.
@@ -472,12 +470,12 @@ def _int_sums(
     f_fees: list[dict[str, int]] = [{} for _ in range(n_parents)]
     f_quote: list[int | None] = [None] * n_parents
     for (g, cur), code in keys.items():
-        cost = f_hi[code] * _LIMB + f_lo[code]
+        cost = f_hi[code] * EXACT_LIMB + f_lo[code]
         f_fees[g][cur] = cost
         if cur == quotes[g]:
             in_quote: int | None = cost
         elif cur == bases[g]:
-            in_quote = fn_hi[code] * _LIMB + fn_lo[code]
+            in_quote = fn_hi[code] * EXACT_LIMB + fn_lo[code]
         else:
             in_quote = None
         if in_quote is not None:

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXACT_COLUMNS",
+    "EXACT_LIMB",
     "EXACT_SCALE",
     "SCHEMA",
     "SCHEMA_VERSION",
@@ -85,7 +86,9 @@ older journal is migrated on open; a journal of a newer version than this is ref
 
 EXACT_SCALE = 18
 """Decimal places of the exact integer columns: a value is ``(hi * 10**9 + lo) / 10**18``."""
-_LIMB = 10**9
+EXACT_LIMB = 10**9
+"""The base of an exact column's two limbs: its value at :data:`EXACT_SCALE` decimals is
+``hi * EXACT_LIMB + lo``; a sum of limbs adds up the same way."""
 _INT64 = 2**63
 
 EXACT_COLUMNS = (
@@ -300,7 +303,7 @@ def exact_limbs(value: Decimal) -> tuple[int, int] | None:
     scaled = value.scaleb(EXACT_SCALE, context=_EXACT)
     if scaled != scaled.to_integral_value():
         return None
-    hi, lo = divmod(int(scaled), _LIMB)
+    hi, lo = divmod(int(scaled), EXACT_LIMB)
     if not -_INT64 <= hi < _INT64:
         return None
     return hi, lo
@@ -1435,7 +1438,7 @@ class Journal:
         values = {name: columns[name].tolist() for name in _REPORT_SUM_COLUMNS[:7]}
         for name in _REPORT_SUM_PAIRS:
             values[name] = [
-                h * _LIMB + lo
+                h * EXACT_LIMB + lo
                 for h, lo in zip(
                     columns[f"{name}_hi"].tolist(), columns[f"{name}_lo"].tolist(), strict=True
                 )
