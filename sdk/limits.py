@@ -37,7 +37,7 @@ from ccxt.base.decimal_to_precision import (
 
 from exsdk._value import Value
 from exsdk.errors import InvalidOrderInput
-from exsdk.models.ccxt import MarketLimits
+from exsdk.models.market import MarketLimits
 
 __all__ = [
     "DEFAULT_POLICIES",

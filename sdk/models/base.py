@@ -236,6 +236,36 @@ class CcxtModel(VenueModel):
     model_config = ConfigDict(alias_generator=to_camel)
 
 
+# What odd payloads make validators or plain dict access raise besides ValidationError.
+PAYLOAD_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+    RecursionError,
+)
+
+
+class FromCcxt(CcxtModel):
+    """Validation from a ccxt dict, with failures reported as the venue's fault."""
+
+    @classmethod
+    def from_ccxt(cls, data: Any) -> Self:
+        """Validate a ccxt unified dict; a malformed one raises ``MalformedPayload``."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise_malformed(cls.__name__, exc)
+        except MalformedPayload:
+            raise
+        except PAYLOAD_ERRORS as exc:
+            # A validator tripping over an odd value is still a malformed payload.
+            raise MalformedPayload(
+                f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
+            ) from None
+
+
 # ----- scalar types -------------------------------------------------------------------------
 
 
@@ -329,7 +359,9 @@ def lenient_enum(enum_cls: type[E]) -> Callable[[Any], Any]:
 
 
 __all__ = [
+    "PAYLOAD_ERRORS",
     "CcxtModel",
+    "FromCcxt",
     "FrozenDict",
     "FrozenList",
     "FrozenModel",

@@ -1,4 +1,5 @@
-"""The exchange's view, as ccxt's unified structures, validated into frozen models.
+"""The account's orders, trades and fees, as ccxt's unified structures, validated into
+frozen models (the venue's state, markets to tickers, is :mod:`exsdk.models.market`).
 
 Each model is built with ``Model.from_ccxt(d)`` from the dict ccxt returns, on any
 exchange: what ccxt leaves unknown (``None``) stays unknown, numbers become exact
@@ -26,10 +27,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from exsdk.models.base import (
-    CcxtModel,
+    PAYLOAD_ERRORS,
+    FromCcxt,
     FrozenDict,
     FrozenList,
     FrozenModel,
@@ -38,11 +40,8 @@ from exsdk.models.base import (
     RawPayload,
     TextId,
     Timestamp,
-    VenueModel,
     deep_freeze,
     lenient_enum,
-    raise_malformed,
-    shown,
     text_id,
     thaw,
 )
@@ -91,36 +90,6 @@ _DONE_STATUSES = frozenset(
     {"closed", "canceled", "cancelled", "expired", "rejected", "filled", "finished"}
 )
 
-# What odd payloads make validators or plain dict access raise besides ValidationError.
-_PAYLOAD_ERRORS = (
-    KeyError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    ArithmeticError,
-    RecursionError,
-)
-
-
-class _FromCcxt(CcxtModel):
-    """Validation from a ccxt dict, with failures reported as the venue's fault."""
-
-    @classmethod
-    def from_ccxt(cls, data: Any) -> Self:
-        """Validate a ccxt unified dict; a malformed one raises ``MalformedPayload``."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise_malformed(cls.__name__, exc)
-        except MalformedPayload:
-            raise
-        except _PAYLOAD_ERRORS as exc:
-            # A validator tripping over an odd value is still a malformed payload.
-            raise MalformedPayload(
-                f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
-            ) from None
-
-
 # ----- fees -----------------------------------------------------------------------------------
 
 
@@ -143,7 +112,7 @@ def _known_fees(value: Any) -> Any:
     return value
 
 
-class Fee(_FromCcxt):
+class Fee(FromCcxt):
     """A fee: its cost, the currency it is paid in, and the rate when known."""
 
     cost: Money
@@ -173,7 +142,7 @@ def derived_trade_id(data: Mapping[str, Any]) -> str:
     return "sdk-" + hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-class CcxtTrade(_FromCcxt):
+class CcxtTrade(FromCcxt):
     """One execution: a fill of one of the account's orders, or a public market trade.
 
     A trade always has an ``id``: when the venue sent none (kucoin's public trades), it is
@@ -268,7 +237,7 @@ def _is_stub_trade(trade: Any) -> bool:
     )
 
 
-class CcxtOrder(_FromCcxt):
+class CcxtOrder(FromCcxt):
     """An order as the exchange knows it: a child order's confirmation or its later state.
 
     Only ``id`` is required. ``trades`` holds the complete trades ccxt listed with the
@@ -353,7 +322,7 @@ class CcxtOrder(_FromCcxt):
         # edits of ``data`` cannot reach.
         try:
             frozen: FrozenDict = deep_freeze(data)
-        except _PAYLOAD_ERRORS as exc:  # a payload nested past the recursion limit
+        except PAYLOAD_ERRORS as exc:  # a payload nested past the recursion limit
             raise MalformedPayload(
                 f"malformed {cls.__name__} from the venue: {type(exc).__name__}: {exc}"
             ) from None
@@ -438,354 +407,6 @@ class CcxtOrder(_FromCcxt):
         }
 
 
-# ----- markets --------------------------------------------------------------------------------
-
-
-class MarketLimits(VenueModel):
-    """What the venue accepts for one market: the step grid and the minimums."""
-
-    symbol: str
-    market_id: str
-    base: str
-    quote: str
-    settle: str | None = None
-    market_type: str
-    contract: bool = False
-    contract_size: Money = Decimal(1)
-    active: bool = True
-    amount_step: Money
-    price_tick: Money
-    amount_min: Money | None = None
-    amount_max: Money | None = None
-    market_amount_max: Money | None = None
-    cost_min: Money | None = None
-    cost_max: Money | None = None
-    price_min: Money | None = None
-    price_max: Money | None = None
-    taker_fee: Money | None = None
-    maker_fee: Money | None = None
-    info: RawPayload = Field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_ccxt(cls, market: dict[str, Any]) -> "MarketLimits":
-        """Build from a ccxt market (precisionMode TICK_SIZE: precision holds step sizes)."""
-
-        def lim(kind: str, bound: str) -> Any:
-            return (limits.get(kind) or {}).get(bound)
-
-        try:
-            limits = market.get("limits") or {}
-            precision = market.get("precision") or {}
-            return cls.model_validate(
-                dict(
-                    symbol=market["symbol"],
-                    market_id=market["id"],
-                    base=market["base"],
-                    quote=market["quote"],
-                    settle=market.get("settle"),
-                    market_type=market.get("type") or "spot",
-                    contract=bool(market.get("contract")),
-                    contract_size=market.get("contractSize") or 1,
-                    active=market.get("active") is not False,
-                    amount_step=precision["amount"],
-                    price_tick=precision["price"],
-                    amount_min=lim("amount", "min"),
-                    amount_max=lim("amount", "max"),
-                    market_amount_max=lim("market", "max"),
-                    cost_min=lim("cost", "min"),
-                    cost_max=lim("cost", "max"),
-                    price_min=lim("price", "min"),
-                    price_max=lim("price", "max"),
-                    taker_fee=market.get("taker"),
-                    maker_fee=market.get("maker"),
-                    info=market.get("info") or {},
-                )
-            )
-        except ValidationError as exc:
-            raise_malformed("market", exc)
-        except _PAYLOAD_ERRORS as exc:
-            raise MalformedPayload(
-                f"malformed market from the venue: {type(exc).__name__}: {exc}"
-            ) from None
-
-
-# ----- positions ------------------------------------------------------------------------------
-
-
-def _lower_text(value: Any) -> Any:
-    return value.strip().lower() if isinstance(value, str) else value
-
-
-class Position(_FromCcxt):
-    """An open position (futures). ``amount`` is signed: negative is short."""
-
-    symbol: str
-    id: TextId | None = None
-    side: Annotated[str | None, BeforeValidator(_lower_text)] = None
-    margin_mode: Annotated[str | None, BeforeValidator(_lower_text)] = None
-    hedged: bool | None = None
-    contracts: Money | None = None
-    contract_size: Money | None = None
-    entry_price: Money | None = None
-    mark_price: Money | None = None
-    last_price: Money | None = None
-    notional: Money | None = None
-    unrealized_pnl: Money | None = None
-    realized_pnl: Money | None = None
-    percentage: Money | None = None
-    leverage: Money | None = None
-    liquidation_price: Money | None = None
-    collateral: Money | None = None
-    initial_margin: Money | None = None
-    initial_margin_percentage: Money | None = None
-    maintenance_margin: Money | None = None
-    maintenance_margin_percentage: Money | None = None
-    position_margin: Money | None = None
-    margin_ratio: Money | None = None
-    stop_loss_price: Money | None = None
-    take_profit_price: Money | None = None
-    timestamp: Timestamp = None
-    last_update_timestamp: Timestamp = None
-    info: RawPayload = Field(default_factory=dict)
-
-    @property
-    def amount(self) -> Decimal:
-        """Signed position size in base units (contracts times contract size)."""
-        size = (self.contracts or Decimal(0)) * (self.contract_size or Decimal(1))
-        return -size if self.side == "short" else size
-
-
-# ----- balances -------------------------------------------------------------------------------
-
-_BALANCE_PARTS = ("free", "used", "total", "debt")
-_BALANCE_META = frozenset({"info", "timestamp", "datetime"})
-
-
-class Balance(VenueModel):
-    """One currency's balance: free, used (locked or margin), total, debt; ``None`` unknown."""
-
-    currency: str
-    free: Money | None = None
-    used: Money | None = None
-    total: Money | None = None
-    debt: Money | None = None
-
-
-def _is_currency_entry(value: Any) -> bool:
-    # {"free": 1, "used": 0, "total": 1}: numbers (or None) under the balance keys.
-    return (
-        isinstance(value, Mapping)
-        and any(k in value for k in _BALANCE_PARTS)
-        and not any(isinstance(value.get(k), Mapping) for k in _BALANCE_PARTS)
-    )
-
-
-def _is_account(value: Any) -> bool:
-    # A nested balance structure: kucoin's isolated margin, one per symbol.
-    return isinstance(value, Mapping) and (
-        any(isinstance(value.get(k), Mapping) for k in _BALANCE_PARTS)
-        or any(_is_currency_entry(v) for k, v in value.items() if k not in _BALANCE_PARTS)
-    )
-
-
-class Balances(VenueModel):
-    """All balances of an account, by currency, with the raw payload.
-
-    ``accounts`` holds nested balance structures (kucoin's isolated margin: one per
-    symbol), which are not summed into ``by_currency``: their funds are not free for
-    other markets.
-    """
-
-    by_currency: dict[str, Balance]
-    accounts: dict[str, "Balances"] = Field(default_factory=dict)
-    timestamp: Timestamp = None
-    info: RawPayload = Field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_ccxt(cls, data: Any) -> "Balances":
-        """Build from ccxt's ``fetch_balance`` result; all-zero balances are dropped.
-
-        A key that is neither a currency's balance, a nested account nor ccxt's
-        ``info``/``timestamp``/``datetime`` is refused: a shape not understood is an
-        error, never an empty result.
-        """
-        try:
-            return cls._from_ccxt(data)
-        except MalformedPayload:
-            raise
-        except ValidationError as exc:
-            raise_malformed("Balances", exc)
-        except _PAYLOAD_ERRORS as exc:
-            raise MalformedPayload(
-                f"malformed balance from the venue: {type(exc).__name__}: {exc}"
-            ) from None
-
-    @classmethod
-    def _from_ccxt(cls, data: Any) -> "Balances":
-        if not isinstance(data, Mapping):
-            raise MalformedPayload(
-                f"malformed balance from the venue: expected a dict, got {shown(data)}"
-            )
-        parts: dict[str, Mapping[str, Any]] = {}
-        for part in _BALANCE_PARTS:
-            value = data.get(part)
-            if value is None:
-                continue
-            if not isinstance(value, Mapping):
-                raise MalformedPayload(
-                    f"malformed balance from the venue: {part}={shown(value)}: "
-                    "expected a dict by currency"
-                )
-            parts[part] = value
-        entries: dict[str, Mapping[str, Any]] = {}
-        accounts: dict[str, Balances] = {}
-        for key, value in data.items():
-            if key in _BALANCE_META or key in _BALANCE_PARTS:
-                continue
-            if _is_currency_entry(value):
-                entries[str(key)] = value
-            elif _is_account(value):
-                accounts[str(key)] = cls._from_ccxt(value)
-            else:
-                raise MalformedPayload(
-                    f"malformed balance from the venue: {key}={shown(value)}: "
-                    "not a currency's balance nor a nested account"
-                )
-        currencies = set(entries) | {c for p in parts.values() for c in p}
-        out: dict[str, Balance] = {}
-        for cur in sorted(currencies):
-            entry = entries.get(cur, {})
-            values = {
-                k: entry[k] if entry.get(k) is not None else parts.get(k, {}).get(cur)
-                for k in _BALANCE_PARTS
-            }
-            if not any(values.values()):
-                continue  # all zero or unknown: nothing held
-            out[cur] = Balance(currency=cur, **values)
-        return cls(
-            by_currency=out,
-            accounts=accounts,
-            timestamp=data.get("timestamp"),
-            info=data.get("info") if data.get("info") is not None else {},
-        )
-
-    def total(self, currency: str) -> Decimal:
-        """Total balance of ``currency`` (zero when absent).
-
-        When the venue gave no total but free and used, their sum; when neither is known,
-        ``MalformedPayload``: an unknown total is not zero.
-        """
-        bal = self.by_currency.get(currency)
-        if bal is None:
-            return Decimal(0)
-        if bal.total is not None:
-            return bal.total
-        if bal.free is not None and bal.used is not None:
-            return bal.free + bal.used
-        raise MalformedPayload(f"the venue did not say the total balance of {currency}")
-
-
-# ----- books and tickers ----------------------------------------------------------------------
-
-
-class BidAsk(VenueModel):
-    """Top of the book at one moment."""
-
-    symbol: str
-    bid: Money
-    ask: Money
-    bid_size: Money | None = None
-    ask_size: Money | None = None
-    timestamp: Timestamp = None
-
-    @property
-    def mid(self) -> Decimal:
-        """The mid price."""
-        return (self.bid + self.ask) / 2
-
-    @property
-    def is_crossed(self) -> bool:
-        """True when bid >= ask: a book not to price from."""
-        return self.bid >= self.ask
-
-
-def _levels(value: Any) -> Any:
-    # ccxt gives [price, amount] or [price, amount, count/id]; keep every element.
-    if value is None:
-        return ()
-    if isinstance(value, list | tuple):
-        return tuple(tuple(level) if isinstance(level, list | tuple) else level for level in value)
-    return value
-
-
-# (price, amount) or (price, amount, count or order id): the third element kept as given.
-Level = tuple[Money, Money] | tuple[Money, Money, Any]
-Levels = Annotated[tuple[Level, ...], BeforeValidator(_levels)]
-
-
-class OrderBook(_FromCcxt):
-    """An order book: bids high to low, asks low to high, each ``(price, amount, ...)``."""
-
-    symbol: str | None = None
-    bids: Levels = ()
-    asks: Levels = ()
-    timestamp: Timestamp = None
-    nonce: int | None = None
-
-    def bid_ask(self, symbol: str | None = None) -> BidAsk:
-        """The top of the book; a book without a bid or an ask raises ``MalformedPayload``."""
-        name = symbol or self.symbol or "?"
-        if not self.bids or not self.asks:
-            side = "bid" if not self.bids else "ask"
-            raise MalformedPayload(f"{name}: the book has no {side}")
-        bid, ask = self.bids[0], self.asks[0]
-        return BidAsk(
-            symbol=name,
-            bid=bid[0],
-            ask=ask[0],
-            bid_size=bid[1],
-            ask_size=ask[1],
-            timestamp=self.timestamp,
-        )
-
-
-class Ticker(_FromCcxt):
-    """A ticker: last trade, best bid and ask, and the 24h statistics, as the venue gave."""
-
-    symbol: str
-    timestamp: Timestamp = None
-    bid: Money | None = None
-    bid_volume: Money | None = None
-    ask: Money | None = None
-    ask_volume: Money | None = None
-    last: Money | None = None
-    open: Money | None = None
-    high: Money | None = None
-    low: Money | None = None
-    close: Money | None = None
-    previous_close: Money | None = None
-    change: Money | None = None
-    percentage: Money | None = None
-    average: Money | None = None
-    vwap: Money | None = None
-    base_volume: Money | None = None
-    quote_volume: Money | None = None
-    mark_price: Money | None = None
-    index_price: Money | None = None
-    info: RawPayload = Field(default_factory=dict)
-
-    def bid_ask(self) -> BidAsk:
-        """Best bid and ask; a ticker without them raises ``MalformedPayload``."""
-        return BidAsk(
-            symbol=self.symbol,
-            bid=self.bid,
-            ask=self.ask,
-            bid_size=self.bid_volume,
-            ask_size=self.ask_volume,
-            timestamp=self.timestamp,
-        )
-
-
 # ----- helpers --------------------------------------------------------------------------------
 
 
@@ -822,20 +443,13 @@ def _fee_dict(fee: Fee) -> dict[str, Any]:
 
 
 __all__ = [
-    "Balance",
-    "Balances",
-    "BidAsk",
     "CcxtOrder",
     "CcxtTrade",
     "Fee",
-    "MarketLimits",
-    "OrderBook",
     "OrderRequest",
     "OrderStatus",
     "OrderType",
-    "Position",
     "Side",
     "TakerOrMaker",
-    "Ticker",
     "derived_trade_id",
 ]

@@ -1,8 +1,8 @@
 """The lazy public surfaces: every listed name resolves, and what type checkers see agrees.
 
-``exsdk``, ``exsdk.adapter`` and ``exsdk.broker`` export their names lazily (``exsdk._lazy``):
-a table for the runtime, ``TYPE_CHECKING`` imports for type checkers, ``__all__`` for readers.
-The three must name the same things, from the same modules.
+``exsdk``, ``exsdk.adapter``, ``exsdk.broker`` and ``exsdk.models`` export their names lazily
+(``exsdk._lazy``): a table for the runtime, ``TYPE_CHECKING`` imports for type checkers,
+``__all__`` for readers. The three must name the same things, from the same modules.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 import exsdk
 
-PACKAGES = ["exsdk", "exsdk.adapter", "exsdk.broker"]
+PACKAGES = ["exsdk", "exsdk.adapter", "exsdk.broker", "exsdk.models"]
 
 
 def _type_checking_imports(package: str) -> dict[str, str]:

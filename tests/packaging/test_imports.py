@@ -48,9 +48,10 @@ def test_the_model_modules_do_not_postpone_their_annotations() -> None:
 
     import exsdk.models.base
     import exsdk.models.ccxt
+    import exsdk.models.market
     import exsdk.models.oms
 
-    modules = (exsdk.models.base, exsdk.models.ccxt, exsdk.models.oms)
+    modules = (exsdk.models.base, exsdk.models.ccxt, exsdk.models.market, exsdk.models.oms)
     postponed = [
         m.__name__ for m in modules if vars(m).get("annotations") is __future__.annotations
     ]
