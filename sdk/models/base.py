@@ -19,13 +19,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     ModelWrapValidatorHandler,
-    PlainSerializer,
     ValidationError,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
-from pydantic_core import PydanticKnownError
+from pydantic_core import PydanticKnownError, core_schema
 
 from exsdk.errors import VenueRejected
 
@@ -180,6 +180,41 @@ def deep_freeze(value: Any) -> Any:
     return value
 
 
+class SerializedBy:
+    """``PlainSerializer(func, return_type=..., when_used=...)`` for a ``func`` of the value
+    alone: the same core schema (``schema["serialization"]``, a plain function serializer
+    with ``return_type``'s schema), so the same output and JSON schema.
+
+    Not pydantic's own class: it lives in ``pydantic.functional_serializers``, whose import
+    (three slotted frozen dataclasses) costs about 8 M instructions, 1.5 % of a typed-models
+    ``import exsdk`` (issue 18 goal 3b; ``tests/core/test_models.py`` compares the schemas).
+    """
+
+    __slots__ = ("func", "return_type", "when_used")
+
+    def __init__(
+        self,
+        func: Callable[[Any], Any],
+        *,
+        return_type: Any,
+        when_used: core_schema.WhenUsed = "always",
+    ) -> None:
+        self.func, self.return_type, self.when_used = func, return_type, when_used
+
+    def __get_pydantic_core_schema__(
+        self, source_type: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        schema = handler(source_type)
+        # As PlainSerializer does; mypy reads CoreSchema (a union of TypedDicts) as a Mapping.
+        schema["serialization"] = core_schema.plain_serializer_function_ser_schema(  # type: ignore[index]
+            function=self.func,
+            info_arg=False,
+            return_schema=handler.generate_schema(self.return_type),
+            when_used=self.when_used,
+        )
+        return schema
+
+
 def thaw(value: Any) -> Any:
     """A plain, mutable copy of a frozen value (for callers that want to edit one)."""
     if isinstance(value, Mapping):
@@ -192,7 +227,7 @@ def thaw(value: Any) -> Any:
 RawPayload = Annotated[
     Any,
     BeforeValidator(deep_freeze),
-    PlainSerializer(thaw, when_used="always"),
+    SerializedBy(thaw, return_type=Any, when_used="always"),
 ]
 """The venue's raw payload (ccxt's ``info``): any JSON shape, kept as it came, read-only."""
 
@@ -301,7 +336,7 @@ def _to_ms(value: datetime | None) -> int | None:
 Timestamp = Annotated[
     datetime | None,
     BeforeValidator(_ms_to_datetime),
-    PlainSerializer(_to_ms, return_type=int | None, when_used="json"),
+    SerializedBy(_to_ms, return_type=int | None, when_used="json"),
 ]
 """An aware datetime or ``None``, accepted as epoch milliseconds or a datetime (<= 0 ms and
 ``None`` are unknown)."""
@@ -368,6 +403,7 @@ __all__ = [
     "MalformedPayload",
     "Money",
     "RawPayload",
+    "SerializedBy",
     "TextId",
     "Timestamp",
     "VenueModel",

@@ -356,3 +356,46 @@ def test_arbitrary_payloads_raise_only_venue_rejected(data: Any) -> None:
     ):
         with contextlib.suppress(VenueRejected):
             build(data)
+
+
+def test_the_payload_and_timestamp_serializers_are_pydantics_plain_serializer() -> None:
+    # Issue 18 goal 3b: RawPayload and Timestamp carry exsdk.models.base.SerializedBy, not
+    # pydantic's PlainSerializer (whose module costs 8 M instructions to import); the two
+    # must give the same core schema, so the same dumps and JSON schemas.
+    from typing import Annotated
+
+    from pydantic import BaseModel, BeforeValidator, PlainSerializer
+
+    from exsdk.models import base
+
+    class Ours(BaseModel):
+        at: base.Timestamp = None
+        info: base.RawPayload = None
+
+    class Pydantics(BaseModel):
+        at: Annotated[
+            datetime | None,
+            BeforeValidator(base._ms_to_datetime),
+            PlainSerializer(base._to_ms, return_type=int | None, when_used="json"),
+        ] = None
+        info: Annotated[
+            Any,
+            BeforeValidator(base.deep_freeze),
+            PlainSerializer(base.thaw, when_used="always"),
+        ] = None
+
+    ours, theirs = Ours.__pydantic_core_schema__, Pydantics.__pydantic_core_schema__
+    assert ours["schema"]["fields"] == theirs["schema"]["fields"]
+    for mode in ("validation", "serialization"):
+        assert (
+            Ours.model_json_schema(mode=mode)["properties"]
+            == Pydantics.model_json_schema(mode=mode)["properties"]
+        )
+    values = {"at": 1_700_000_000_123, "info": {"a": [1, {"b": None}]}}
+    for model in (Ours, Pydantics):
+        made = model.model_validate(values)
+        assert made.model_dump() == {
+            "at": datetime.fromtimestamp(1_700_000_000.123, UTC),
+            "info": {"a": [1, {"b": None}]},
+        }
+        assert made.model_dump_json() == '{"at":1700000000123,"info":{"a":[1,{"b":null}]}}'
