@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import re
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from exsdk.adapter.pacing import (
@@ -210,6 +211,71 @@ def test_reply_stamps_are_read_from_the_body() -> None:
     assert reply_stamp('{"orderId":1}', fields) is None
     assert reply_stamp(None, fields) is None
     assert reply_stamp('{"transactTimeX":5}', fields) is None
+
+
+def _stamp_by_regex(body: str, fields: tuple[str, ...]) -> int | None:
+    """The reading reply_stamp gives, as one regular expression over the whole body."""
+    names = "|".join(re.escape(f) for f in fields)
+    pattern = re.compile(rf'"(?:{names})"\s*:\s*"?(\d{{1,16}})\b')
+    found = [int(m[1]) for m in pattern.finditer(body)]
+    return max(found) if found else None
+
+
+_STAMP_FIELDS = (
+    ("updateTime",),
+    ("transactTime", "workingTime"),
+    ("time",),
+    ("time", "updateTime", "Time"),
+    ("a", "ab", "b"),
+    ("1",),
+    ("1", "12"),
+    (),
+)
+_STAMP_PARTS = st.sampled_from(
+    [
+        '"updateTime"',
+        '"transactTime"',
+        '"workingTime"',
+        '"time"',
+        '"Time"',
+        '"a"',
+        '"ab"',
+        '"b"',
+        '"1"',
+        '"12"',
+        '""',
+        '"',
+        ":",
+        " ",
+        "\n",
+        ",",
+        "{",
+        "}",
+        "0",
+        "7",
+        "1739781831932",
+        "12345678901234567",
+        "١٢",
+        "x",
+        "_",
+        "-",
+        "null",
+    ]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_STAMP_PARTS, max_size=14), st.sampled_from(_STAMP_FIELDS))
+@example(['"1"', ":", '"1"', ":", "7"], ("1",))  # a match's own text is not searched again
+@example(['"12"', ":", '"1"', ":", "7"], ("1", "12"))
+@example(['""', ":", "7"], ())
+@example(['"time"', ":", "12345678901234567", ",", '"time"', ":", "5"], ("time",))
+def test_reply_stamp_reads_what_the_whole_body_regex_reads(
+    parts: list[str], fields: tuple[str, ...]
+) -> None:
+    body = "".join(parts)
+    assert reply_stamp(body, fields) == _stamp_by_regex(body, fields)
+    assert reply_stamp(body.encode(), fields) == _stamp_by_regex(body, fields)
 
 
 async def test_weight_and_orders_are_paced_together_and_reads_do_not_wait_for_orders() -> None:
