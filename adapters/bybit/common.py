@@ -1,7 +1,7 @@
 """What Bybit spot and linear share: the unified-account options ccxt needs, client
 order id rules, lookups by ``orderLinkId``, and a clock resync after retCode 10002.
 
-How Bybit's retCodes become SDK errors is :data:`exsdk.errors.BYBIT_CODES` (one table
+How Bybit's retCodes become SDK errors is :data:`exsdk.error_tables.BYBIT_CODES` (one table
 for every adapter). The price-band refusals (110003 on linear, 170193 / 170194 /
 170371 / 170372 on spot: the order's price, or a linear market order's best counter
 price, outside the range Bybit allows around the mark) mean what Binance's -4131 means

@@ -5,7 +5,7 @@ sets (``sim`` rewrites every API URL to the simulator, ``testnet`` is ccxt's san
 ``demo`` its demo trading, ``live`` only with ``allow_live=True``), venue-bound
 credentials, a JSON markets snapshot on disk (``MarketsCache``), and one boundary helper
 (``CcxtAdapter._call``) through which every ccxt request goes; every ccxt exception is
-translated (``exsdk.errors.translate``) there.
+translated (``exsdk.error_tables.translate``) there.
 """
 
 from __future__ import annotations
@@ -54,17 +54,16 @@ from exsdk.adapter.requirements import (
 )
 from exsdk.adapter.urls import rewrite_urls
 from exsdk.adapter.venue import Venue
+from exsdk.error_tables import Request, translate
 from exsdk.errors import (
     InvalidOrderInput,
     OrderNotFound,
     OrderOutcomeUnknown,
     RateLimited,
-    Request,
     SdkError,
     TransientVenueError,
     UnsupportedMethod,
     VenueRejected,
-    translate,
 )
 from exsdk.models import (
     Balances,
@@ -160,7 +159,7 @@ class CcxtAdapter(ExchangeAdapter):
     """An adapter over one ``ccxt.async_support`` exchange.
 
     Every ccxt request goes through :meth:`_call`, which translates ccxt and transport
-    exceptions with :func:`exsdk.errors.translate`. Subclasses declare ``name``,
+    exceptions with :func:`exsdk.error_tables.translate`. Subclasses declare ``name``,
     ``ccxt_id``, ``market_type``, ``capabilities`` and ``default_options``, and override
     the small hooks (client order id rules, lookup by client order id, trades of an
     order, what to do after an error).
@@ -451,7 +450,7 @@ class CcxtAdapter(ExchangeAdapter):
         (see :attr:`reply_shapes`) are malformed: ``OrderOutcomeUnknown`` for a create
         (the venue may have placed the order), ``TransientVenueError`` (retried) for
         anything else. An error that is not a well-formed venue rejection is the same
-        (:func:`exsdk.errors.translate`, "default unknown").
+        (:func:`exsdk.error_tables.translate`, "default unknown").
         """
         with recording() as record:
             try:

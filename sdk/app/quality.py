@@ -44,7 +44,8 @@ from exsdk.app.outcomes import (
     percent,
 )
 from exsdk.broker.twap import TwapConfig, plan_waves
-from exsdk.errors import LiquidityRejected, code_table_for
+from exsdk.error_tables import code_table_for
+from exsdk.errors import LiquidityRejected
 from exsdk.extras import MissingExtra
 from exsdk.fills import base_of, fold_fill
 from exsdk.journal import Journal

@@ -29,13 +29,13 @@ from exsdk.broker.clock import Clock, WallClock, venue_time
 from exsdk.broker.limit_price import LimitPriceComputer, UnusableBook
 from exsdk.broker.submission import RetrySettings, Session
 from exsdk.broker.twap import TwapConfig, TwapPlan, Wave, child_amount, plan_waves
+from exsdk.error_tables import stops_run
 from exsdk.errors import (
     InvalidOrderInput,
     LiquidityRejected,
     RunNotReconciled,
     SdkError,
     UnsupportedMethod,
-    stops_run,
 )
 from exsdk.journal import Journal
 from exsdk.limits import (

@@ -4,7 +4,7 @@ The invariant is that one child is at most one venue order. The intent is journa
 before any request; after an error whose outcome is unknown (a timeout, a dropped
 connection, a 5xx, -1007) the child is looked up by its client order id before anything
 is resent, and an order that exists is adopted. Which errors are retried, and how, comes
-from :data:`exsdk.errors.RETRY_POLICY` only.
+from :data:`exsdk.error_tables.RETRY_POLICY` only.
 """
 
 from __future__ import annotations
@@ -24,17 +24,8 @@ from exsdk._value import Shown, Value
 from exsdk.adapter import ExchangeAdapter
 from exsdk.broker.clock import Clock
 from exsdk.broker.group_commit import GroupCommit
-from exsdk.errors import (
-    ClockSkew,
-    OrderNotFound,
-    RateLimited,
-    RetryKind,
-    SdkError,
-    VenueRejected,
-    retry_rule_for,
-    stops_run,
-    translate,
-)
+from exsdk.error_tables import RetryKind, retry_rule_for, stops_run, translate
+from exsdk.errors import ClockSkew, OrderNotFound, RateLimited, SdkError, VenueRejected
 from exsdk.journal import Journal
 from exsdk.models import CcxtOrder, CcxtTrade, ChildOrder, ChildStatus, OrderStatus
 
@@ -231,7 +222,7 @@ class Session(Shown):
             raise self.stopped
 
     def note_stop(self, exc: BaseException) -> None:
-        """Remember an error that ends the run (see :func:`exsdk.errors.stops_run`)."""
+        """Remember an error that ends the run (see :func:`exsdk.error_tables.stops_run`)."""
         if stops_run(exc) and self.stopped is None:
             assert isinstance(exc, SdkError)
             self.stopped = exc

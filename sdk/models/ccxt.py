@@ -21,7 +21,6 @@ lists it in ``from_request``; the venue's own values always win.
 import enum
 import functools
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -136,6 +135,8 @@ def derived_trade_id(data: Mapping[str, Any]) -> str:
     ids. Two fills identical in all of them, raw payload included, cannot be told apart by
     anyone and are one fill.
     """
+    import json  # here: the typed models need json for this alone (issue 18 goal 3b)
+
     keys = ("order", "timestamp", "symbol", "side", "price", "amount", "cost", "info")
     basis = {k: thaw(data.get(k)) for k in keys}
     text = json.dumps(basis, sort_keys=True, separators=(",", ":"), default=str)

@@ -60,3 +60,18 @@ def test_the_models_and_errors_callers_meet_are_top_level() -> None:
         assert name in exsdk.__all__, name
         assert getattr(exsdk, name) is getattr(exsdk.models, name)
     assert issubclass(exsdk.MalformedPayload, exsdk.VenueRejected)
+
+
+def test_the_error_tables_names_resolve_from_exsdk_errors() -> None:
+    # exsdk.errors holds the tree and resolves the tables' names (exsdk.error_tables) on
+    # first use, so `from exsdk.errors import translate` keeps working.
+    import exsdk.error_tables
+    import exsdk.errors
+
+    table: dict[str, str] = exsdk.errors._EXPORTS
+    assert _type_checking_imports("exsdk.errors") == table
+    assert set(table.values()) == {"exsdk.error_tables"}
+    assert sorted(table) == sorted(exsdk.error_tables.__all__)
+    for name in table:
+        assert getattr(exsdk.errors, name) is getattr(exsdk.error_tables, name), name
+    assert set(exsdk.errors.__all__) >= set(table)

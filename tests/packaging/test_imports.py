@@ -41,6 +41,25 @@ def test_the_typed_models_load_no_ccxt_aiohttp_pandas_attrs_or_tenacity() -> Non
     assert not unwanted, unwanted
 
 
+def test_the_typed_models_build_neither_the_venue_state_nor_the_error_tables() -> None:
+    # Issue 18 goal 3b: the markets' and tickers' classes (exsdk.models.market), the error
+    # tables (exsdk.error_tables) and pydantic's serializer module are not the typed
+    # orders' business; the names still resolve when asked for.
+    script = (
+        "import sys\n"
+        "from exsdk import CcxtOrder, ChildOrder, OmsFill, Order\n"
+        "names = ('exsdk.models.market', 'exsdk.error_tables', 'pydantic.functional_serializers')\n"
+        "print(sorted(m for m in names if m in sys.modules))\n"
+        "from exsdk import Ticker\n"
+        "from exsdk.errors import translate\n"
+        "print(Ticker.__module__, translate.__module__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    assert out.stdout.split("\n")[:2] == ["[]", "exsdk.models.market exsdk.error_tables"]
+
+
 def test_the_model_modules_do_not_postpone_their_annotations() -> None:
     # Issue 18 goal 3: with ``from __future__ import annotations`` every field annotation
     # reaches pydantic as a string, compiled and evaluated as each model class is created.
