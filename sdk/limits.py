@@ -230,36 +230,57 @@ def apply_policy(
     below = size < minimal or value < cost_min
     action = policy.below_minimum if below else policy.at_or_above_minimum
 
-    # The reasons are text for people, built only on the paths that report one.
-    def venue_minimum() -> str:
-        return (
-            f"venue minimum: amount {_show(minimal)} (amount.min {_fmt(limits.amount_min)}, "
-            f"step {_show(limits.amount_step)}, cost.min {_fmt(limits.cost_min)} {limits.quote})"
-        )
-
-    def asked() -> str:
-        return (
-            f"{symbol}: {_show(signed_amount)} (on the grid {_show(quantized)}, "
-            f"notional {_show(value)} {limits.quote} at {_show(price)})"
-        )
-
+    # The reasons are text for people, built only on the paths that report one (by
+    # functions of their own: closures here would cost their cells on every order).
     if action is Action.REJECT:
         what = "below the venue minimum" if below else "rejected by policy"
-        return SizedOrder(_ZERO, action, f"{asked()} is {what}; {venue_minimum()}", below)
+        asked = _asked(limits, signed_amount, quantized, value, price)
+        return SizedOrder(
+            _ZERO, action, f"{asked} is {what}; {_venue_minimum(limits, minimal)}", below
+        )
     if action is Action.FORCE_TO_MINIMUM:
-        reason = None if size == minimal else f"{asked()} forced to the minimum; {venue_minimum()}"
+        reason = (
+            None
+            if size == minimal
+            else f"{_asked(limits, signed_amount, quantized, value, price)} forced to the "
+            f"minimum; {_venue_minimum(limits, minimal)}"
+        )
         return SizedOrder(sign * minimal, action, reason, below)
     if action is Action.RAISE_TO_MINIMUM:
         if size >= minimal:
             return SizedOrder(sign * size, action, None, below)
-        return SizedOrder(sign * minimal, action, f"{asked()} raised; {venue_minimum()}", below)
+        asked = _asked(limits, signed_amount, quantized, value, price)
+        return SizedOrder(
+            sign * minimal, action, f"{asked} raised; {_venue_minimum(limits, minimal)}", below
+        )
     # SEND_AS_GIVEN: the quantized amount, even below the minimum (the venue will judge).
     reason = None
     if size == 0:
-        reason = f"{asked()} truncates to 0 on the step grid; nothing to send"
+        asked = _asked(limits, signed_amount, quantized, value, price)
+        reason = f"{asked} truncates to 0 on the step grid; nothing to send"
     elif below:
-        reason = f"{asked()} is below the venue minimum and sent as given; {venue_minimum()}"
+        asked = _asked(limits, signed_amount, quantized, value, price)
+        reason = (
+            f"{asked} is below the venue minimum and sent as given; "
+            f"{_venue_minimum(limits, minimal)}"
+        )
     return SizedOrder(quantized, action, reason, below)
+
+
+def _venue_minimum(limits: MarketLimits, minimal: Decimal) -> str:
+    return (
+        f"venue minimum: amount {_show(minimal)} (amount.min {_fmt(limits.amount_min)}, "
+        f"step {_show(limits.amount_step)}, cost.min {_fmt(limits.cost_min)} {limits.quote})"
+    )
+
+
+def _asked(
+    limits: MarketLimits, signed: Decimal, quantized: Decimal, value: Decimal, price: Decimal
+) -> str:
+    return (
+        f"{limits.symbol}: {_show(signed)} (on the grid {_show(quantized)}, "
+        f"notional {_show(value)} {limits.quote} at {_show(price)})"
+    )
 
 
 def _fmt(value: Decimal | None) -> str:

@@ -520,6 +520,13 @@ class Broker:
             created_at=self.clock.now(),
         )
 
+    def _draft(self, order: Order, symbol: str, wave: Wave) -> ChildOrder:
+        """The child of ``order`` in ``wave`` that policy or the book stopped before it was
+        sized (amount 0: built only on that path, not by a closure for every child)."""
+        return self._new_child(
+            order, symbol, wave.index, order_type="limit", amount=_ZERO, side=order.side
+        )
+
     def _not_sent(self, child: ChildOrder, status: ChildStatus, reason: str) -> ChildOrder:
         """Record a child that policy or sizing stopped before the wire."""
         done = child.model_copy(update={"status": status, "reason": reason})
@@ -875,19 +882,15 @@ class Broker:
         if remaining == 0:
             return None
         side = order.side
-
-        def draft() -> ChildOrder:
-            return self._new_child(
-                order, symbol, wave.index, order_type="limit", amount=_ZERO, side=side
-            )
-
         limits = markets.get(symbol)
         closed = None if limits is None else _not_trading(limits, self.adapter.exchange_id)
         if limits is None or closed is not None:
             # Refused once, in its first wave; the parent's later waves are not tried.
             stopped.add(order.order_id)
             reason = closed or f"{symbol}: not a market here"
-            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, reason)
+            mine[cid] = self._not_sent(
+                self._draft(order, symbol, wave), ChildStatus.REJECTED, reason
+            )
             return None
         try:
             book = books.get(symbol)
@@ -904,7 +907,9 @@ class Broker:
         except SdkError as exc:
             if stops_run(exc):
                 raise
-            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, str(exc))
+            mine[cid] = self._not_sent(
+                self._draft(order, symbol, wave), ChildStatus.REJECTED, str(exc)
+            )
             return None
         waves_left = plan.num_waves - wave.index
         share = child_amount(remaining, waves_left, limits)
@@ -927,10 +932,14 @@ class Broker:
             stopped.add(order.order_id)
             reason = sized.reason or "refused by policy"
             self._session.warn(f"parent {order.order_id} stopped: {reason}")
-            mine[cid] = self._not_sent(draft(), ChildStatus.REJECTED, reason)
+            mine[cid] = self._not_sent(
+                self._draft(order, symbol, wave), ChildStatus.REJECTED, reason
+            )
             return None
         if sized.empty:
-            mine[cid] = self._not_sent(draft(), ChildStatus.EMPTY, sized.reason or "sized to zero")
+            mine[cid] = self._not_sent(
+                self._draft(order, symbol, wave), ChildStatus.EMPTY, sized.reason or "sized to zero"
+            )
             return None
         child = self._new_child(
             order,
