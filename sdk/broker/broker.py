@@ -609,17 +609,21 @@ class Broker:
             child = await self._collect(child, cancel=False)
         return child
 
-    async def _place(self, child: ChildOrder, *, committed: bool = False) -> ChildOrder:
-        """Journal the child's intent and send it (``committed``: its intent is journaled)."""
-        placed = await (self._session.send(child) if committed else self._session.place(child))
-        error = self._session.last_errors.get(child.client_order_id)
-        if placed.status == ChildStatus.REJECTED and isinstance(error, LiquidityRejected):
-            # The venue's own code: -4131 on Binance, 110003 / 170193 ... on Bybit.
-            code = error.code if error.code is not None else "price band"
-            self._session.warn(
-                f"{child.client_order_id} {child.symbol}: liquidity rejection ({code}); "
-                "the book is too thin, other orders proceed"
-            )
+    async def _place(self, child: ChildOrder) -> ChildOrder:
+        """Journal the child's intent and send it."""
+        return self._placed(child, await self._session.place(child))
+
+    def _placed(self, child: ChildOrder, placed: ChildOrder) -> ChildOrder:
+        """``placed``, the outcome of sending ``child``; a liquidity rejection is warned of."""
+        if placed.status == ChildStatus.REJECTED:
+            error = self._session.last_errors.get(child.client_order_id)
+            if isinstance(error, LiquidityRejected):
+                # The venue's own code: -4131 on Binance, 110003 / 170193 ... on Bybit.
+                code = error.code if error.code is not None else "price band"
+                self._session.warn(
+                    f"{child.client_order_id} {child.symbol}: liquidity rejection ({code}); "
+                    "the book is too thin, other orders proceed"
+                )
         return placed
 
     # -- TWAP --------------------------------------------------------------------------
@@ -847,7 +851,9 @@ class Broker:
         self, child: ChildOrder, mine: dict[str, ChildOrder]
     ) -> ChildOrder | None:
         """Send a wave's child whose intent is committed (``None`` if refused)."""
-        placed = await self._place(child, committed=True)
+        # The session's send awaited here, not through _place: one coroutine less between
+        # the wave and the venue, for each of its children.
+        placed = self._placed(child, await self._session.send(child))
         mine[child.client_order_id] = placed
         if placed.status == ChildStatus.REJECTED:
             return None

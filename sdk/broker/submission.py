@@ -237,6 +237,37 @@ class Session(Shown):
 
     async def call(self, fn: Callable[[], Awaitable[T]], *, client_order_id: str | None) -> T:
         """Run an idempotent venue call (a read or a cancel) under the retry table."""
+        # The first attempt runs outside tenacity, and inline (what _retry's once() does,
+        # without a coroutine of its own): most calls succeed at once, and tenacity's
+        # machinery costs tens of microseconds per call. Only a retryable failure builds
+        # the retry loop, which then counts that attempt as its first.
+        self.check_running()
+        try:
+            return await fn()
+        except Exception as exc:
+            first = self._first_failure(exc)
+        return await self._retry(fn, first, client_order_id)
+
+    def _first_failure(self, exc: Exception) -> SdkError:
+        """The error of a call's first attempt, as once() in :meth:`_retry` makes it."""
+        if isinstance(exc, SdkError):
+            self.note_stop(exc)
+            return exc
+        first = translate(exc, exchange=self.exchange, request="read")
+        first.__cause__ = exc
+        return first
+
+    async def _retry(
+        self, fn: Callable[[], Awaitable[T]], first: SdkError, client_order_id: str | None
+    ) -> T:
+        """The rest of :meth:`call` after its first attempt failed with ``first``."""
+        if not _retryable(first) or self._gives_up(first, 1):
+            raise first
+        await self._before_retry(first, client_order_id)
+        await self.venue_sleep(self._backoff(first, 1))
+        # Imported here: tenacity (and tornado, which it probes for) belongs only on the
+        # retry path, not in every process's start-up.
+        from tenacity import AsyncRetrying, retry_if_exception
 
         async def once() -> T:
             self.check_running()
@@ -249,27 +280,6 @@ class Session(Shown):
                 # A request may have left: an error the venue did not document (or a bug
                 # in the adapter) is transient, never a venue's answer.
                 raise translate(exc, exchange=self.exchange, request="read") from exc
-
-        # The first attempt runs outside tenacity, and inline (what once() does, without
-        # a coroutine of its own): most calls succeed at once, and tenacity's machinery
-        # costs tens of microseconds per call. Only a retryable failure builds the retry
-        # loop, which then counts that attempt as its first.
-        self.check_running()
-        try:
-            return await fn()
-        except SdkError as exc:
-            self.note_stop(exc)
-            first = exc
-        except Exception as raw:  # as in once()
-            first = translate(raw, exchange=self.exchange, request="read")
-            first.__cause__ = raw
-        if not _retryable(first) or self._gives_up(first, 1):
-            raise first
-        await self._before_retry(first, client_order_id)
-        await self.venue_sleep(self._backoff(first, 1))
-        # Imported here: tenacity (and tornado, which it probes for) belongs only on the
-        # retry path, not in every process's start-up.
-        from tenacity import AsyncRetrying, retry_if_exception
 
         def failed(state: RetryCallState) -> BaseException | None:
             return state.outcome.exception() if state.outcome else None
@@ -326,122 +336,130 @@ class Session(Shown):
         never ran (a wave cancelled before its tasks started); harmless after it."""
         self.in_flight.difference_update(c.client_order_id for c in children)
 
-    async def send(self, child: ChildOrder) -> ChildOrder:
-        """:meth:`place` for a child whose intent :meth:`journal_intents` committed."""
-        self.in_flight.add(child.client_order_id)
-        try:
-            return await self._send(child)
-        finally:
-            self.in_flight.discard(child.client_order_id)
-
     async def _place(self, child: ChildOrder) -> ChildOrder:
         self.check_running()
         # Committed (with the other intents of this loop turn) before the request leaves.
         await self.commits.write(child=child)
-        return await self._send(child)
+        return await self.send(child)
 
-    async def _send(self, child: ChildOrder) -> ChildOrder:
-        """Send a child whose intent is committed; retry, look up or adopt."""
-        self.check_running()
+    async def send(self, child: ChildOrder) -> ChildOrder:
+        """:meth:`place` for a child whose intent is committed (by :meth:`journal_intents`,
+        or by :meth:`place`): send it; retry, look up or adopt.
+
+        One coroutine from here to the adapter's (the retry table's first attempt runs
+        inline, as in :meth:`call`): a wave has one such chain per child in flight.
+        """
         cid = child.client_order_id
-        seen = _Attempt()
-        self.placed_here.add(cid)
+        self.in_flight.add(cid)
+        try:
+            self.check_running()
+            seen = _Attempt()
+            self.placed_here.add(cid)
 
-        async def attempt() -> CcxtOrder:
-            if seen.maybe_placed:
-                found = await self._lookup(child)
-                if found is None:
-                    # The lost request may still be on its way (a proxy queue, a slow
-                    # backend): only once the venue can no longer execute it does "not
-                    # found" mean "never placed".
-                    await self._until_expired(seen.expires_at)
+            async def attempt() -> CcxtOrder:
+                if seen.maybe_placed:
                     found = await self._lookup(child)
-                if found is not None:
-                    seen.adopted = True
-                    return found
-                seen.maybe_placed = False  # not on the venue: a resend cannot duplicate
-            if seen.sends:
-                # Journaled before it leaves, like the intent: a resume after a crash
-                # must know when the child's last request may have gone out.
-                self.journal.record_raw(
-                    self.run_id, "resend", {"attempt": seen.sends + 1}, client_order_id=cid
-                )
-            seen.sends += 1
-            # The intent (or the resend) is in the journal: a crash from here on is resumable.
-            if self.observer is not None:  # (the event is not even built for nobody)
-                self.emit(ChildIntent(child, seen.sends))
-            try:
-                order = await self.adapter.create_order(
-                    child.symbol,
-                    str(child.order_type),
-                    child.side,  # type: ignore[arg-type]
-                    child.amount,
-                    child.limit_price,
-                    client_order_id=cid,
-                    reduce_only=child.reduce_only,
-                )
-            except Exception as raw:
-                # Whatever the adapter leaked (a ccxt error, a bug after the request left)
-                # is not a refusal unless the venue documented it: "default unknown".
-                exc = (
-                    raw
-                    if isinstance(raw, SdkError)
-                    else translate(raw, exchange=self.exchange, request="create")
-                )
-                seen.expires_at = self._create_expiry(cid)
-                if isinstance(exc, VenueRejected) and _is_duplicate(exc):
-                    found = await self._lookup(child)
+                    if found is None:
+                        # The lost request may still be on its way (a proxy queue, a slow
+                        # backend): only once the venue can no longer execute it does "not
+                        # found" mean "never placed".
+                        await self._until_expired(seen.expires_at)
+                        found = await self._lookup(child)
                     if found is not None:
                         seen.adopted = True
                         return found
-                if retry_rule_for(exc).kind is RetryKind.LOOKUP_THEN_RESEND:
-                    seen.maybe_placed = True
-                if exc is raw:
-                    raise
-                raise exc from raw
-            return order
-
-        try:
-            order = await self.call(attempt, client_order_id=cid)
-        except SdkError as exc:
-            self.journal.record_error(self.run_id, exc, client_order_id=cid)
-            self.last_errors[cid] = exc
-            if stops_run(exc):
+                    seen.maybe_placed = False  # not on the venue: a resend cannot duplicate
                 if seen.sends:
-                    # Sent, then refused for good (the credentials): never placed.
-                    self.journal.record_child(
-                        self.run_id,
-                        child.model_copy(
-                            update={"status": ChildStatus.REJECTED, "reason": str(exc)}
-                        ),
+                    # Journaled before it leaves, like the intent: a resume after a crash
+                    # must know when the child's last request may have gone out.
+                    self.journal.record_raw(
+                        self.run_id, "resend", {"attempt": seen.sends + 1}, client_order_id=cid
                     )
-                raise
-            if seen.maybe_placed:
-                unknown = child.model_copy(
-                    update={"status": ChildStatus.UNKNOWN, "reason": f"outcome unknown: {exc}"}
+                seen.sends += 1
+                # The intent (or the resend) is in the journal: a crash from here on is resumable.
+                if self.observer is not None:  # (the event is not even built for nobody)
+                    self.emit(ChildIntent(child, seen.sends))
+                try:
+                    order = await self.adapter.create_order(
+                        child.symbol,
+                        str(child.order_type),
+                        child.side,  # type: ignore[arg-type]
+                        child.amount,
+                        child.limit_price,
+                        client_order_id=cid,
+                        reduce_only=child.reduce_only,
+                    )
+                except Exception as raw:
+                    # Whatever the adapter leaked (a ccxt error, a bug after the request left)
+                    # is not a refusal unless the venue documented it: "default unknown".
+                    exc = (
+                        raw
+                        if isinstance(raw, SdkError)
+                        else translate(raw, exchange=self.exchange, request="create")
+                    )
+                    seen.expires_at = self._create_expiry(cid)
+                    if isinstance(exc, VenueRejected) and _is_duplicate(exc):
+                        found = await self._lookup(child)
+                        if found is not None:
+                            seen.adopted = True
+                            return found
+                    if retry_rule_for(exc).kind is RetryKind.LOOKUP_THEN_RESEND:
+                        seen.maybe_placed = True
+                    if exc is raw:
+                        raise
+                    raise exc from raw
+                return order
+
+            try:
+                # The retry table's first attempt inline, as in call (no coroutine of its own).
+                try:
+                    order = await attempt()
+                    first = None
+                except Exception as exc:
+                    first = self._first_failure(exc)
+                if first is not None:
+                    order = await self._retry(attempt, first, cid)
+            except SdkError as exc:
+                self.journal.record_error(self.run_id, exc, client_order_id=cid)
+                self.last_errors[cid] = exc
+                if stops_run(exc):
+                    if seen.sends:
+                        # Sent, then refused for good (the credentials): never placed.
+                        self.journal.record_child(
+                            self.run_id,
+                            child.model_copy(
+                                update={"status": ChildStatus.REJECTED, "reason": str(exc)}
+                            ),
+                        )
+                    raise
+                if seen.maybe_placed:
+                    unknown = child.model_copy(
+                        update={"status": ChildStatus.UNKNOWN, "reason": f"outcome unknown: {exc}"}
+                    )
+                    self.journal.record_child(self.run_id, unknown)
+                    self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
+                    return unknown
+                return self.reject(child, str(exc), error=type(exc).__name__)
+            # The reply and the child's new state, committed with the other replies of this
+            # loop turn: one sync for a wave's replies, after every child of it was sent (the
+            # writer waits, so the next child's send runs first).
+            self.orders[cid] = order
+            updated = self._updated(child, order, adopted=seen.adopted)
+            if seen.adopted:
+                await self.commits.write(child=updated)
+            else:
+                await self.commits.write(
+                    lambda: self.journal.record_raw(
+                        self.run_id, "create_order", order, client_order_id=cid
+                    ),
+                    child=updated,
                 )
-                self.journal.record_child(self.run_id, unknown)
-                self.warn(f"{cid}: outcome unknown after retries ({exc}); will look it up")
-                return unknown
-            return self.reject(child, str(exc), error=type(exc).__name__)
-        # The reply and the child's new state, committed with the other replies of this
-        # loop turn: one sync for a wave's replies, after every child of it was sent (the
-        # writer waits, so the next child's send runs first).
-        self.orders[cid] = order
-        updated = self._updated(child, order, adopted=seen.adopted)
-        if seen.adopted:
-            await self.commits.write(child=updated)
-        else:
-            await self.commits.write(
-                lambda: self.journal.record_raw(
-                    self.run_id, "create_order", order, client_order_id=cid
-                ),
-                child=updated,
-            )
-        # Said only once it is on disk: an observer may act on it (kill, report).
-        if self.observer is not None:
-            self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
-        return updated
+            # Said only once it is on disk: an observer may act on it (kill, report).
+            if self.observer is not None:
+                self.emit(ChildAdopted(updated) if seen.adopted else ChildSent(updated))
+            return updated
+        finally:
+            self.in_flight.discard(cid)
 
     @property
     def expiry(self) -> float:
