@@ -1,5 +1,7 @@
 """What Bybit spot and linear share: the unified-account options ccxt needs, client
-order id rules, lookups by ``orderLinkId``, and a clock resync after retCode 10002.
+order id rules, lookups by ``orderLinkId``, a clock resync after retCode 10002, and the
+pacer corrected by Bybit's own count of each endpoint (``X-Bapi-Limit`` and
+``X-Bapi-Limit-Status``: room left for another client of the account).
 
 How Bybit's retCodes become SDK errors is :data:`exsdk.error_tables.BYBIT_CODES` (one table
 for every adapter). The price-band refusals (110003 on linear, 170193 / 170194 /
@@ -23,7 +25,14 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from exsdk.adapter import CcxtAdapter, ReplyShape
-from exsdk.adapter.pacing import EndpointCost, WeightLimit
+from exsdk.adapter.pacing import (
+    ORDERS,
+    REQUEST_WEIGHT,
+    EndpointCost,
+    Kind,
+    RequestCost,
+    WeightLimit,
+)
 from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError, TransientVenueError
 from exsdk.models import CcxtOrder, Side
 
@@ -111,6 +120,35 @@ class BybitAdapter(CcxtAdapter):
         "fetch_my_trades": RESULT_REPLY,
         "fetch_balance": RESULT_REPLY,
     }
+
+    def venue_counts(
+        self, headers: Mapping[str, Any], cost: RequestCost
+    ) -> list[tuple[Kind, float, int]]:
+        """Bybit's count of the endpoint just called: ``X-Bapi-Limit`` minus
+        ``X-Bapi-Limit-Status`` (what is left of its one-second window), for the limit the
+        request was paced under (an order request's, else the per-second request limit).
+
+        The venue counts each endpoint on its own and the pacer keeps one window for all
+        order endpoints, so what it says can only exceed ours by others' use (another
+        client of the account): the count then holds our requests back, never lets more
+        through.
+        """
+        limit = left = None
+        for key, value in headers.items():
+            name = str(key).lower()
+            if name == "x-bapi-limit":
+                limit = value
+            elif name == "x-bapi-limit-status":
+                left = value
+        if limit is None or left is None:
+            return []
+        try:
+            used = int(str(limit)) - int(str(left))
+        except ValueError:
+            return []
+        if used < 0:
+            return []
+        return [(ORDERS if cost.orders else REQUEST_WEIGHT, 1.0, used)]
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """ccxt's call, with Bybit's ``PartiallyFilledCanceled`` read as canceled."""

@@ -34,6 +34,7 @@ from exsdk.adapter.base import METHOD_PURPOSES, ExchangeAdapter
 from exsdk.adapter.markets_cache import MarketsCache, default_cache_dir
 from exsdk.adapter.pacing import (
     EndpointCost,
+    Kind,
     OrderLimit,
     RequestCost,
     Ticket,
@@ -41,6 +42,7 @@ from exsdk.adapter.pacing import (
     WeightLimit,
     limits_from_message,
     limits_from_rate_limits,
+    venue_counts,
 )
 from exsdk.adapter.redaction import install_log_redaction
 from exsdk.adapter.replies import PARSER_ERRORS, ReplyShape, json_of, one_line
@@ -408,6 +410,15 @@ class CcxtAdapter(ExchangeAdapter):
         if current is not None and isinstance(headers, (dict, Mapping)):
             self._venue_replied(*current, code, headers, body)
 
+    def venue_counts(
+        self, headers: Mapping[str, Any], cost: RequestCost
+    ) -> list[tuple[Kind, float, int]]:
+        """What the venue says it counted, from the headers of a reply to a request of
+        ``cost``: ``(kind, window seconds, used)``, each correcting the pacer's window of
+        that kind and length. Binance's ``X-MBX-USED-WEIGHT-*`` and
+        ``X-MBX-ORDER-COUNT-*`` here; an adapter of another venue reads its own."""
+        return venue_counts(headers)
+
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
         """What one ccxt request costs at the venue, from :attr:`request_costs`."""
         if not self.request_costs:
@@ -433,7 +444,8 @@ class CcxtAdapter(ExchangeAdapter):
         """A reply was read: the venue's counts correct the pacer's; a 429 or 418 holds
         requests for its Retry-After (orders only for -1015, everything for an IP limit).
         A success's body may stamp when the venue processed the request (``cost.stamps``)."""
-        pacer.finish(ticket, headers, body if status == 200 else None)
+        counts = self.venue_counts(headers, ticket.cost)
+        pacer.finish(ticket, headers, body if status == 200 else None, counts=counts)
         if status in (418, 429):
             orders_only = status == 429 and '"code":-1015' in str(body).replace(" ", "")
             pacer.block_for(_retry_after(headers) or 1.0, orders_only=orders_only)

@@ -676,14 +676,17 @@ class VenuePacer:
         ticket: Ticket,
         headers: Mapping[str, object] | None = None,
         body: object = None,
+        *,
+        counts: Iterable[tuple[Kind, float, int]] | None = None,
     ) -> None:
         """The request's reply was read (``headers`` and ``body`` are the venue's, the
         body only of a successful reply), or it failed.
 
         Counted until one window after its arrival at the latest: the reply read now, or
         earlier by the venue's stamp in ``body`` (the ticket's ``cost.stamps``). The
-        venue's own counts in ``headers`` correct the local ones. Finishing twice counts
-        once.
+        venue's own counts correct the local ones: ``counts`` as the adapter read them
+        from the reply (``(kind, window seconds, used)``), or else Binance's count headers
+        in ``headers`` (:func:`venue_counts`). Finishing twice counts once.
         """
         if ticket.done:
             return
@@ -692,8 +695,10 @@ class VenuePacer:
         stamp = reply_stamp(body, ticket.cost.stamps) if ticket.cost.stamps else None
         if stamp is not None:
             arrived = self._venue_clock.arrived_by(ticket.granted_at, now, stamp)
-        if headers:
-            for kind, seconds, reported in venue_counts(headers):
+        if counts is None and headers:
+            counts = venue_counts(headers)
+        if counts:
+            for kind, seconds, reported in counts:
                 window = self._windows.get((kind, seconds))
                 if window is not None:
                     through = ticket.granted_through[kind]

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from exsdk.adapter import Venue
+from exsdk.adapter.credentials import Credentials
 from exsdk.adapter.pacing import (
     EndpointCost,
     OrderLimit,
@@ -24,6 +26,7 @@ from exsdk.adapter.pacing import (
     venue_counts,
 )
 from exsdk.broker import VirtualClock
+from exsdk.registry import get_adapter
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ORDER = RequestCost(weight=0, orders=1)
@@ -383,6 +386,27 @@ def test_venue_counts_are_read_from_binance_headers() -> None:
         ("ORDERS", 86400.0, 12),
         ("REQUEST_WEIGHT", 60.0, 37),
     ]
+
+
+def test_bybits_counts_are_read_from_its_limit_headers() -> None:
+    adapter = get_adapter(
+        "bybit-linear",
+        venue=Venue.SIM,
+        base_url="http://127.0.0.1:9",  # never contacted
+        credentials=Credentials(venue=Venue.SIM, api_key="k" * 18, secret="s" * 36),
+        markets_cache=False,
+    )
+    create = {"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "3", "X-Bapi-Limit-Reset-Timestamp": "1"}
+    assert adapter.venue_counts(create, ORDER) == [("ORDERS", 1.0, 7)]
+    lower = {"x-bapi-limit": "50", "x-bapi-limit-status": "50"}  # (HTTP/2 lowercases)
+    assert adapter.venue_counts(lower, RequestCost(weight=1)) == [("REQUEST_WEIGHT", 1.0, 0)]
+    # Incomplete, unreadable or impossible: nothing is said (the local count stands).
+    assert adapter.venue_counts({"X-Bapi-Limit": "10"}, ORDER) == []
+    assert adapter.venue_counts({"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "x"}, ORDER) == []
+    assert adapter.venue_counts({"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "11"}, ORDER) == []
+    # Binance's headers mean nothing to Bybit's adapter, Bybit's nothing to Binance's.
+    assert adapter.venue_counts({"X-MBX-ORDER-COUNT-10S": "3"}, ORDER) == []
+    assert venue_counts(create) == []
 
 
 def test_endpoint_costs() -> None:

@@ -273,9 +273,11 @@ async def test_a_pacer_swapped_on_the_adapter_paces_the_next_requests(adapter_na
                 swapped.append(ticket)
                 return ticket
 
-            def finish(self, ticket: Any, headers: Any = None, body: object = None) -> None:
+            def finish(
+                self, ticket: Any, headers: Any = None, body: object = None, **kw: Any
+            ) -> None:
                 finished.append(ticket)
-                super().finish(ticket, headers, body)
+                super().finish(ticket, headers, body, **kw)
 
         before = adapter.pacer
         adapter.pacer = Recording([])
@@ -284,3 +286,40 @@ async def test_a_pacer_swapped_on_the_adapter_paces_the_next_requests(adapter_na
     assert len(swapped) >= 3 and all(t.done for t in swapped)
     assert set(map(id, finished)) == set(map(id, swapped))  # each on the pacer that granted it
     assert before._in_flight == {k: 0 for k in before._in_flight}  # nothing left on the old one
+
+
+async def test_bybits_limit_headers_make_room_for_another_client_of_the_account() -> None:
+    """Bybit counts each endpoint per second per account and says so in ``X-Bapi-Limit``
+    and ``X-Bapi-Limit-Status``. Another client of the account (a second adapter, pacing
+    on its own) places 6 of the 10 creates linear allows a second; after one reply of its own, the
+    adapter leaves them their share: its 12 orders meet no 10006. Without the headers
+    it would send 9 more into the same window (its own count: 1 of 10)."""
+    async with (
+        exsdk.simulator.SimulatedBinance(seed=7, dialects=["bybit_v5"]) as venue,
+        _adapter("bybit-linear", venue, venue.base_url) as ours,
+        _adapter("bybit-linear", venue, venue.base_url) as other,
+    ):
+        await ours.load_markets()
+        await other.load_markets()
+
+        async def orders(adapter: CcxtAdapter, n: int, tag: str) -> list[Any]:
+            return await asyncio.gather(
+                *(
+                    adapter.create_order(
+                        "DOGE/USDT:USDT",
+                        "market",
+                        Side.BUY if i % 2 == 0 else Side.SELL,
+                        Decimal("100"),
+                        client_order_id=f"{tag}-{i}",
+                    )
+                    for i in range(n)
+                ),
+                return_exceptions=True,
+            )
+
+        theirs = await orders(other, 6, "other")
+        first = await orders(ours, 1, "first")
+        burst = await orders(ours, 12, "burst")
+    for results in (theirs, first, burst):
+        assert [r for r in results if isinstance(r, BaseException)] == []
+    assert len(burst) == 12
