@@ -1,7 +1,8 @@
 """What Bybit spot and linear share: the unified-account options ccxt needs, client
 order id rules, lookups by ``orderLinkId``, a clock resync after retCode 10002, and the
 pacer corrected by Bybit's own count of each endpoint (``X-Bapi-Limit`` and
-``X-Bapi-Limit-Status``: room left for another client of the account).
+``X-Bapi-Limit-Status``: room left for another client of the account) and by a lower
+order limit than the declared one that ``X-Bapi-Limit`` states for the account.
 
 How Bybit's retCodes become SDK errors is :data:`exsdk.error_tables.BYBIT_CODES` (one table
 for every adapter). The price-band refusals (110003 on linear, 170193 / 170194 /
@@ -30,6 +31,8 @@ from exsdk.adapter.pacing import (
     REQUEST_WEIGHT,
     EndpointCost,
     Kind,
+    OrderLimit,
+    RateLimit,
     RequestCost,
     WeightLimit,
 )
@@ -133,22 +136,18 @@ class BybitAdapter(CcxtAdapter):
         client of the account): the count then holds our requests back, never lets more
         through.
         """
-        limit = left = None
-        for key, value in headers.items():
-            name = str(key).lower()
-            if name == "x-bapi-limit":
-                limit = value
-            elif name == "x-bapi-limit-status":
-                left = value
-        if limit is None or left is None:
+        limit, left = _limit_headers(headers)
+        if limit is None or left is None or not 0 <= left <= limit:
             return []
-        try:
-            used = int(str(limit)) - int(str(left))
-        except ValueError:
-            return []
-        if used < 0:
-            return []
-        return [(ORDERS if cost.orders else REQUEST_WEIGHT, 1.0, used)]
+        return [(ORDERS if cost.orders else REQUEST_WEIGHT, 1.0, limit - left)]
+
+    def venue_limits(self, headers: Mapping[str, Any], cost: RequestCost) -> list[RateLimit]:
+        """An order endpoint's ``X-Bapi-Limit``: the account's limit a second, adopted when
+        it is lower than the declared one (the pacer's one order window then paces every
+        order endpoint at it). Other endpoints' limits are each their own, not the
+        pacer's per-second request limit, and are not adopted."""
+        limit, _ = _limit_headers(headers)
+        return [OrderLimit(limit, 1.0)] if cost.orders and limit is not None and limit > 0 else []
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """ccxt's call, with Bybit's ``PartiallyFilledCanceled`` read as canceled."""
@@ -233,3 +232,23 @@ class BybitAdapter(CcxtAdapter):
         if isinstance(error, ClockSkew) and not self._resyncing:
             with contextlib.suppress(SdkError):
                 await self.resync_clock()
+
+
+def _limit_headers(headers: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """``X-Bapi-Limit`` and ``X-Bapi-Limit-Status`` (any case) as integers, ``None``
+    where missing or not a number."""
+    limit = left = None
+    for key, value in headers.items():
+        name = str(key).lower()
+        if name == "x-bapi-limit":
+            limit = _integer(value)
+        elif name == "x-bapi-limit-status":
+            left = _integer(value)
+    return limit, left
+
+
+def _integer(value: object) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None

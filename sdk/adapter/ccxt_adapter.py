@@ -36,6 +36,7 @@ from exsdk.adapter.pacing import (
     EndpointCost,
     Kind,
     OrderLimit,
+    RateLimit,
     RequestCost,
     Ticket,
     VenuePacer,
@@ -419,6 +420,12 @@ class CcxtAdapter(ExchangeAdapter):
         ``X-MBX-ORDER-COUNT-*`` here; an adapter of another venue reads its own."""
         return venue_counts(headers)
 
+    def venue_limits(self, headers: Mapping[str, Any], cost: RequestCost) -> list[RateLimit]:
+        """The limits a reply's headers state (none here: Binance states its limits in
+        exchangeInfo and in its -1015 and -1003 refusals); the pacer adopts any that is
+        lower than the one it keeps."""
+        return []
+
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
         """What one ccxt request costs at the venue, from :attr:`request_costs`."""
         if not self.request_costs:
@@ -444,7 +451,11 @@ class CcxtAdapter(ExchangeAdapter):
         """A reply was read: the venue's counts correct the pacer's; a 429 or 418 holds
         requests for its Retry-After (orders only for -1015, everything for an IP limit).
         A success's body may stamp when the venue processed the request (``cost.stamps``)."""
-        counts = self.venue_counts(headers, ticket.cost)
+        cost = ticket.cost
+        stated = self.venue_limits(headers, cost)
+        if stated:
+            pacer.update(stated)  # (a known window only ever comes down)
+        counts = self.venue_counts(headers, cost)
         pacer.finish(ticket, headers, body if status == 200 else None, counts=counts)
         if status in (418, 429):
             orders_only = status == 429 and '"code":-1015' in str(body).replace(" ", "")

@@ -404,6 +404,10 @@ def test_bybits_counts_are_read_from_its_limit_headers() -> None:
     assert adapter.venue_counts({"X-Bapi-Limit": "10"}, ORDER) == []
     assert adapter.venue_counts({"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "x"}, ORDER) == []
     assert adapter.venue_counts({"X-Bapi-Limit": "10", "X-Bapi-Limit-Status": "11"}, ORDER) == []
+    # An order endpoint's limit is adopted (the pacer keeps the lower), no other one.
+    assert adapter.venue_limits(create, ORDER) == [OrderLimit(10, 1.0)]
+    assert adapter.venue_limits(lower, RequestCost(weight=1)) == []
+    assert adapter.venue_limits({"X-Bapi-Limit": "0"}, ORDER) == []
     # Binance's headers mean nothing to Bybit's adapter, Bybit's nothing to Binance's.
     assert adapter.venue_counts({"X-MBX-ORDER-COUNT-10S": "3"}, ORDER) == []
     assert venue_counts(create) == []

@@ -20,7 +20,7 @@ import exsdk.simulator
 from exsdk.adapter import Venue
 from exsdk.adapter.ccxt_adapter import CcxtAdapter
 from exsdk.adapter.credentials import Credentials
-from exsdk.adapter.pacing import VenuePacer
+from exsdk.adapter.pacing import OrderLimit, VenuePacer
 from exsdk.broker import (
     AcceleratedClock,
     Broker,
@@ -34,6 +34,7 @@ from exsdk.journal import Journal
 from exsdk.limits import Environment
 from exsdk.models import ChildStatus, Order, Side
 from exsdk.registry import get_adapter
+from exsdk.simulator.dialects import bybit_v5
 from exsdk.universe import asset_id_for
 from tests.pacing.proxy import OtherClient, PacingProxy, RateLimitOnce
 
@@ -288,6 +289,23 @@ async def test_a_pacer_swapped_on_the_adapter_paces_the_next_requests(adapter_na
     assert before._in_flight == {k: 0 for k in before._in_flight}  # nothing left on the old one
 
 
+async def _bybit_orders(adapter: CcxtAdapter, n: int, tag: str) -> list[Any]:
+    """``n`` minimal linear market orders at once, alternating sides; results or errors."""
+    return await asyncio.gather(
+        *(
+            adapter.create_order(
+                "DOGE/USDT:USDT",
+                "market",
+                Side.BUY if i % 2 == 0 else Side.SELL,
+                Decimal("100"),
+                client_order_id=f"{tag}-{i}",
+            )
+            for i in range(n)
+        ),
+        return_exceptions=True,
+    )
+
+
 async def test_bybits_limit_headers_make_room_for_another_client_of_the_account() -> None:
     """Bybit counts each endpoint per second per account and says so in ``X-Bapi-Limit``
     and ``X-Bapi-Limit-Status``. Another client of the account (a second adapter, pacing
@@ -302,24 +320,26 @@ async def test_bybits_limit_headers_make_room_for_another_client_of_the_account(
         await ours.load_markets()
         await other.load_markets()
 
-        async def orders(adapter: CcxtAdapter, n: int, tag: str) -> list[Any]:
-            return await asyncio.gather(
-                *(
-                    adapter.create_order(
-                        "DOGE/USDT:USDT",
-                        "market",
-                        Side.BUY if i % 2 == 0 else Side.SELL,
-                        Decimal("100"),
-                        client_order_id=f"{tag}-{i}",
-                    )
-                    for i in range(n)
-                ),
-                return_exceptions=True,
-            )
-
-        theirs = await orders(other, 6, "other")
-        first = await orders(ours, 1, "first")
-        burst = await orders(ours, 12, "burst")
+        theirs = await _bybit_orders(other, 6, "other")
+        first = await _bybit_orders(ours, 1, "first")
+        burst = await _bybit_orders(ours, 12, "burst")
     for results in (theirs, first, burst):
         assert [r for r in results if isinstance(r, BaseException)] == []
+    assert len(burst) == 12
+
+
+async def test_a_lower_limit_bybit_states_is_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account allows 5 creates a second, not the 10 the adapter declares (Bybit
+    sets limits per account); the first reply's ``X-Bapi-Limit: 5`` is adopted, so the
+    next 12 orders meet no 10006 (without it, 6 of them did)."""
+    monkeypatch.setitem(bybit_v5.ENDPOINT_LIMITS, "/v5/order/create", (5, 20))
+    async with (
+        exsdk.simulator.SimulatedBinance(seed=7, dialects=["bybit_v5"]) as venue,
+        _adapter("bybit-linear", venue, venue.base_url) as adapter,
+    ):
+        await adapter.load_markets()
+        first = await _bybit_orders(adapter, 1, "first")
+        assert adapter.pacer.limits[0] == OrderLimit(5, 1.0)
+        burst = await _bybit_orders(adapter, 12, "burst")
+    assert [r for r in [*first, *burst] if isinstance(r, BaseException)] == []
     assert len(burst) == 12
