@@ -155,7 +155,8 @@ class TransientVenueError(SdkError):
 
 
 class RateLimited(TransientVenueError):
-    """HTTP 429/418 or -1003/-1015; ``retry_after`` is the venue's wait in seconds."""
+    """HTTP 429/418, Binance's -1003/-1015, Bybit's 10006; ``retry_after`` is the venue's
+    wait in seconds (``None`` when it names none)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)

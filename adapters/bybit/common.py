@@ -2,7 +2,8 @@
 order id rules, lookups by ``orderLinkId``, a clock resync after retCode 10002, and the
 pacer corrected by Bybit's own count of each endpoint (``X-Bapi-Limit`` and
 ``X-Bapi-Limit-Status``: room left for another client of the account) and by a lower
-order limit than the declared one that ``X-Bapi-Limit`` states for the account.
+order limit than the declared one that ``X-Bapi-Limit`` states for the account; a 10006
+waits until its ``X-Bapi-Limit-Reset-Timestamp``.
 
 How Bybit's retCodes become SDK errors is :data:`exsdk.error_tables.BYBIT_CODES` (one table
 for every adapter). The price-band refusals (110003 on linear, 170193 / 170194 /
@@ -36,6 +37,7 @@ from exsdk.adapter.pacing import (
     RequestCost,
     WeightLimit,
 )
+from exsdk.adapter.requests import RequestRecord
 from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError, TransientVenueError
 from exsdk.models import CcxtOrder, Side
 
@@ -60,6 +62,8 @@ _ORDER_METHODS = frozenset(
 )
 # Bybit's final statuses of an order cancelled with part of it filled: ccxt 4.5.90 reads
 # them as "closed" (filled), which they are not.
+# The ``time`` (Bybit's clock, milliseconds) every v5 reply ends with.
+_REPLY_TIME = re.compile(r'"time"\s*:\s*(\d{1,16})\b')
 _CANCELED_WITH_FILLS = frozenset({"PartiallyFilledCanceled"})
 
 
@@ -148,6 +152,18 @@ class BybitAdapter(CcxtAdapter):
         pacer's per-second request limit, and are not adopted."""
         limit, _ = _limit_headers(headers)
         return [OrderLimit(limit, 1.0)] if cost.orders and limit is not None and limit > 0 else []
+
+    def retry_after(self, reply: RequestRecord) -> float | None:
+        """After a 10006: from the reply's ``X-Bapi-Limit-Reset-Timestamp`` to its body's
+        ``time`` (both Bybit's clock, so no clock skew), else what the base reads."""
+        reset = None
+        for key, value in (reply.headers or {}).items():
+            if str(key).lower() == "x-bapi-limit-reset-timestamp":
+                reset = _integer(value)
+        stamps = _REPLY_TIME.findall(reply.body) if reset is not None and reply.body else []
+        if reset is not None and stamps:
+            return max(0.0, (reset - int(stamps[-1])) / 1000)  # the reply's own, last
+        return super().retry_after(reply)
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """ccxt's call, with Bybit's ``PartiallyFilledCanceled`` read as canceled."""

@@ -426,6 +426,11 @@ class CcxtAdapter(ExchangeAdapter):
         lower than the one it keeps."""
         return []
 
+    def retry_after(self, reply: RequestRecord) -> float | None:
+        """Seconds the venue asks to wait after refusing ``reply``'s request for a rate
+        limit (Binance: its ``Retry-After`` header), ``None`` when it says nothing."""
+        return _retry_after(reply.headers)
+
     def _request_cost(self, api: Any, method: str, path: str, params: Any) -> RequestCost:
         """What one ccxt request costs at the venue, from :attr:`request_costs`."""
         if not self.request_costs:
@@ -496,7 +501,7 @@ class CcxtAdapter(ExchangeAdapter):
                 error = self._translate(exc, method, record)
                 last = record.last
                 if isinstance(error, RateLimited) and error.retry_after is None and last:
-                    error.retry_after = _retry_after(last.headers)
+                    error.retry_after = self.retry_after(last)
                 await self._after_error(error)
                 raise error from exc
             except PARSER_ERRORS as exc:

@@ -30,6 +30,7 @@ from exsdk.broker import (
     TwapConfig,
     VirtualClock,
 )
+from exsdk.errors import RateLimited
 from exsdk.journal import Journal
 from exsdk.limits import Environment
 from exsdk.models import ChildStatus, Order, Side
@@ -343,3 +344,19 @@ async def test_a_lower_limit_bybit_states_is_adopted(monkeypatch: pytest.MonkeyP
         burst = await _bybit_orders(adapter, 12, "burst")
     assert [r for r in [*first, *burst] if isinstance(r, BaseException)] == []
     assert len(burst) == 12
+
+
+async def test_bybits_refusal_for_its_rate_limit_says_how_long_to_wait() -> None:
+    """A 10006's ``X-Bapi-Limit-Reset-Timestamp``, less its body's ``time`` (both Bybit's
+    clock), is the ``RateLimited``'s ``retry_after``, which the broker's retry waits."""
+    async with (
+        exsdk.simulator.SimulatedBinance(seed=7, dialects=["bybit_v5"]) as venue,
+        _adapter("bybit-linear", venue, venue.base_url) as adapter,
+    ):
+        await adapter.load_markets()
+        adapter.pacer = VenuePacer([])  # nothing paced: 12 at once, 10 allowed a second
+        results = await _bybit_orders(adapter, 12, "over")
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 2 and all(isinstance(r, RateLimited) for r in refused), refused
+    waits = [r.retry_after for r in refused if isinstance(r, RateLimited)]
+    assert all(w is not None and 0 < w <= 1.0 for w in waits), waits
