@@ -36,6 +36,7 @@ from exsdk.adapter.pacing import (
     RateLimit,
     RequestCost,
     WeightLimit,
+    reply_stamp,
 )
 from exsdk.adapter.requests import RequestRecord
 from exsdk.errors import ClockSkew, InvalidOrderInput, OrderNotFound, SdkError, TransientVenueError
@@ -62,8 +63,6 @@ _ORDER_METHODS = frozenset(
 )
 # Bybit's final statuses of an order cancelled with part of it filled: ccxt 4.5.90 reads
 # them as "closed" (filled), which they are not.
-# The ``time`` (Bybit's clock, milliseconds) every v5 reply ends with.
-_REPLY_TIME = re.compile(r'"time"\s*:\s*(\d{1,16})\b')
 _CANCELED_WITH_FILLS = frozenset({"PartiallyFilledCanceled"})
 
 
@@ -140,7 +139,7 @@ class BybitAdapter(CcxtAdapter):
         client of the account): the count then holds our requests back, never lets more
         through.
         """
-        limit, left = _limit_headers(headers)
+        limit, left, _ = _limit_headers(headers)
         if limit is None or left is None or not 0 <= left <= limit:
             return []
         return [(ORDERS if cost.orders else REQUEST_WEIGHT, 1.0, limit - left)]
@@ -150,19 +149,16 @@ class BybitAdapter(CcxtAdapter):
         it is lower than the declared one (the pacer's one order window then paces every
         order endpoint at it). Other endpoints' limits are each their own, not the
         pacer's per-second request limit, and are not adopted."""
-        limit, _ = _limit_headers(headers)
+        limit, _, _ = _limit_headers(headers)
         return [OrderLimit(limit, 1.0)] if cost.orders and limit is not None and limit > 0 else []
 
     def retry_after(self, reply: RequestRecord) -> float | None:
         """After a 10006: from the reply's ``X-Bapi-Limit-Reset-Timestamp`` to its body's
         ``time`` (both Bybit's clock, so no clock skew), else what the base reads."""
-        reset = None
-        for key, value in (reply.headers or {}).items():
-            if str(key).lower() == "x-bapi-limit-reset-timestamp":
-                reset = _integer(value)
-        stamps = _REPLY_TIME.findall(reply.body) if reset is not None and reply.body else []
-        if reset is not None and stamps:
-            return max(0.0, (reset - int(stamps[-1])) / 1000)  # the reply's own, last
+        _, _, reset = _limit_headers(reply.headers or {})
+        answered = reply_stamp(reply.body, ("time",)) if reset is not None else None
+        if reset is not None and answered is not None:
+            return max(0.0, (reset - answered) / 1000)
         return super().retry_after(reply)
 
     async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -250,17 +246,19 @@ class BybitAdapter(CcxtAdapter):
                 await self.resync_clock()
 
 
-def _limit_headers(headers: Mapping[str, Any]) -> tuple[int | None, int | None]:
-    """``X-Bapi-Limit`` and ``X-Bapi-Limit-Status`` (any case) as integers, ``None``
-    where missing or not a number."""
-    limit = left = None
+def _limit_headers(headers: Mapping[str, Any]) -> tuple[int | None, int | None, int | None]:
+    """``X-Bapi-Limit``, ``X-Bapi-Limit-Status`` and ``X-Bapi-Limit-Reset-Timestamp``
+    (any case) as integers, ``None`` where missing or not a number."""
+    found: dict[str, int | None] = {}
     for key, value in headers.items():
         name = str(key).lower()
-        if name == "x-bapi-limit":
-            limit = _integer(value)
-        elif name == "x-bapi-limit-status":
-            left = _integer(value)
-    return limit, left
+        if name.startswith("x-bapi-limit"):
+            found[name] = _integer(value)
+    return (
+        found.get("x-bapi-limit"),
+        found.get("x-bapi-limit-status"),
+        found.get("x-bapi-limit-reset-timestamp"),
+    )
 
 
 def _integer(value: object) -> int | None:

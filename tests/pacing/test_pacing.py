@@ -408,6 +408,15 @@ def test_bybits_counts_are_read_from_its_limit_headers() -> None:
     assert adapter.venue_limits(create, ORDER) == [OrderLimit(10, 1.0)]
     assert adapter.venue_limits(lower, RequestCost(weight=1)) == []
     assert adapter.venue_limits({"X-Bapi-Limit": "0"}, ORDER) == []
+    # The example of Bybit's rate-limit page (../shared/data/bybit_samples/bybit_api_notes.md).
+    documented = {
+        "Content-Type": "application/json; charset=utf-8",
+        "X-Bapi-Limit": "100",
+        "X-Bapi-Limit-Status": "99",
+        "X-Bapi-Limit-Reset-Timestamp": "1672738134824",
+    }
+    assert adapter.venue_counts(documented, ORDER) == [("ORDERS", 1.0, 1)]
+    assert adapter.venue_limits(documented, ORDER) == [OrderLimit(100, 1.0)]
     # Binance's headers mean nothing to Bybit's adapter, Bybit's nothing to Binance's.
     assert adapter.venue_counts({"X-MBX-ORDER-COUNT-10S": "3"}, ORDER) == []
     assert venue_counts(create) == []
