@@ -33,6 +33,9 @@ of N=10 every time, in another's never), so a p99 or even a median compared coll
 not code. The collections a wave's own allocations trigger (young generations) still
 count; the full ones that still ran inside a timed wave are counted (the notes' "full
 collections inside the waves").
+
+:mod:`bench.wave_ablation` runs this harness with the request hooks or the journal's
+writes switched off, to show which part of the SDK's ratio each one is.
 """
 
 from __future__ import annotations

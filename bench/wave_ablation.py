@@ -1,0 +1,144 @@
+"""Where a wave's time beyond raw ccxt goes (issue 18 goal 1): an analysis, not a goal.
+
+    python -m bench.wave_ablation            # N=100 and 300, 7 rounds
+    python -m bench.wave_ablation --rounds 3 --sizes 300
+
+The wave benchmark (:mod:`bench.wave`, same harness, same journal on the working disk)
+with parts of the SDK switched off, for measurement only, each variant alternating with
+raw ccxt round by round in one process:
+
+* ``shipped``: as the SDK runs;
+* ``no request hooks``: the exchange's ``fetch2``, ``sign`` and ``on_rest_response``
+  without the SDK's hooks (no pacing, no request records; the adapter's boundary, the
+  session and the journal still run);
+* ``no journal writes``: every group commit (the wave's intents, the replies and states)
+  discarded instead of written (nothing is durable: never a way to run);
+* ``neither``: both off.
+
+Each line gives the median last request against raw ccxt's median in the same rounds, the
+same for the CPU time (``thread_time``) until it, and the first request (what the wave
+does before the wire: books, sizing, intents). What is left in ``neither`` is the
+per-child path itself: sizing, the session's send, the adapter's checks and boundary,
+the loop turns, beyond ccxt's own work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import statistics
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bench.wave import Waves
+from exsdk.broker.group_commit import GroupCommit
+from exsdk.journal import Journal
+
+_HOOKS = ("fetch2", "sign", "on_rest_response")
+
+
+def _discard(self: GroupCommit) -> None:
+    """A commit that writes nothing (the rows and states queued are dropped)."""
+    self._rows, self._children = [], []
+    self.commits += 1
+
+
+@contextlib.contextmanager
+def _variant(waves: Waves, hooks: bool, journal: bool) -> Iterator[None]:
+    exchange = waves.adapter.exchange
+    saved = {name: exchange.__dict__[name] for name in _HOOKS if name in exchange.__dict__}
+    write = GroupCommit._write_queued
+    try:
+        if not hooks:
+            for name in saved:
+                del exchange.__dict__[name]
+        if not journal:
+            GroupCommit._write_queued = _discard  # type: ignore[method-assign]
+        yield
+    finally:
+        exchange.__dict__.update(saved)
+        GroupCommit._write_queued = write  # type: ignore[method-assign]
+
+
+VARIANTS: dict[str, tuple[bool, bool]] = {
+    "shipped": (True, True),
+    "no request hooks": (False, True),
+    "no journal writes": (True, False),
+    "neither": (False, False),
+}
+
+
+async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[str, Any]]:
+    journal = Journal.open(path)
+    waves = Waves(journal)
+    try:
+        await waves.setup()
+        out: dict[int, dict[str, Any]] = {}
+        for n in sizes:
+            last: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
+            first: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
+            cpu: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
+            for hooks, writes in VARIANTS.values():  # warm every path once
+                with _variant(waves, hooks, writes):
+                    await waves.sdk(n)
+            await waves.raw(n)
+            # Raw ccxt before and after every variant, round after round.
+            order = ["raw", *(x for name in VARIANTS for x in (name, "raw"))]
+            for _ in range(rounds):
+                for name in order:
+                    gc.collect()  # each wave starts even, as in bench.wave
+                    if name == "raw":
+                        sent = await waves.raw(n)
+                    else:
+                        with _variant(waves, *VARIANTS[name]):
+                            sent = await waves.sdk(n)
+                    last[name].append(max(sent))
+                    first[name].append(min(sent))
+                    cpu[name].append(waves.cpu_last)
+            out[n] = {
+                name: (
+                    statistics.median(last[name]),
+                    statistics.median(first[name]),
+                    statistics.median(cpu[name]),
+                )
+                for name in last
+            }
+        return out
+    finally:
+        journal.close()
+        await waves.adapter.close()
+        await waves.raw_exchange.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-ablation-", dir=Path.cwd()))
+    try:
+        figures = asyncio.run(_measure(str(folder / "w.sqlite"), args.sizes, args.rounds))
+    finally:
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+    for n, rows in figures.items():
+        raw_last, raw_first, raw_cpu = rows["raw"]
+        print(
+            f"N={n}: raw ccxt last request {raw_last * 1e3:.1f} ms (CPU {raw_cpu * 1e3:.1f} ms),"
+            f" first {raw_first * 1e3:.2f} ms"
+        )
+        for name in VARIANTS:
+            sdk_last, sdk_first, sdk_cpu = rows[name]
+            print(
+                f"  {name:18} last {sdk_last * 1e3:6.1f} ms  ratio {sdk_last / raw_last:.2f}"
+                f"  CPU ratio {sdk_cpu / raw_cpu:.2f}  first {sdk_first * 1e3:5.2f} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
