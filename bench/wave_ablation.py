@@ -15,11 +15,14 @@ raw ccxt round by round in one process:
   discarded instead of written (nothing is durable: never a way to run);
 * ``neither``: both off.
 
-Each line gives the median last request against raw ccxt's median in the same rounds, the
-same for the CPU time (``thread_time``) until it, and the first request (what the wave
-does before the wire: books, sizing, intents). What is left in ``neither`` is the
-per-child path itself: sizing, the session's send, the adapter's checks and boundary,
-the loop turns, beyond ccxt's own work.
+Each line gives the median, over the rounds, of the variant's last request divided by the
+mean of the two raw waves run just before and just after it (the machine's speed drifts
+within seconds; a ratio of two medians taken over the whole run does not cancel that),
+the range of those ratios, the same for the CPU time (``thread_time``) until the last
+request, and the first request (what the wave does before the wire: books, sizing,
+intents). One wave's ratio moves a lot (0.7-2.5 at N=100 here): run 15 rounds or more.
+What is left in ``neither`` is the per-child path itself: sizing, the session's send,
+the adapter's checks and boundary, the loop turns, beyond ccxt's own work.
 """
 
 from __future__ import annotations
@@ -73,21 +76,23 @@ VARIANTS: dict[str, tuple[bool, bool]] = {
 
 
 async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[str, Any]]:
+    """Per size: raw ccxt's medians, and per variant the medians of its paired ratios."""
     journal = Journal.open(path)
     waves = Waves(journal)
     try:
         await waves.setup()
         out: dict[int, dict[str, Any]] = {}
         for n in sizes:
-            last: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
-            first: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
-            cpu: dict[str, list[float]] = {name: [] for name in (*VARIANTS, "raw")}
             for hooks, writes in VARIANTS.values():  # warm every path once
                 with _variant(waves, hooks, writes):
                     await waves.sdk(n)
             await waves.raw(n)
-            # Raw ccxt before and after every variant, round after round.
+            # Raw ccxt before and after every variant, round after round: each variant's
+            # wave is divided by the mean of the raw waves on either side of it, so the
+            # machine's drift (its speed moves by tens of percent within seconds here)
+            # cancels out of the ratio instead of landing in one variant's median.
             order = ["raw", *(x for name in VARIANTS for x in (name, "raw"))]
+            runs: list[tuple[str, float, float, float]] = []  # (name, last, first, cpu)
             for _ in range(rounds):
                 for name in order:
                     gc.collect()  # each wave starts even, as in bench.wave
@@ -96,17 +101,27 @@ async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[s
                     else:
                         with _variant(waves, *VARIANTS[name]):
                             sent = await waves.sdk(n)
-                    last[name].append(max(sent))
-                    first[name].append(min(sent))
-                    cpu[name].append(waves.cpu_last)
-            out[n] = {
-                name: (
-                    statistics.median(last[name]),
-                    statistics.median(first[name]),
-                    statistics.median(cpu[name]),
-                )
-                for name in last
+                    runs.append((name, max(sent), min(sent), waves.cpu_last))
+            raws = [r for r in runs if r[0] == "raw"]
+            figures: dict[str, Any] = {
+                "raw": tuple(statistics.median(r[i] for r in raws) for i in (1, 2, 3))
             }
+            for name in VARIANTS:
+                ratios, cpus, firsts = [], [], []
+                for at, run in enumerate(runs):
+                    if run[0] != name:
+                        continue
+                    before, after = runs[at - 1], runs[at + 1]  # both raw, by the order
+                    ratios.append(run[1] / ((before[1] + after[1]) / 2))
+                    cpus.append(run[3] / ((before[3] + after[3]) / 2))
+                    firsts.append(run[2])
+                figures[name] = (
+                    statistics.median(ratios),
+                    statistics.median(firsts),
+                    statistics.median(cpus),
+                    (min(ratios), max(ratios)),
+                )
+            out[n] = figures
         return out
     finally:
         journal.close()
@@ -126,6 +141,7 @@ def main() -> None:
         for f in folder.iterdir():
             f.unlink()
         folder.rmdir()
+    print(f"medians of {args.rounds} rounds; each ratio against the raw waves beside it")
     for n, rows in figures.items():
         raw_last, raw_first, raw_cpu = rows["raw"]
         print(
@@ -133,10 +149,10 @@ def main() -> None:
             f" first {raw_first * 1e3:.2f} ms"
         )
         for name in VARIANTS:
-            sdk_last, sdk_first, sdk_cpu = rows[name]
+            ratio, first, cpu, (low, high) = rows[name]
             print(
-                f"  {name:18} last {sdk_last * 1e3:6.1f} ms  ratio {sdk_last / raw_last:.2f}"
-                f"  CPU ratio {sdk_cpu / raw_cpu:.2f}  first {sdk_first * 1e3:5.2f} ms"
+                f"  {name:18} ratio {ratio:.2f} (rounds {low:.2f}-{high:.2f})"
+                f"  CPU ratio {cpu:.2f}  first request {first * 1e3:5.2f} ms"
             )
 
 
