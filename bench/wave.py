@@ -261,14 +261,9 @@ async def _measure(journal_path: str, rounds: int, sizes: tuple[int, ...]) -> di
 
 def run(quick: bool = False) -> Result:
     rounds = 3 if quick else 9
-    disk_dir = Path(tempfile.mkdtemp(prefix="bench-wave-", dir=Path.cwd()))
     load_before = os.getloadavg()[0]
-    try:
-        figures = asyncio.run(_measure(str(disk_dir / "w.sqlite"), rounds, SIZES))
-    finally:
-        for f in disk_dir.iterdir():
-            f.unlink()
-        disk_dir.rmdir()
+    with tempfile.TemporaryDirectory(prefix="bench-wave-", dir=Path.cwd()) as disk_dir:
+        figures = asyncio.run(_measure(str(Path(disk_dir) / "w.sqlite"), rounds, SIZES))
     load_after = os.getloadavg()[0]
     notes = [f"load average {load_before:.1f} before, {load_after:.1f} after; medians of {rounds}"]
     for n, f in figures.items():

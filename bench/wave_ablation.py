@@ -1,7 +1,7 @@
 """Where a wave's time beyond raw ccxt goes (issue 18 goal 1): an analysis, not a goal.
 
-    python -m bench.wave_ablation            # N=100 and 300, 7 rounds
-    python -m bench.wave_ablation --rounds 3 --sizes 300
+    python -m bench.wave_ablation            # N=100 and 300, 15 rounds
+    python -m bench.wave_ablation --rounds 25 --sizes 300
 
 The wave benchmark (:mod:`bench.wave`, same harness, same journal on the working disk)
 with parts of the SDK switched off, for measurement only, each variant alternating with
@@ -20,7 +20,7 @@ mean of the two raw waves run just before and just after it (the machine's speed
 within seconds; a ratio of two medians taken over the whole run does not cancel that),
 the range of those ratios, the same for the CPU time (``thread_time``) until the last
 request, and the first request (what the wave does before the wire: books, sizing,
-intents). One wave's ratio moves a lot (0.7-2.5 at N=100 here): run 15 rounds or more.
+intents). One wave's ratio moves a lot (0.7-2.5 at N=100 here), hence 15 rounds or more.
 What is left in ``neither`` is the per-child path itself: sizing, the session's send,
 the adapter's checks and boundary, the loop turns, beyond ccxt's own work.
 """
@@ -35,7 +35,7 @@ import statistics
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.wave import Waves
 from exsdk.broker.group_commit import GroupCommit
@@ -53,7 +53,10 @@ def _discard(self: GroupCommit) -> None:
 @contextlib.contextmanager
 def _variant(waves: Waves, hooks: bool, journal: bool) -> Iterator[None]:
     exchange = waves.adapter.exchange
-    saved = {name: exchange.__dict__[name] for name in _HOOKS if name in exchange.__dict__}
+    missing = [name for name in _HOOKS if name not in exchange.__dict__]
+    # Without this, "no request hooks" would silently measure the shipped path.
+    assert not missing, f"the SDK's hooks are no longer where this expects: {missing}"
+    saved = {name: exchange.__dict__[name] for name in _HOOKS}
     write = GroupCommit._write_queued
     try:
         if not hooks:
@@ -75,6 +78,15 @@ VARIANTS: dict[str, tuple[bool, bool]] = {
 }
 
 
+class _Run(NamedTuple):
+    """One timed wave: when its last and first requests left, its CPU time to the last."""
+
+    name: str
+    last: float
+    first: float
+    cpu: float
+
+
 async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[str, Any]]:
     """Per size: raw ccxt's medians, and per variant the medians of its paired ratios."""
     journal = Journal.open(path)
@@ -92,7 +104,7 @@ async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[s
             # machine's drift (its speed moves by tens of percent within seconds here)
             # cancels out of the ratio instead of landing in one variant's median.
             order = ["raw", *(x for name in VARIANTS for x in (name, "raw"))]
-            runs: list[tuple[str, float, float, float]] = []  # (name, last, first, cpu)
+            runs: list[_Run] = []
             for _ in range(rounds):
                 for name in order:
                     gc.collect()  # each wave starts even, as in bench.wave
@@ -101,20 +113,23 @@ async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[s
                     else:
                         with _variant(waves, *VARIANTS[name]):
                             sent = await waves.sdk(n)
-                    runs.append((name, max(sent), min(sent), waves.cpu_last))
-            raws = [r for r in runs if r[0] == "raw"]
+                    runs.append(_Run(name, max(sent), min(sent), waves.cpu_last))
+            raws = [r for r in runs if r.name == "raw"]
             figures: dict[str, Any] = {
-                "raw": tuple(statistics.median(r[i] for r in raws) for i in (1, 2, 3))
+                "raw": tuple(
+                    statistics.median(getattr(r, field) for r in raws)
+                    for field in ("last", "first", "cpu")
+                )
             }
             for name in VARIANTS:
                 ratios, cpus, firsts = [], [], []
                 for at, run in enumerate(runs):
-                    if run[0] != name:
+                    if run.name != name:
                         continue
                     before, after = runs[at - 1], runs[at + 1]  # both raw, by the order
-                    ratios.append(run[1] / ((before[1] + after[1]) / 2))
-                    cpus.append(run[3] / ((before[3] + after[3]) / 2))
-                    firsts.append(run[2])
+                    ratios.append(run.last / ((before.last + after.last) / 2))
+                    cpus.append(run.cpu / ((before.cpu + after.cpu) / 2))
+                    firsts.append(run.first)
                 figures[name] = (
                     statistics.median(ratios),
                     statistics.median(firsts),
@@ -131,16 +146,12 @@ async def _measure(path: str, sizes: list[int], rounds: int) -> dict[int, dict[s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300])
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bench-ablation-", dir=Path.cwd()))
-    try:
-        figures = asyncio.run(_measure(str(folder / "w.sqlite"), args.sizes, args.rounds))
-    finally:
-        for f in folder.iterdir():
-            f.unlink()
-        folder.rmdir()
+    # On the working disk, as bench.wave's journal (a tmpfs would hide the sync).
+    with tempfile.TemporaryDirectory(prefix="bench-ablation-", dir=Path.cwd()) as folder:
+        figures = asyncio.run(_measure(str(Path(folder) / "w.sqlite"), args.sizes, args.rounds))
     print(f"medians of {args.rounds} rounds; each ratio against the raw waves beside it")
     for n, rows in figures.items():
         raw_last, raw_first, raw_cpu = rows["raw"]
